@@ -1,0 +1,432 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Config tunes the Engine. Zero values take the defaults in SetDefaults.
+type Config struct {
+	HandlerTimeout  time.Duration // per turn; default 10s
+	ShutdownTimeout time.Duration // wait for turns in flight; default 15s
+	DedupeTTL       time.Duration // how long platform IDs are remembered; default 24h
+	MaxText         int           // bytes kept of one customer message; default 4000
+	Sorry           string        // sent when a turn fails
+}
+
+// SetDefaults fills zero fields.
+func (c *Config) SetDefaults() {
+	if c.HandlerTimeout <= 0 {
+		c.HandlerTimeout = 10 * time.Second
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = 15 * time.Second
+	}
+	if c.DedupeTTL <= 0 {
+		c.DedupeTTL = 24 * time.Hour
+	}
+	if c.MaxText <= 0 {
+		c.MaxText = 4000
+	}
+	if c.Sorry == "" {
+		c.Sorry = "Sorry, something went wrong on our side. Please try again, or write \"human\" to reach a person."
+	}
+}
+
+// Outcome says what the engine did with one inbound event.
+type Outcome string
+
+const (
+	Handled    Outcome = "handled"
+	Duplicate  Outcome = "duplicate" // a platform retry of an event already seen
+	Ignored    Outcome = "ignored"   // empty after cleaning
+	Truncated  Outcome = "truncated" // handled, with a note that it was cut
+	Failed     Outcome = "failed"    // the handler failed; the customer got the apology
+	Rejected   Outcome = "rejected"  // the engine is shutting down; not acked
+	StoreError Outcome = "store_error"
+)
+
+// Observer is told about every inbound event the engine finishes (metrics, tests).
+type Observer func(in Inbound, o Outcome, took time.Duration)
+
+// Engine receives messages from Channels, keeps each conversation in a
+// Store, runs the Handler chain one message at a time per conversation
+// (conversations run in parallel), saves, and sends the replies.
+type Engine struct {
+	cfg     Config
+	st      Store
+	events  EventLog // optional: st, if it implements EventLog
+	log     *slog.Logger
+	now     func() time.Time
+	h       Handler
+	chans   map[string]Channel
+	observe Observer
+
+	mu      sync.Mutex
+	boxes   map[ConversationID]*mailbox
+	closed  bool
+	workers sync.WaitGroup
+}
+
+type job struct {
+	in   *Inbound
+	ctx  context.Context
+	fn   func(context.Context, *Turn) error
+	done chan error // buffered 1
+	at   time.Time
+}
+
+type mailbox struct{ jobs []*job }
+
+// Option configures an Engine.
+type Option func(*Engine)
+
+// WithClock replaces time.Now (tests use a fake clock).
+func WithClock(now func() time.Time) Option { return func(e *Engine) { e.now = now } }
+
+// WithObserver registers fn to be called after every inbound event.
+func WithObserver(fn Observer) Option { return func(e *Engine) { e.observe = fn } }
+
+// New returns an Engine that handles every turn with h. Channels are added
+// with Add before Run. New does no I/O.
+func New(cfg Config, st Store, h Handler, log *slog.Logger, opts ...Option) *Engine {
+	cfg.SetDefaults()
+	e := &Engine{cfg: cfg, st: st, log: log, now: time.Now,
+		chans: map[string]Channel{}, boxes: map[ConversationID]*mailbox{}}
+	e.SetHandler(h)
+	if el, ok := st.(EventLog); ok {
+		e.events = el
+	}
+	for _, o := range opts {
+		o(e)
+	}
+	return e
+}
+
+// SetHandler sets the handler, wrapped in Logging, Recover and Timeout
+// middleware; call it before Run.
+func (e *Engine) SetHandler(h Handler) {
+	if h == nil {
+		h = HandlerFunc(func(context.Context, *Turn) error { return nil })
+	}
+	e.h = Chain(h, Logging(), Recover(), Timeout(e.cfg.HandlerTimeout))
+}
+
+// Add registers a channel; call it before Run.
+func (e *Engine) Add(ch Channel) { e.chans[ch.Name()] = ch }
+
+// Channel returns the channel registered under name.
+func (e *Engine) Channel(name string) (Channel, bool) {
+	ch, ok := e.chans[name]
+	return ch, ok
+}
+
+// Run listens on every channel until ctx is canceled, then stops accepting
+// events and waits up to ShutdownTimeout for turns in flight. It returns the
+// first channel error, or nil after a clean shutdown.
+func (e *Engine) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, len(e.chans))
+	var listeners sync.WaitGroup
+	for _, ch := range e.chans {
+		listeners.Go(func() {
+			if err := ch.Listen(ctx, e.Deliver); err != nil {
+				errc <- fmt.Errorf("%s: %w", ch.Name(), err)
+				cancel()
+			}
+		})
+	}
+	<-ctx.Done()
+	listeners.Wait()
+	err := e.Shutdown(context.Background())
+	select {
+	case cerr := <-errc:
+		return cerr
+	default:
+		return err
+	}
+}
+
+// Shutdown stops accepting events and waits for turns in flight, at most
+// ShutdownTimeout or until ctx is done.
+func (e *Engine) Shutdown(ctx context.Context) error {
+	e.mu.Lock()
+	e.closed = true
+	e.mu.Unlock()
+	done := make(chan struct{})
+	go func() { e.workers.Wait(); close(done) }()
+	t := time.NewTimer(e.cfg.ShutdownTimeout)
+	defer t.Stop()
+	select {
+	case <-done:
+		return nil
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return errors.New("bot: shutdown timed out with turns in flight")
+}
+
+// Deliver hands one inbound event to the engine. It returns at once; the
+// event is handled in order with the other events of its conversation. It
+// is the deliver callback given to Channel.Listen, and is safe for
+// concurrent use.
+func (e *Engine) Deliver(ctx context.Context, in Inbound) {
+	e.enqueue(&job{in: &in, ctx: context.WithoutCancel(ctx), at: e.now()})
+}
+
+// Do runs fn as a turn of conversation id, in order with its messages: the
+// desk uses it for agent replies, claims and resolves. The conversation must
+// exist (else an error wrapping ErrNotFound). fn's replies are sent and its
+// changes saved as for a customer message. Do waits for the result.
+func (e *Engine) Do(ctx context.Context, id ConversationID, fn func(context.Context, *Turn) error) error {
+	j := &job{ctx: ctx, fn: fn, done: make(chan error, 1), at: e.now()}
+	j.in = &Inbound{Msg: Message{Role: RoleSystem}}
+	j.in.Msg.From.Room = string(id) // routing key only; see convID
+	if !e.enqueue(j) {
+		return errors.New("bot: engine is shutting down")
+	}
+	select {
+	case err := <-j.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (j *job) convID() ConversationID {
+	if j.fn != nil {
+		return ConversationID(j.in.Msg.From.Room)
+	}
+	return j.in.Msg.From.ConversationID()
+}
+
+func (e *Engine) enqueue(j *job) bool {
+	id := j.convID()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		if e.observe != nil && j.fn == nil {
+			e.observe(*j.in, Rejected, 0)
+		}
+		return false
+	}
+	if b, ok := e.boxes[id]; ok {
+		b.jobs = append(b.jobs, j)
+		return true
+	}
+	b := &mailbox{jobs: []*job{j}}
+	e.boxes[id] = b
+	e.workers.Go(func() { e.drain(id, b) })
+	return true
+}
+
+// drain runs the jobs of one conversation in order and exits when idle.
+func (e *Engine) drain(id ConversationID, b *mailbox) {
+	for {
+		e.mu.Lock()
+		if len(b.jobs) == 0 {
+			delete(e.boxes, id)
+			e.mu.Unlock()
+			return
+		}
+		j := b.jobs[0]
+		b.jobs[0] = nil
+		b.jobs = b.jobs[1:]
+		e.mu.Unlock()
+		e.run(id, j)
+	}
+}
+
+func (e *Engine) run(id ConversationID, j *job) {
+	log := e.log.With("conversation", string(id))
+	if j.fn != nil {
+		j.done <- e.turn(j.ctx, id, j, log)
+		return
+	}
+	o := e.inbound(id, j, log)
+	if o != StoreError && j.in.Ack != nil {
+		j.in.Ack()
+	}
+	if e.observe != nil {
+		e.observe(*j.in, o, e.now().Sub(j.at))
+	}
+}
+
+// Clean makes customer text safe to handle: valid UTF-8, no NUL or control
+// characters (newlines and tabs kept), trimmed, at most max bytes. It
+// reports whether the text was cut.
+func Clean(s string, max int) (string, bool) {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	s = strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' {
+			return r
+		}
+		if unicode.IsControl(r) || r == '\u200b' || r == '\ufeff' {
+			return -1
+		}
+		return r
+	}, s)
+	s = strings.TrimSpace(s)
+	if len(s) <= max {
+		return s, false
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strings.TrimSpace(s[:cut]), true
+}
+
+func (e *Engine) inbound(id ConversationID, j *job, log *slog.Logger) Outcome {
+	m := &j.in.Msg
+	text, cut := Clean(m.Text, e.cfg.MaxText)
+	if text == "" {
+		log.Debug("ignored empty message", "key", j.in.Key)
+		return Ignored
+	}
+	m.Text = text
+	if m.Role == "" {
+		m.Role = RoleCustomer
+	}
+	if m.At.IsZero() {
+		m.At = e.now()
+	}
+	if j.in.Key != "" {
+		first, err := e.st.FirstSeen(j.ctx, "in:"+j.in.Key, e.cfg.DedupeTTL)
+		if err != nil {
+			log.Error("dedupe", "err", err)
+			return StoreError
+		}
+		if !first {
+			log.Info("dropped duplicate", "key", j.in.Key)
+			return Duplicate
+		}
+	}
+	if ch, ok := e.chans[m.From.Channel].(Typer); ok {
+		if err := ch.Typing(j.ctx, m.From); err != nil {
+			log.Debug("typing", "err", err)
+		}
+	}
+	err := e.turn(j.ctx, id, j, log)
+	switch {
+	case errors.Is(err, ErrUnavailable):
+		return StoreError
+	case err != nil:
+		return Failed
+	case cut:
+		return Truncated
+	}
+	return Handled
+}
+
+// turn loads the conversation, runs the handler (or j.fn), appends, saves
+// and sends. On a concurrent change by another replica it retries once.
+func (e *Engine) turn(ctx context.Context, id ConversationID, j *job, log *slog.Logger) error {
+	ctx, cancel := context.WithTimeout(ctx, e.cfg.HandlerTimeout)
+	defer cancel()
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		err = e.once(ctx, id, j, log)
+		if !errors.Is(err, ErrConflict) {
+			return err
+		}
+		log.Debug("conversation changed concurrently; retrying", "attempt", attempt)
+	}
+	return err
+}
+
+func (e *Engine) once(ctx context.Context, id ConversationID, j *job, log *slog.Logger) error {
+	m := j.in.Msg
+	c, err := e.st.Conversation(ctx, id)
+	switch {
+	case errors.Is(err, ErrNotFound) && j.fn == nil:
+		c = NewConversation(m.From, m.Customer, e.now())
+	case err != nil:
+		return fmt.Errorf("load %s: %w", id, err)
+	}
+	t := &Turn{Conv: c, Msg: m, Now: e.now(), Log: log}
+	var herr error
+	if j.fn != nil {
+		herr = Recover()(HandlerFunc(j.fn)).Handle(ctx, t)
+	} else {
+		if c.Customer.Name == "" && m.Customer.Name != "" {
+			c.Customer = m.Customer
+		}
+		_, cut := Clean(j.in.Msg.Text, e.cfg.MaxText)
+		if cut {
+			t.Reply(Reply{Kind: KindNotice, Text: fmt.Sprintf("Your message was long, so I read only its first %d characters.", utf8.RuneCountInString(m.Text))})
+		}
+		herr = e.h.Handle(ctx, t)
+		if herr != nil {
+			log.Error("handle message", "err", herr)
+			t.replies = append(t.replies, Reply{Kind: KindNotice, Text: e.cfg.Sorry, Lang: c.Lang})
+		}
+	}
+	if errors.Is(herr, ErrConflict) {
+		return herr
+	}
+	if j.fn != nil && herr != nil {
+		return herr
+	}
+	var out []Message
+	if j.fn == nil {
+		m.Lang = c.Lang
+		out = append(out, m)
+	}
+	out = append(out, t.notes...)
+	for i, r := range t.replies {
+		role, author := RoleBot, ""
+		if r.Kind == KindAgent {
+			role, author = RoleAgent, r.Author
+		}
+		out = append(out, Message{ID: fmt.Sprintf("%s-r%d", m.ID, i), From: c.Address, Role: role, Author: author,
+			Text: r.Text, Lang: r.Lang, Choices: r.Choices, Kind: r.Kind, Meta: r.Meta, At: t.Now})
+	}
+	if len(t.replies) > 0 && c.FirstReply.IsZero() {
+		c.FirstReply = t.Now
+	}
+	c.Updated = t.Now
+	if err := e.st.SaveConversation(ctx, c); err != nil {
+		return fmt.Errorf("save %s: %w", id, err)
+	}
+	if len(out) > 0 {
+		if err := e.st.Append(ctx, id, out...); err != nil {
+			return fmt.Errorf("append %s: %w", id, err)
+		}
+	}
+	for _, r := range t.replies {
+		if err := e.Send(ctx, c.Address, r); err != nil {
+			log.Error("send reply", "err", err, "channel", c.Address.Channel)
+		}
+	}
+	if e.events != nil {
+		for _, ev := range t.events {
+			if err := e.events.RecordEvent(ctx, ev); err != nil {
+				log.Warn("record event", "err", err)
+			}
+		}
+	}
+	return herr
+}
+
+// ErrNoChannel is returned by Send for an address whose channel is not registered.
+var ErrNoChannel = errors.New("bot: no such channel")
+
+// Send implements Sender by choosing the channel named to.Channel.
+func (e *Engine) Send(ctx context.Context, to Address, r Reply) error {
+	ch, ok := e.chans[to.Channel]
+	if !ok {
+		return fmt.Errorf("%w: %q", ErrNoChannel, to.Channel)
+	}
+	return ch.Send(ctx, to, r)
+}

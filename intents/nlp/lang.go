@@ -1,0 +1,309 @@
+package nlp
+
+import (
+	"math"
+	"sort"
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Detection is the outcome of language detection.
+type Detection struct {
+	Lang       string  // canonical code, e.g. "nb", "sr"; "" when the text has no letters
+	Script     string  // ISO 15924 script of the letters: "Latn", "Cyrl", "Other" or ""
+	Confidence float64 // 0..1; low for short or ambiguous text
+}
+
+// Detector identifies the language of short chat messages with a naive
+// Bayes model over character 1-3-grams and words. It starts from compact
+// built-in profiles (en, nb, sv, da, sr, de, fr, es) and learns from the
+// per-language examples it is built with, so a knowledge base in another
+// language (hr, fi, ...) is detected too. A Detector is immutable and safe
+// for concurrent use.
+type Detector struct {
+	langs  []*langModel
+	gramV  float64 // n-gram vocabulary size over all languages, for smoothing
+	wordV  float64
+	hasCyr map[string]bool // languages whose examples include Cyrillic script
+}
+
+type langModel struct {
+	code                  string
+	grams, words          map[string]float64 // counts, then log-probabilities
+	gramTotal, wordTotal  float64
+	gramUnseen, wordUnseen float64
+}
+
+const (
+	gramAlpha  = 0.5 // add-α smoothing of n-gram counts
+	wordAlpha  = 0.2
+	wordWeight = 2.0 // a whole word is stronger evidence than one n-gram
+	// confScale turns the mean log-likelihood gap into a posterior; fitted by
+	// eye so that one clear sentence gives ~0.99 and a lone word stays low.
+	confScale = 0.6
+	// fullConfLetters is the number of letters from which the length no
+	// longer limits the confidence.
+	fullConfLetters = 16
+)
+
+// CanonicalLang maps a language tag to the code the Detector reports: the
+// primary subtag in lower case, with "no" (Norwegian) as "nb".
+// "sr-Latn" and "sr_Cyrl_RS" give "sr".
+func CanonicalLang(tag string) string {
+	tag = strings.ToLower(strings.TrimSpace(tag))
+	if i := strings.IndexAny(tag, "-_"); i >= 0 {
+		tag = tag[:i]
+	}
+	if tag == "no" {
+		return "nb"
+	}
+	return tag
+}
+
+// BuiltinLanguages lists the languages with a built-in profile.
+func BuiltinLanguages() []string {
+	out := make([]string, 0, len(builtinProfiles))
+	for code := range builtinProfiles {
+		out = append(out, code)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// NewDetector builds a Detector from the built-in profiles plus examples,
+// a map from language tag to example texts (tags are canonicalised with
+// CanonicalLang). If only is non-empty, only those languages are
+// candidates, which is how a knowledge base in nb and en avoids ever
+// reporting da.
+func NewDetector(examples map[string][]string, only ...string) *Detector {
+	keep := map[string]bool{}
+	for _, l := range only {
+		keep[CanonicalLang(l)] = true
+	}
+	byCode := map[string]*langModel{}
+	get := func(code string) *langModel {
+		m := byCode[code]
+		if m == nil {
+			m = &langModel{code: code, grams: map[string]float64{}, words: map[string]float64{}}
+			byCode[code] = m
+		}
+		return m
+	}
+	for code, p := range builtinProfiles {
+		if len(keep) > 0 && !keep[code] {
+			continue
+		}
+		m := get(code)
+		m.add(p.words)
+		m.add(p.text)
+	}
+	d := &Detector{hasCyr: map[string]bool{}}
+	for tag, texts := range examples {
+		code := CanonicalLang(tag)
+		if code == "" || len(keep) > 0 && !keep[code] {
+			continue
+		}
+		m := get(code)
+		for _, t := range texts {
+			if script(t) == "Cyrl" {
+				d.hasCyr[code] = true
+			}
+			m.add(t)
+		}
+	}
+	gv, wv := map[string]bool{}, map[string]bool{}
+	for _, m := range byCode {
+		for g := range m.grams {
+			gv[g] = true
+		}
+		for w := range m.words {
+			wv[w] = true
+		}
+	}
+	d.gramV, d.wordV = float64(len(gv)+1), float64(len(wv)+1)
+	for _, m := range byCode {
+		m.finish(d.gramV, d.wordV)
+		d.langs = append(d.langs, m)
+	}
+	sort.Slice(d.langs, func(i, j int) bool { return d.langs[i].code < d.langs[j].code })
+	return d
+}
+
+// Languages returns the candidate languages, sorted.
+func (d *Detector) Languages() []string {
+	out := make([]string, len(d.langs))
+	for i, m := range d.langs {
+		out[i] = m.code
+	}
+	return out
+}
+
+func (m *langModel) add(text string) {
+	forEachFeature(text, func(g string, word bool) {
+		if word {
+			m.words[g]++
+			m.wordTotal++
+		} else {
+			m.grams[g]++
+			m.gramTotal++
+		}
+	})
+}
+
+func (m *langModel) finish(gramV, wordV float64) {
+	gz := math.Log(m.gramTotal + gramAlpha*gramV)
+	for g, c := range m.grams {
+		m.grams[g] = math.Log(c+gramAlpha) - gz
+	}
+	m.gramUnseen = math.Log(gramAlpha) - gz
+	wz := math.Log(m.wordTotal + wordAlpha*wordV)
+	for w, c := range m.words {
+		m.words[w] = math.Log(c+wordAlpha) - wz
+	}
+	m.wordUnseen = math.Log(wordAlpha) - wz
+}
+
+// prepare lower-cases text, keeps diacritics (they tell sv from nb) and
+// transliterates Serbian Cyrillic so both scripts share one profile.
+func prepare(text string) string {
+	text = norm.NFC.String(strings.ToValidUTF8(text, " "))
+	return TransliterateSerbian(strings.ToLower(text))
+}
+
+// forEachFeature calls fn with each word and each character 1-3-gram of
+// the words of text, padded with spaces (" ab", "ab ").
+func forEachFeature(text string, fn func(feature string, word bool)) {
+	text = prepare(text)
+	words := strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) })
+	var rs []rune
+	for _, w := range words {
+		fn(w, true)
+		rs = append(rs[:0], ' ')
+		rs = append(rs, []rune(w)...)
+		rs = append(rs, ' ')
+		for n := 1; n <= 3; n++ {
+			for i := 0; i+n <= len(rs); i++ {
+				if n == 1 && rs[i] == ' ' {
+					continue
+				}
+				fn(string(rs[i:i+n]), false)
+			}
+		}
+	}
+}
+
+// script reports the dominant script of the letters in text.
+func script(text string) string {
+	var latn, cyrl, other int
+	for _, r := range text {
+		switch {
+		case !unicode.IsLetter(r):
+		case unicode.Is(unicode.Latin, r):
+			latn++
+		case unicode.Is(unicode.Cyrillic, r):
+			cyrl++
+		default:
+			other++
+		}
+	}
+	switch {
+	case latn+cyrl+other == 0:
+		return ""
+	case cyrl > latn && cyrl >= other:
+		return "Cyrl"
+	case latn >= other:
+		return "Latn"
+	}
+	return "Other"
+}
+
+// Detect returns the most likely language of text and a confidence in
+// [0, 1]. Short inputs ("ok", "hei", "tack") get a low confidence, so the
+// caller can keep the conversation's language (see Sticky).
+func (d *Detector) Detect(text string) (lang string, confidence float64) {
+	r := d.Analyze(text)
+	return r.Lang, r.Confidence
+}
+
+// Analyze is Detect with the script of the text.
+func (d *Detector) Analyze(text string) Detection {
+	res := Detection{Script: script(text)}
+	if len(d.langs) == 0 || res.Script == "" {
+		return res
+	}
+	scores := make([]float64, len(d.langs))
+	var n, letters float64
+	forEachFeature(text, func(g string, word bool) {
+		if word {
+			letters += float64(len([]rune(g)))
+		}
+		n++
+		for i, m := range d.langs {
+			if word {
+				lp, ok := m.words[g]
+				if !ok {
+					lp = m.wordUnseen
+				}
+				scores[i] += wordWeight * lp
+			} else {
+				lp, ok := m.grams[g]
+				if !ok {
+					lp = m.gramUnseen
+				}
+				scores[i] += lp
+			}
+		}
+	})
+	// Cyrillic text is Serbian unless examples showed another language in
+	// Cyrillic; Latin text is not one only ever seen in Cyrillic.
+	for i, m := range d.langs {
+		cyrOK := m.code == "sr" || d.hasCyr[m.code]
+		if res.Script == "Cyrl" && !cyrOK {
+			scores[i] -= 1e6
+		}
+	}
+	best, sum := 0, 0.0
+	for i := range scores {
+		if scores[i] > scores[best] {
+			best = i
+		}
+	}
+	for i := range scores {
+		sum += math.Exp(confScale * (scores[i] - scores[best]))
+	}
+	res.Lang = d.langs[best].code
+	res.Confidence = 1 / sum * math.Min(1, letters/fullConfLetters)
+	return res
+}
+
+// Sticky chooses the language to answer in: it keeps prev, the language
+// of the conversation so far, when the new message is short (fewer than
+// three words or 12 letters) or detected with confidence below 0.5, and
+// otherwise switches to detected. With no prev it returns detected.
+func Sticky(prev, detected string, conf float64, text string) string {
+	if prev == "" || detected == prev {
+		return detected
+	}
+	if detected == "" {
+		return prev
+	}
+	words, letters := 0, 0
+	inWord := false
+	for _, r := range text {
+		if unicode.IsLetter(r) {
+			letters++
+			if !inWord {
+				words++
+			}
+			inWord = true
+		} else {
+			inWord = false
+		}
+	}
+	if words < 3 || letters < 12 || conf < 0.5 {
+		return prev
+	}
+	return detected
+}
