@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/supportbot/supportbot/bot"
+	"github.com/supportbot/supportbot/handoff"
+	"github.com/supportbot/supportbot/intents"
+	"github.com/supportbot/supportbot/store"
+)
+
+// app is the wired bot: store → router and desk → engine.
+type app struct {
+	cfg    Config
+	log    *slog.Logger
+	st     store.Store
+	router *intents.Router
+	desk   *handoff.Desk
+	engine *bot.Engine
+}
+
+// newApp opens the store, loads the knowledge base (seeding it from the
+// files on a first run) and wires the engine, router and desk.
+func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
+	st, err := store.Open(ctx, cfg.Store, log.With("component", "store"))
+	if err != nil {
+		return nil, err
+	}
+	a := &app{cfg: cfg, log: log, st: st}
+	if seeded, err := intents.Seed(ctx, st, os.DirFS(cfg.Router.KBDir)); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("seed knowledge base from %s: %w", cfg.Router.KBDir, err)
+	} else if seeded {
+		log.Info("seeded the knowledge base from files", "dir", cfg.Router.KBDir)
+	}
+	a.engine = bot.New(cfg.engine(), st, nil, log.With("component", "engine"))
+	a.desk = handoff.NewDesk(cfg.handoff(), st, st, st, st, a.engine, log.With("component", "desk"))
+	a.router = intents.New(cfg.router(), func(ctx context.Context, t *bot.Turn, reason bot.Reason, skill, topic string, prio int) error {
+		return a.desk.Handoff(ctx, t, handoff.Request{Reason: reason, Skill: skill, Topic: topic, Priority: prio})
+	}, log.With("component", "router"))
+	if err := a.router.Sync(ctx, st); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("load knowledge base: %w", err)
+	}
+	a.engine.SetHandler(a.desk.Gate(a.router))
+	return a, nil
+}
+
+// serve runs the engine, the desk, the knowledge-base watcher and extra
+// until ctx is canceled or one of them fails.
+func (a *app) serve(ctx context.Context, extra ...func(context.Context) error) error {
+	defer a.st.Close()
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return a.engine.Run(ctx) })
+	g.Go(func() error { return a.desk.Run(ctx) })
+	g.Go(func() error { return a.router.Watch(ctx, a.st, a.cfg.Router.SyncEvery.Duration) })
+	for _, f := range extra {
+		g.Go(func() error { return f(ctx) })
+	}
+	return g.Wait()
+}
+
+// httpServer serves h on addr until ctx is canceled, then shuts down gracefully.
+func httpServer(addr string, h http.Handler, log *slog.Logger, ready chan<- string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("http: %w", err)
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		if ready != nil {
+			ready <- ln.Addr().String()
+		}
+		errc := make(chan error, 1)
+		go func() { errc <- srv.Serve(ln) }()
+		select {
+		case err := <-errc:
+			return fmt.Errorf("http: %w", err)
+		case <-ctx.Done():
+		}
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		err = srv.Shutdown(sctx)
+		if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {
+			err = serr
+		}
+		return err
+	}
+}
+
+// health serves /healthz (the process is up and the store answers) and
+// /readyz (also: the knowledge base is loaded).
+func (a *app) health(mux *http.ServeMux) {
+	check := func(w http.ResponseWriter, r *http.Request, ready bool) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := a.st.Ping(ctx); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintf(w, "store: %v\n", err)
+			return
+		}
+		if ready && a.router.Snapshot() == nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "knowledge base: not loaded")
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	}
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { check(w, r, false) })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { check(w, r, true) })
+}

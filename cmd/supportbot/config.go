@@ -1,0 +1,175 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/supportbot/supportbot/bot"
+	"github.com/supportbot/supportbot/handoff"
+	"github.com/supportbot/supportbot/intents"
+	"github.com/supportbot/supportbot/internal/conf"
+	"github.com/supportbot/supportbot/store"
+)
+
+// Config is config.toml. Secrets never live here: they come from the
+// environment (SLACK_BOT_TOKEN, SLACK_APP_TOKEN, SLACK_SIGNING_SECRET,
+// DISCORD_TOKEN, OPENAI_API_KEY, REDIS_URL).
+type Config struct {
+	Bot     BotConfig     `toml:"bot"`
+	HTTP    HTTPConfig    `toml:"http"`
+	Log     LogConfig     `toml:"log"`
+	Store   store.Config  `toml:"store"`
+	Router  RouterConfig  `toml:"router"`
+	Handoff HandoffConfig `toml:"handoff"`
+}
+
+type BotConfig struct {
+	HandlerTimeout  conf.Duration `toml:"handler_timeout"`
+	ShutdownTimeout conf.Duration `toml:"shutdown_timeout"`
+	MaxText         int           `toml:"max_text"`
+}
+
+type HTTPConfig struct {
+	Addr string `toml:"addr"`
+}
+
+type LogConfig struct {
+	Level  string `toml:"level"`
+	Format string `toml:"format"`
+}
+
+type RouterConfig struct {
+	KBDir       string        `toml:"kb_dir"`
+	DefaultLang string        `toml:"default_lang"`
+	AnswerAt    float64       `toml:"answer_at"`
+	SuggestAt   float64       `toml:"suggest_at"`
+	MaxMisses   int           `toml:"max_misses"`
+	SyncEvery   conf.Duration `toml:"sync_every"`
+}
+
+type HandoffConfig struct {
+	Routing         string                `toml:"routing"`
+	RenotifyAfter   conf.Duration         `toml:"renotify_after"`
+	EscalateAfter   conf.Duration         `toml:"escalate_after"`
+	EscalationGroup string                `toml:"escalation_group"`
+	ManagerChannel  string                `toml:"manager_channel"`
+	AfterHours      string                `toml:"after_hours"`
+	NotePrefix      string                `toml:"note_prefix"`
+	HistoryLen      int                   `toml:"history_len"`
+	UpdateEvery     conf.Duration         `toml:"update_every"`
+	Hours           handoff.BusinessHours `toml:"hours"`
+}
+
+// defaults returns the configuration used when a key is absent.
+func defaults() Config {
+	var c Config
+	c.Bot = BotConfig{HandlerTimeout: conf.Duration{Duration: 10 * time.Second},
+		ShutdownTimeout: conf.Duration{Duration: 15 * time.Second}, MaxText: 4000}
+	c.HTTP.Addr = "127.0.0.1:8080"
+	c.Log = LogConfig{Level: "info", Format: "text"}
+	c.Store.SetDefaults()
+	c.Router = RouterConfig{KBDir: "kb", DefaultLang: "en", SuggestAt: 0.15, MaxMisses: 2,
+		SyncEvery: conf.Duration{Duration: 250 * time.Millisecond}}
+	hc := handoff.Config{}
+	hc.SetDefaults()
+	c.Handoff = HandoffConfig{Routing: hc.Routing, RenotifyAfter: conf.Duration{Duration: hc.RenotifyAfter},
+		EscalateAfter: conf.Duration{Duration: hc.EscalateAfter}, AfterHours: hc.AfterHours,
+		NotePrefix: hc.NotePrefix, HistoryLen: hc.HistoryLen, UpdateEvery: conf.Duration{Duration: hc.UpdateEvery}}
+	return c
+}
+
+// loadConfig reads path over the defaults, applies the environment and
+// validates. A missing file is fine only when it was not asked for.
+func loadConfig(path string, explicit bool) (Config, error) {
+	c := defaults()
+	data, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist) && !explicit:
+		data = nil
+	case err != nil:
+		return c, fmt.Errorf("%w: %v", conf.ErrInvalid, err)
+	default:
+		if err := conf.Decode(path, data, &c); err != nil {
+			return c, err
+		}
+	}
+	if v, ok := os.LookupEnv("SUPPORTBOT_HTTP_ADDR"); ok && v != "" {
+		c.HTTP.Addr = v
+	}
+	c.Store.SetDefaults() // reads REDIS_URL
+	return c, conf.Locate(path, data, c.validate())
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	bad := func(key, f string, a ...any) { errs = append(errs, conf.Errorf(key, f, a...)) }
+	if c.Bot.HandlerTimeout.Duration <= 0 {
+		bad("bot.handler_timeout", "must be positive")
+	}
+	if c.Bot.MaxText < 100 || c.Bot.MaxText > 100_000 {
+		bad("bot.max_text", "must be between 100 and 100000 bytes, got %d", c.Bot.MaxText)
+	}
+	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
+		bad("http.addr", "want HOST:PORT, got %q", c.HTTP.Addr)
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		bad("log.format", "must be text or json, got %q", c.Log.Format)
+	}
+	if err := c.Store.Validate(); err != nil {
+		key := "store"
+		if m := strings.Fields(err.Error()); len(m) > 1 {
+			key = "store." + strings.TrimSuffix(m[1], ":")
+		}
+		bad(key, "%s", strings.TrimPrefix(err.Error(), "store: "))
+	}
+	if c.Router.AnswerAt < 0 || c.Router.AnswerAt > 1 {
+		bad("router.answer_at", "must be between 0 and 1")
+	}
+	if c.Router.SuggestAt < 0 || c.Router.SuggestAt > 1 {
+		bad("router.suggest_at", "must be between 0 and 1")
+	}
+	if c.Router.MaxMisses < 1 {
+		bad("router.max_misses", "must be at least 1")
+	}
+	if c.Router.SyncEvery.Duration <= 0 || c.Router.SyncEvery.Duration > time.Minute {
+		bad("router.sync_every", "must be between 1ms and 1m")
+	}
+	if err := c.handoff().Validate(); err != nil {
+		msg := err.Error()
+		key := "handoff"
+		for _, k := range []string{"routing", "renotify_after", "escalate_after", "after_hours", "hours", "note_prefix", "history_len", "update_every"} {
+			if strings.Contains(msg, k) {
+				key = "handoff." + k
+				break
+			}
+		}
+		bad(key, "%s", strings.TrimPrefix(msg, "handoff: "))
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) engine() bot.Config {
+	return bot.Config{HandlerTimeout: c.Bot.HandlerTimeout.Duration, ShutdownTimeout: c.Bot.ShutdownTimeout.Duration,
+		DedupeTTL: time.Duration(c.Store.DedupeTTL), MaxText: c.Bot.MaxText}
+}
+
+func (c *Config) router() intents.Config {
+	return intents.Config{DefaultLang: c.Router.DefaultLang, AnswerAt: c.Router.AnswerAt,
+		SuggestAt: c.Router.SuggestAt, MaxMisses: c.Router.MaxMisses}
+}
+
+func (c *Config) handoff() handoff.Config {
+	h := c.Handoff
+	return handoff.Config{Routing: h.Routing, RenotifyAfter: h.RenotifyAfter.Duration, EscalateAfter: h.EscalateAfter.Duration,
+		EscalationGroup: h.EscalationGroup, ManagerChannel: h.ManagerChannel, Hours: h.Hours, AfterHours: h.AfterHours,
+		NotePrefix: h.NotePrefix, HistoryLen: h.HistoryLen, UpdateEvery: h.UpdateEvery.Duration}
+}

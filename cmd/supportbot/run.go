@@ -1,0 +1,43 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"os"
+)
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flags("run", "Serve the bot: web chat, agent inbox, admin console and /healthz on --http-addr;\n"+
+		"Slack and Discord too when SLACK_APP_TOKEN/SLACK_BOT_TOKEN or DISCORD_TOKEN are set.", stderr)
+	cfgPath := fs.String("config", "./config.toml", "configuration `file`")
+	dataDir := fs.String("data-dir", "", "`directory` of the embedded store (overrides store.data_dir)")
+	addr := fs.String("http-addr", "", "`HOST:PORT` to serve HTTP on (env SUPPORTBOT_HTTP_ADDR; default 127.0.0.1:8080)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*cfgPath, isSet(fs, "config"))
+	if err != nil {
+		return err
+	}
+	if *dataDir != "" {
+		cfg.Store.DataDir = *dataDir
+	}
+	if *addr != "" {
+		cfg.HTTP.Addr = *addr
+	}
+	log := newLogger(cfg.Log.Level, cfg.Log.Format, stderr)
+	a, err := newApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	a.health(mux)
+	ready := make(chan string, 1)
+	go func() {
+		if addr, ok := <-ready; ok {
+			log.Info("supportbot is up", "url", "http://"+addr+"/", "store", cfg.Store.Kind, "pid", os.Getpid())
+		}
+	}()
+	return a.serve(ctx, httpServer(cfg.HTTP.Addr, mux, log, ready))
+}

@@ -1,0 +1,115 @@
+package intents
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/supportbot/supportbot/bot"
+	"github.com/supportbot/supportbot/intents/kb"
+)
+
+// Document names of the knowledge base and the status notices in the store.
+const (
+	KBDoc      = "kb"
+	NoticesDoc = "notices"
+)
+
+// DocReader is what the router needs to follow live edits (a bot.DocStore).
+type DocReader interface {
+	Doc(ctx context.Context, name string) (bot.Doc, error)
+	DocVersion(ctx context.Context, name string) (int64, error)
+}
+
+// Publish validates base and stores it as the next version of the
+// knowledge base, failing with an error wrapping bot.ErrConflict if
+// someone else published since expect.
+func Publish(ctx context.Context, st bot.DocStore, base *kb.Base, expect int64, author, note string) (bot.Doc, error) {
+	if err := base.Validate(); err != nil {
+		return bot.Doc{}, err
+	}
+	data, err := base.JSON()
+	if err != nil {
+		return bot.Doc{}, err
+	}
+	return st.PutDoc(ctx, bot.Doc{Name: KBDoc, Data: data, Author: author, Note: note}, expect)
+}
+
+// Seed publishes the files in fsys as version 1 when the store has no
+// knowledge base yet, so a first run is useful. It reports whether it did.
+func Seed(ctx context.Context, st bot.DocStore, fsys fs.FS) (bool, error) {
+	v, err := st.DocVersion(ctx, KBDoc)
+	if err != nil || v > 0 {
+		return false, err
+	}
+	base, err := kb.LoadDir(fsys)
+	if err != nil {
+		return false, err
+	}
+	_, err = Publish(ctx, st, base, 0, "seed", "starter knowledge base from files")
+	if errors.Is(err, bot.ErrConflict) {
+		return false, nil // another replica seeded it first
+	}
+	return err == nil, err
+}
+
+// Sync loads the latest knowledge base and notices from st if they changed
+// since the snapshot in use, and compiles it.
+func (r *Router) Sync(ctx context.Context, st DocReader) error {
+	v, err := st.DocVersion(ctx, KBDoc)
+	if err != nil {
+		return err
+	}
+	if cur := r.snap.Load(); v > 0 && (cur == nil || cur.Version != v) {
+		d, err := st.Doc(ctx, KBDoc)
+		if err != nil {
+			return err
+		}
+		base, err := kb.ParseJSON(d.Data)
+		if err != nil {
+			return fmt.Errorf("knowledge base v%d: %w", d.Version, err)
+		}
+		s, err := Compile(ctx, base, d.Version)
+		if err != nil {
+			return err
+		}
+		r.Use(s)
+		r.log.Info("knowledge base loaded", "version", d.Version, "intents", len(base.Intents),
+			"faq", len(base.FAQs), "trained", s.Trained.Round(time.Millisecond))
+	}
+	nv, err := st.DocVersion(ctx, NoticesDoc)
+	if err != nil || nv == r.noticesVersion.Load() {
+		return err
+	}
+	d, err := st.Doc(ctx, NoticesDoc)
+	if err != nil {
+		return err
+	}
+	var ns []Notice
+	if err := json.Unmarshal(d.Data, &ns); err != nil {
+		return fmt.Errorf("notices v%d: %w", d.Version, err)
+	}
+	r.SetNotices(ns)
+	r.noticesVersion.Store(nv)
+	return nil
+}
+
+// Watch calls Sync every interval until ctx is canceled, so every replica
+// sees an edit within about one interval. Failures are logged and retried.
+func (r *Router) Watch(ctx context.Context, st DocReader, every time.Duration) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if err := r.Sync(ctx, st); err != nil && ctx.Err() == nil {
+				r.log.Warn("knowledge base sync", "err", err)
+			}
+		}
+	}
+}

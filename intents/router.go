@@ -1,0 +1,380 @@
+package intents
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/supportbot/supportbot/bot"
+	"github.com/supportbot/supportbot/intents/classify"
+	"github.com/supportbot/supportbot/intents/kb"
+	"github.com/supportbot/supportbot/intents/nlp"
+	"github.com/supportbot/supportbot/intents/sentiment"
+)
+
+// Config tunes the decision policy. Zero values take the defaults.
+type Config struct {
+	DefaultLang string  // answer language when nothing else is known; default "en"
+	AnswerAt    float64 // confidence to answer; 0 uses the classifier's calibrated threshold (at least 0.5)
+	SuggestAt   float64 // top confidence to offer choices instead of handing off; default 0.15
+	MaxMisses   int     // unanswered turns in a row before a repeated_failure handoff; default 2
+}
+
+// SetDefaults fills zero fields.
+func (c *Config) SetDefaults() {
+	if c.DefaultLang == "" {
+		c.DefaultLang = "en"
+	}
+	if c.SuggestAt <= 0 {
+		c.SuggestAt = 0.15
+	}
+	if c.MaxMisses <= 0 {
+		c.MaxMisses = 2
+	}
+}
+
+// HandoffFunc hands the conversation of t to a human (handoff.Desk.Handoff,
+// wired in cmd so that intents and handoff stay independent).
+type HandoffFunc func(ctx context.Context, t *bot.Turn, reason bot.Reason, skill, topic string, priority int) error
+
+// Router is the bot.Handler that answers from the knowledge base or hands off.
+// It is safe for concurrent use; Load swaps the knowledge base atomically.
+type Router struct {
+	cfg     Config
+	handoff HandoffFunc
+	log     *slog.Logger
+	snap    atomic.Pointer[Snapshot]
+	notices atomic.Pointer[[]Notice]
+
+	noticesVersion atomic.Int64
+}
+
+// New returns a Router with no knowledge base; call Load (or Run) first.
+func New(cfg Config, handoff HandoffFunc, log *slog.Logger) *Router {
+	cfg.SetDefaults()
+	return &Router{cfg: cfg, handoff: handoff, log: log}
+}
+
+// Snapshot is one compiled version of the knowledge base.
+type Snapshot struct {
+	Base    *kb.Base
+	Version int64
+	Model   *classify.Model
+	Detect  *nlp.Detector
+	Trained time.Duration
+}
+
+// Compile trains a classifier and language detector on base.
+func Compile(ctx context.Context, base *kb.Base, version int64) (*Snapshot, error) {
+	start := time.Now()
+	var ex []classify.Example
+	byLang := map[string][]string{}
+	for _, in := range base.Intents {
+		for lang, xs := range in.Examples {
+			for _, x := range xs {
+				ex = append(ex, classify.Example{Text: x, Label: in.Name, Lang: lang})
+				byLang[lang] = append(byLang[lang], x)
+			}
+		}
+	}
+	for _, f := range base.FAQs {
+		for lang, xs := range f.Questions {
+			for _, x := range xs {
+				ex = append(ex, classify.Example{Text: x, Label: faqLabel(f.ID), Lang: lang})
+				byLang[lang] = append(byLang[lang], x)
+			}
+		}
+	}
+	for _, x := range builtinOOS {
+		ex = append(ex, classify.Example{Text: x, Label: classify.OOS})
+	}
+	m, err := classify.Train(ctx, ex, classify.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("train on knowledge base v%d: %w", version, err)
+	}
+	return &Snapshot{Base: base, Version: version, Model: m,
+		Detect: nlp.NewDetector(byLang), Trained: time.Since(start)}, nil
+}
+
+func faqLabel(id string) string { return "faq:" + id }
+
+// Use installs a compiled snapshot.
+func (r *Router) Use(s *Snapshot) { r.snap.Store(s) }
+
+// Snapshot returns the knowledge base in use, or nil.
+func (r *Router) Snapshot() *Snapshot { return r.snap.Load() }
+
+// Decision is what the router decided for one message, and why.
+type Decision struct {
+	Lang       string            `json:"lang"`
+	LangConf   float64           `json:"lang_confidence"`
+	Intent     string            `json:"intent,omitempty"` // intent name or "faq:ID"
+	Confidence float64           `json:"confidence"`
+	Top        []classify.Scored `json:"top,omitempty"`
+	Action     string            `json:"action"` // answer | suggest | handoff | clarify
+	Reason     bot.Reason        `json:"reason,omitempty"`
+	Why        string            `json:"why"`
+	Sentiment  sentiment.Result  `json:"sentiment"`
+	Skill      string            `json:"skill,omitempty"`
+	Topic      string            `json:"topic,omitempty"`
+	Priority   int               `json:"priority,omitempty"`
+}
+
+// String is the one-line explanation shown by `chat --explain`.
+func (d Decision) String() string {
+	s := fmt.Sprintf("lang=%s (%.2f) intent=%s (%.2f) → %s", d.Lang, d.LangConf, orDash(d.Intent), d.Confidence, d.Action)
+	if d.Reason != "" {
+		s += " [" + string(d.Reason) + "]"
+	}
+	return s + ": " + d.Why
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// ErrNoKnowledgeBase is returned before a knowledge base is loaded.
+var ErrNoKnowledgeBase = errors.New("intents: no knowledge base loaded")
+
+// Explain decides for text as if it were the next message of a
+// conversation in language prev with misses unanswered turns ("Try it").
+func (r *Router) Explain(text, prev string, misses int) (Decision, error) {
+	s := r.snap.Load()
+	if s == nil {
+		return Decision{}, ErrNoKnowledgeBase
+	}
+	return r.decide(s, text, prev, misses, nil), nil
+}
+
+func (r *Router) decide(s *Snapshot, text, prev string, misses int, meta map[string]string) Decision {
+	det := s.Detect.Analyze(text)
+	d := Decision{LangConf: det.Confidence}
+	d.Lang = nlp.Sticky(prev, det.Lang, det.Confidence, text)
+	if d.Lang == "" {
+		d.Lang = r.cfg.DefaultLang
+	}
+	tokens := nlp.Tokens(text)
+	d.Sentiment = sentiment.Analyze(text)
+	if meta["request"] == "human" {
+		d.Action, d.Reason, d.Why = "handoff", bot.ReasonRequested, "the customer pressed the human button"
+		return d
+	}
+	if name, ok := strings.CutPrefix(text, "intent:"); ok {
+		if _, found := s.Base.Intent(name); found {
+			d.Intent, d.Confidence = name, 1
+		} else if _, found := s.Base.FAQ(strings.TrimPrefix(name, "faq:")); found && strings.HasPrefix(name, "faq:") {
+			d.Intent, d.Confidence = name, 1
+		}
+		if d.Intent != "" {
+			return r.act(s, d, "the customer chose it")
+		}
+	}
+	if p, ok := wantsHuman(tokens); ok {
+		d.Action, d.Reason, d.Why = "handoff", bot.ReasonRequested, fmt.Sprintf("rule: asked for a person (%q)", p)
+		return d
+	}
+	if d.Sentiment.Complaint {
+		d.Action, d.Reason, d.Priority = "handoff", bot.ReasonComplaint, 2
+		d.Why = "complaint detected: " + strings.Join(d.Sentiment.Cues, ", ")
+		return d
+	}
+	cd := s.Model.Decide(text)
+	d.Intent, d.Confidence = cd.Label, cd.Confidence
+	for _, t := range cd.Top {
+		if t.Label != "" {
+			d.Top = append(d.Top, t)
+		}
+	}
+	if d.Sentiment.Frustrated && (misses > 0 || d.Sentiment.Score <= -0.6) {
+		d.Action, d.Reason, d.Priority = "handoff", bot.ReasonNegativeSentiment, 1
+		d.Why = "the customer is frustrated: " + strings.Join(d.Sentiment.Cues, ", ")
+		return d
+	}
+	if _, ok := notHelpedRules.match(tokens); ok && misses+1 >= r.cfg.MaxMisses {
+		d.Action, d.Reason, d.Why = "handoff", bot.ReasonRepeatedFailure, "the customer says the answers did not help"
+		return d
+	}
+	answerAt := r.cfg.AnswerAt
+	if answerAt <= 0 {
+		answerAt = max(0.5, s.Model.Threshold())
+	}
+	switch {
+	case !cd.OOS && cd.Confidence >= answerAt:
+		return r.act(s, d, fmt.Sprintf("confident (≥ %.2f)", answerAt))
+	case misses+1 >= r.cfg.MaxMisses:
+		d.Action, d.Reason = "handoff", bot.ReasonRepeatedFailure
+		d.Why = fmt.Sprintf("%d unanswered turns in a row", misses+1)
+	case len(d.Top) >= 2 && d.Top[0].Prob >= r.cfg.SuggestAt:
+		d.Action, d.Why = "suggest", fmt.Sprintf("ambiguous: top %.2f below %.2f", d.Top[0].Prob, answerAt)
+	case cd.OOS && cd.Confidence < r.cfg.SuggestAt:
+		d.Action, d.Reason, d.Why = "handoff", bot.ReasonOutOfScope, "nothing in the knowledge base matches"
+	default:
+		d.Action, d.Reason, d.Why = "handoff", bot.ReasonLowConfidence, fmt.Sprintf("confidence %.2f too low", cd.Confidence)
+	}
+	return d
+}
+
+// act turns a recognised intent into answer or handoff by its action.
+func (r *Router) act(s *Snapshot, d Decision, why string) Decision {
+	d.Action, d.Why = "answer", why
+	if in, ok := s.Base.Intent(d.Intent); ok && in.Action != kb.ActionAnswer {
+		d.Action, d.Reason = "handoff", bot.ReasonIntentRule
+		if in.Action == kb.ActionEscalate {
+			d.Reason, d.Priority = bot.ReasonComplaint, 2
+		}
+		if in.Handoff != nil {
+			d.Skill, d.Topic = in.Handoff.Skill, in.Handoff.Topic
+			d.Priority = max(d.Priority, in.Handoff.Priority)
+		}
+		d.Why = fmt.Sprintf("intent %s says %s", in.Name, in.Action)
+		if d.Intent == "human" || strings.Contains(in.Name, "human") || strings.Contains(in.Name, "agent") {
+			d.Reason = bot.ReasonRequested
+		}
+	}
+	return d
+}
+
+// Handle implements bot.Handler.
+func (r *Router) Handle(ctx context.Context, t *bot.Turn) error {
+	s := r.snap.Load()
+	if s == nil {
+		return ErrNoKnowledgeBase
+	}
+	c := t.Conv
+	d := r.decide(s, t.Msg.Text, c.Lang, c.Misses, t.Msg.Meta)
+	c.Lang = d.Lang
+	c.Sentiment = d.Sentiment.Score
+	if d.Intent != "" && d.Intent != classify.OOS {
+		c.Intent, c.Score = d.Intent, d.Confidence
+	}
+	cyr := nlp.Normalize(t.Msg.Text) != "" && isCyrillic(t.Msg.Text)
+	if cyr {
+		c.Set("script", "Cyrl")
+	} else if d.LangConf >= 0.5 {
+		c.Set("script", "Latn")
+	}
+	explain := map[string]string{"explain": d.String()}
+	t.Record(bot.Event{Type: "message", Intent: d.Intent, Value: d.Confidence, Reason: d.Reason,
+		Meta: map[string]string{"action": d.Action}})
+	switch d.Action {
+	case "answer":
+		c.Misses = 0
+		r.answer(t, s, d, explain)
+		return nil
+	case "suggest":
+		c.Misses++
+		t.Record(bot.Event{Type: "unanswered", Text: t.Msg.Text, Reason: bot.ReasonLowConfidence, Intent: d.Intent, Value: d.Confidence})
+		rep := bot.Reply{Kind: bot.KindSuggest, Text: r.localize(c, text("suggest", d.Lang)), Meta: explain}
+		for _, sc := range d.Top {
+			rep.Choices = append(rep.Choices, bot.Choice{Label: r.localize(c, r.title(s, sc.Label, d.Lang)), Value: "intent:" + sc.Label})
+		}
+		rep.Choices = append(rep.Choices, bot.Choice{Label: r.localize(c, text("human", d.Lang)), Value: "human"})
+		t.Reply(rep)
+		return nil
+	}
+	if d.Reason == bot.ReasonOutOfScope || d.Reason == bot.ReasonLowConfidence || d.Reason == bot.ReasonRepeatedFailure {
+		t.Record(bot.Event{Type: "unanswered", Text: t.Msg.Text, Reason: d.Reason, Intent: d.Intent, Value: d.Confidence})
+	}
+	c.Misses = 0
+	if r.handoff == nil {
+		return fmt.Errorf("intents: handoff (%s) with no desk configured", d.Reason)
+	}
+	if err := r.handoff(ctx, t, d.Reason, d.Skill, d.Topic, d.Priority); err != nil {
+		return fmt.Errorf("hand off (%s): %w", d.Reason, err)
+	}
+	if reps := t.Replies(); len(reps) > 0 {
+		if reps[0].Meta == nil {
+			reps[0].Meta = map[string]string{}
+		}
+		reps[0].Meta["explain"] = d.String()
+	}
+	return nil
+}
+
+func isCyrillic(s string) bool {
+	cyr, lat := 0, 0
+	for _, r := range s {
+		switch {
+		case r >= 0x400 && r <= 0x4ff:
+			cyr++
+		case r < 0x80 && (r|0x20) >= 'a' && (r|0x20) <= 'z':
+			lat++
+		}
+	}
+	return cyr > lat
+}
+
+// localize writes Serbian in the script the customer uses.
+func (r *Router) localize(c *bot.Conversation, s string) string {
+	if c.Lang == "sr" && c.Data["script"] == "Cyrl" {
+		return ToCyrillic(s)
+	}
+	return s
+}
+
+// title is a short label for a choice: the intent's description or its first example.
+func (r *Router) title(s *Snapshot, label, lang string) string {
+	if id, ok := strings.CutPrefix(label, "faq:"); ok {
+		if f, ok := s.Base.FAQ(id); ok {
+			if qs := f.Questions[lang]; len(qs) > 0 {
+				return qs[0]
+			}
+			for _, qs := range f.Questions {
+				if len(qs) > 0 {
+					return qs[0]
+				}
+			}
+		}
+		return id
+	}
+	if in, ok := s.Base.Intent(label); ok {
+		if xs := in.Examples[lang]; len(xs) > 0 {
+			return xs[0]
+		}
+		if in.Description != "" {
+			return in.Description
+		}
+	}
+	return strings.ReplaceAll(label, "_", " ")
+}
+
+func (r *Router) answer(t *bot.Turn, s *Snapshot, d Decision, meta map[string]string) {
+	c := t.Conv
+	var a kb.Answer
+	var got string
+	var err error
+	a, got, err = s.Base.Answer(strings.TrimPrefix(d.Intent, "faq:"), d.Lang)
+	if err != nil {
+		t.Log.Warn("intent has no answer", "intent", d.Intent, "err", err)
+		c.Misses++
+		return
+	}
+	var b strings.Builder
+	b.WriteString(a.Text)
+	for _, l := range a.Links {
+		fmt.Fprintf(&b, "\n%s: %s", l.Label, l.URL)
+	}
+	if got != d.Lang {
+		fmt.Fprintf(&b, "\n\n"+text("fallback_lang", d.Lang), langNames[got])
+	}
+	for _, n := range r.activeNotices(t.Now, d.Intent) {
+		fmt.Fprintf(&b, "\n\n"+text("notice", d.Lang), n.Text(d.Lang))
+	}
+	rep := bot.Reply{Kind: bot.KindAnswer, Text: r.localize(c, b.String()), Lang: d.Lang, Meta: meta}
+	for _, ch := range a.Choices {
+		rep.Choices = append(rep.Choices, bot.Choice{Label: r.localize(c, ch.Label), Value: ch.Value})
+	}
+	c.Tried = append(c.Tried, d.Intent)
+	if len(c.Tried) > 20 {
+		c.Tried = c.Tried[len(c.Tried)-20:]
+	}
+	t.Record(bot.Event{Type: "answered", Intent: d.Intent, Value: d.Confidence})
+	t.Reply(rep)
+}

@@ -1,0 +1,88 @@
+package intents
+
+import (
+	"strings"
+
+	"github.com/supportbot/supportbot/intents/nlp"
+)
+
+// humanPhrases hand off at once (reason "requested"), in every language.
+// They are matched on normalised text (case, diacritics and script folded:
+// "čovek", "човек" and "covek" are the same), as whole words.
+var humanPhrases = []string{
+	// en
+	"human", "a human", "real person", "a person", "live agent", "agent", "operator", "representative",
+	"talk to someone", "speak to someone", "talk to a person", "speak to a person", "customer service rep",
+	"real human", "somebody real", "staff member",
+	// nb / da
+	"menneske", "et menneske", "ekte person", "ekte menneske", "snakke med en person", "snakke med noen",
+	"kundebehandler", "saksbehandler", "kundeservice medarbeider", "rigtig person", "tale med en person",
+	"medarbejder",
+	// sv
+	"manniska", "en manniska", "riktig person", "prata med en person", "prata med nagon", "handlaggare",
+	"kundtjanstmedarbetare",
+	// sr (Latin; Cyrillic folds to it), also ijekavian
+	"covek", "coveka", "covjek", "covjeka", "ziva osoba", "zivu osobu", "operater", "operatera",
+	"agenta", "razgovarati sa nekim", "pricati sa nekim", "zaposleni", "stvarna osoba",
+	// de / fr / es
+	"mensch", "mitarbeiter", "echte person", "humain", "conseiller", "vraie personne", "une personne",
+	"humano", "persona real", "agente", "una persona",
+}
+
+// notHelpedPhrases mark that the last answer did not help.
+var notHelpedPhrases = []string{
+	"didnt help", "did not help", "not helpful", "not what i asked", "that is wrong", "thats wrong", "wrong answer",
+	"hjalp ikke", "hjelper ikke", "ikke det jeg spurte", "hjalpte inte", "inte vad jag fragade",
+	"nije pomoglo", "ne pomaze", "nisam to pitao", "nisam to pitala",
+}
+
+type phraseSet [][]string
+
+func compile(ps []string) phraseSet {
+	out := make(phraseSet, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, nlp.Tokens(p))
+	}
+	return out
+}
+
+var (
+	humanRules     = compile(humanPhrases)
+	notHelpedRules = compile(notHelpedPhrases)
+)
+
+// match reports the first phrase found in tokens as whole words.
+func (ps phraseSet) match(tokens []string) (string, bool) {
+	for _, p := range ps {
+		if len(p) == 0 || len(p) > len(tokens) {
+			continue
+		}
+		for i := 0; i+len(p) <= len(tokens); i++ {
+			ok := true
+			for j := range p {
+				if tokens[i+j] != p[j] {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				return strings.Join(p, " "), true
+			}
+		}
+	}
+	return "", false
+}
+
+// wantsHuman reports whether a message asks for a person. Long messages
+// mentioning "agent" in passing ("my agent code doesn't work…") do not
+// count: a request is short, or names the person explicitly.
+func wantsHuman(tokens []string) (string, bool) {
+	p, ok := humanRules.match(tokens)
+	if !ok {
+		return "", false
+	}
+	if len(tokens) <= 8 || strings.Contains(p, " ") {
+		return p, true
+	}
+	return "", false
+}
