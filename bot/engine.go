@@ -81,6 +81,7 @@ type job struct {
 	fn   func(context.Context, *Turn) error
 	done chan error // buffered 1
 	at   time.Time
+	cut  bool // the customer's text was truncated
 }
 
 type mailbox struct{ jobs []*job }
@@ -294,7 +295,7 @@ func (e *Engine) inbound(id ConversationID, j *job, log *slog.Logger) Outcome {
 		log.Debug("ignored empty message", "key", j.in.Key)
 		return Ignored
 	}
-	m.Text = text
+	m.Text, j.cut = text, cut
 	if m.Role == "" {
 		m.Role = RoleCustomer
 	}
@@ -362,8 +363,7 @@ func (e *Engine) once(ctx context.Context, id ConversationID, j *job, log *slog.
 		if c.Customer.Name == "" && m.Customer.Name != "" {
 			c.Customer = m.Customer
 		}
-		_, cut := Clean(j.in.Msg.Text, e.cfg.MaxText)
-		if cut {
+		if j.cut {
 			t.Reply(Reply{Kind: KindNotice, Text: fmt.Sprintf("Your message was long, so I read only its first %d characters.", utf8.RuneCountInString(m.Text))})
 		}
 		herr = e.h.Handle(ctx, t)
