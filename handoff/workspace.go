@@ -39,7 +39,10 @@ type Card struct {
 	Skill      string             `json:"skill,omitempty"`
 	Priority   int                `json:"priority,omitempty"`
 	Position   int                `json:"position,omitempty"` // 1-based queue position while queued
-	Since      time.Time          `json:"since"`              // when it was queued
+	Since      time.Time          `json:"since"`              // when the wait for a human began
+	Topic      string             `json:"topic,omitempty"`    // the router's subject (Request.Topic)
+	Contact    string             `json:"contact,omitempty"`  // email or phone left for a follow-up
+	Opens      time.Time          `json:"opens,omitzero"`     // handed off after hours: when the team opens
 	// Refs are the workspace's own references for this card (e.g. the Slack
 	// channel and message ts), kept in the conversation's Data.
 	Refs map[string]string `json:"refs,omitempty"`
@@ -57,8 +60,10 @@ type Workspace interface {
 	Announce(ctx context.Context, c Card) (map[string]string, error)
 	// Update re-renders the card after a claim, release, transfer or resolve.
 	Update(ctx context.Context, c Card) error
-	// Relay shows a message of the conversation to the agent (customer
-	// messages while held, and internal notes).
+	// Relay shows a message of the conversation to the agents: customer
+	// messages while queued or held, internal notes (Kind KindNote, role
+	// system) and agent replies (role agent); both carry Meta["agent"], the
+	// writer's agent ID, so a workspace may skip what was written in it.
 	Relay(ctx context.Context, c Card, m bot.Message) error
 	// Remind re-notifies an unclaimed card (level 1) or escalates it (level 2:
 	// mention the escalation group, or the manager channel for complaints).
