@@ -1,0 +1,905 @@
+// Package embedded is the default store: one local bbolt file, durable across
+// process restarts (every write is fsynced before it returns), no server. It
+// suits one bot process; use store/redisstore for replicas.
+//
+// Layout (top-level buckets):
+//
+//	conv/<id>/{rec,ver,exp,ckey,holder}  one bucket per conversation
+//	conv/<id>/msgs/<seq>                 one key per transcript message
+//	expiry/<exp><id>                     conversations by expiry, for the sweeper
+//	cust/<customer>\0<created><id>       customer index, oldest first
+//	dedupe/<key> = <exp>; dexp/<exp><key>
+//	lease/<name> = <exp><owner>
+//	timers/<key> = JSON; timerq/<at><key>
+//	queue/<conv> = JSON; held/<agent>\0<conv>; agents/<id> = JSON
+//	docs/<name>/<version> = JSON
+//	events/<at><seq> = JSON
+//
+// Expiry (retention, dedupe ttl, leases) is judged by Options.Now on every
+// read; a sweeper goroutine owned by the Store deletes what expired.
+package embedded
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/supportbot/supportbot/bot"
+	"github.com/supportbot/supportbot/handoff"
+)
+
+// FileName is the data file's name inside the data directory.
+const FileName = "supportbot.db"
+
+// Options tune a Store. Zero values get the defaults.
+type Options struct {
+	Retention  time.Duration    // idle conversations and events are kept this long; default 30 days
+	DedupeTTL  time.Duration    // FirstSeen ttl when it is called with ttl <= 0; default 24h
+	Now        func() time.Time // the clock for every expiry; default time.Now
+	SweepEvery time.Duration    // sweeper period; default 1m; < 0 disables the sweeper
+	Log        *slog.Logger
+}
+
+// Store is the embedded store. Create it with Open.
+type Store struct {
+	db        *bolt.DB
+	path      string
+	retention time.Duration
+	dedupe    time.Duration
+	now       func() time.Time
+	log       *slog.Logger
+
+	stop      context.CancelFunc
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var (
+	bConv   = []byte("conv")
+	bExpiry = []byte("expiry")
+	bCust   = []byte("cust")
+	bDedupe = []byte("dedupe")
+	bDexp   = []byte("dexp")
+	bLease  = []byte("lease")
+	bTimers = []byte("timers")
+	bTimerQ = []byte("timerq")
+	bQueue  = []byte("queue")
+	bHeld   = []byte("held")
+	bAgents = []byte("agents")
+	bDocs   = []byte("docs")
+	bEvents = []byte("events")
+
+	kRec    = []byte("rec")
+	kVer    = []byte("ver")
+	kExp    = []byte("exp")
+	kCKey   = []byte("ckey")
+	kHolder = []byte("holder")
+	kMsgs   = []byte("msgs")
+)
+
+// Open opens or creates the data file at path and starts the sweeper. It fails
+// after a second if another process has the file open.
+func Open(path string, o Options) (*Store, error) {
+	if o.Retention <= 0 {
+		o.Retention = 30 * 24 * time.Hour
+	}
+	if o.DedupeTTL <= 0 {
+		o.DedupeTTL = min(24*time.Hour, o.Retention)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.SweepEvery == 0 {
+		o.SweepEvery = time.Minute
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("embedded: %s is in use by another process: %w", path, bot.ErrUnavailable)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bConv, bExpiry, bCust, bDedupe, bDexp, bLease, bTimers,
+			bTimerQ, bQueue, bHeld, bAgents, bDocs, bEvents} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("embedded: init %s: %w", path, err)
+	}
+	s := &Store{db: db, path: path, retention: o.Retention, dedupe: o.DedupeTTL, now: o.Now, log: o.Log}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stop = cancel
+	if o.SweepEvery > 0 {
+		s.wg.Go(func() { s.sweepLoop(ctx, o.SweepEvery) })
+	}
+	return s, nil
+}
+
+// Path is the data file.
+func (s *Store) Path() string { return s.path }
+
+// Close stops the sweeper, waits for it and closes the file.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.stop()
+		s.wg.Wait()
+		s.closeErr = s.db.Close()
+	})
+	return s.closeErr
+}
+
+// Ping reports whether the file is open.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.view("ping", func(*bolt.Tx) error { return nil })
+}
+
+func (s *Store) sweepLoop(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := s.Sweep(ctx); err != nil {
+				s.log.Warn("store sweep failed", "err", err)
+			} else if n > 0 {
+				s.log.Debug("store sweep", "deleted", n)
+			}
+		}
+	}
+}
+
+// sweepBatch bounds the work of one write transaction of Sweep.
+const sweepBatch = 500
+
+// Sweep deletes what expired by now: conversations (with transcript, claim
+// and index entries), dedupe keys, leases and events older than retention.
+// It returns how many items it deleted. The sweeper calls it periodically;
+// reads already hide expired data, so calling it is never needed for correctness.
+func (s *Store) Sweep(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		n := 0
+		now := s.now()
+		err := s.update("sweep", func(tx *bolt.Tx) error {
+			var ids [][]byte
+			c := tx.Bucket(bExpiry).Cursor()
+			for k, _ := c.First(); k != nil && len(ids) < sweepBatch && decTime(k) <= now.UnixNano(); k, _ = c.Next() {
+				ids = append(ids, bytes.Clone(k[8:]))
+			}
+			for _, id := range ids {
+				if err := purge(tx, id); err != nil {
+					return err
+				}
+			}
+			n += len(ids)
+			var keys [][]byte
+			c = tx.Bucket(bDexp).Cursor()
+			for k, _ := c.First(); k != nil && len(keys) < sweepBatch && decTime(k) <= now.UnixNano(); k, _ = c.Next() {
+				keys = append(keys, bytes.Clone(k))
+			}
+			for _, k := range keys {
+				if err := tx.Bucket(bDexp).Delete(k); err != nil {
+					return err
+				}
+				if err := tx.Bucket(bDedupe).Delete(k[8:]); err != nil {
+					return err
+				}
+			}
+			n += len(keys)
+			keys = keys[:0]
+			c = tx.Bucket(bEvents).Cursor()
+			cut := now.Add(-s.retention).UnixNano()
+			for k, _ := c.First(); k != nil && len(keys) < sweepBatch && decTime(k) < cut; k, _ = c.Next() {
+				keys = append(keys, bytes.Clone(k))
+			}
+			for _, k := range keys {
+				if err := tx.Bucket(bEvents).Delete(k); err != nil {
+					return err
+				}
+			}
+			n += len(keys)
+			keys = keys[:0]
+			lb := tx.Bucket(bLease)
+			lb.ForEach(func(k, v []byte) error {
+				if decTime(v) <= now.UnixNano() {
+					keys = append(keys, bytes.Clone(k))
+				}
+				return nil
+			})
+			for _, k := range keys {
+				if err := lb.Delete(k); err != nil {
+					return err
+				}
+			}
+			n += len(keys)
+			return nil
+		})
+		total += n
+		if err != nil || n < sweepBatch {
+			return total, err
+		}
+	}
+}
+
+// ---- encoding helpers
+
+// encTime encodes t so that byte order is time order (also before 1970).
+func encTime(t time.Time) []byte {
+	return binary.BigEndian.AppendUint64(nil, uint64(t.UnixNano())^(1<<63))
+}
+
+// decTime decodes the first 8 bytes written by encTime, as Unix nanoseconds.
+func decTime(b []byte) int64 { return int64(binary.BigEndian.Uint64(b[:8]) ^ (1 << 63)) }
+
+func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+
+// ---- transactions and errors
+
+func (s *Store) view(op string, fn func(*bolt.Tx) error) error {
+	return s.wrap(op, s.db.View(fn))
+}
+
+func (s *Store) update(op string, fn func(*bolt.Tx) error) error {
+	return s.wrap(op, s.db.Update(fn))
+}
+
+func (s *Store) wrap(op string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, berrors.ErrDatabaseNotOpen):
+		return fmt.Errorf("embedded: %s: store closed: %w", op, bot.ErrUnavailable)
+	case errors.Is(err, bot.ErrNotFound), errors.Is(err, bot.ErrConflict), errors.Is(err, bot.ErrClaimed):
+		return err
+	default:
+		return fmt.Errorf("embedded: %s: %w", op, err)
+	}
+}
+
+// ---- conversations
+
+// conv returns the live bucket of id, nil if there is none. An expired one is
+// purged first when the transaction is writable.
+func (s *Store) conv(tx *bolt.Tx, id bot.ConversationID, create bool) (*bolt.Bucket, error) {
+	convs := tx.Bucket(bConv)
+	b := convs.Bucket([]byte(id))
+	if b != nil && decTime(b.Get(kExp)) <= s.now().UnixNano() {
+		if !tx.Writable() {
+			return nil, nil
+		}
+		if err := purge(tx, []byte(id)); err != nil {
+			return nil, err
+		}
+		b = nil
+	}
+	if b == nil && create {
+		var err error
+		if b, err = convs.CreateBucket([]byte(id)); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// touch moves the expiry of conversation bucket b (of id) to now+retention.
+func (s *Store) touch(tx *bolt.Tx, b *bolt.Bucket, id bot.ConversationID) error {
+	idx := tx.Bucket(bExpiry)
+	if old := b.Get(kExp); old != nil {
+		if err := idx.Delete(cat(old, []byte(id))); err != nil {
+			return err
+		}
+	}
+	exp := encTime(s.now().Add(s.retention))
+	if err := b.Put(kExp, exp); err != nil {
+		return err
+	}
+	return idx.Put(cat(exp, []byte(id)), nil)
+}
+
+// purge deletes conversation id and its index entries.
+func purge(tx *bolt.Tx, id []byte) error {
+	b := tx.Bucket(bConv).Bucket(id)
+	if b == nil {
+		return nil
+	}
+	if exp := b.Get(kExp); exp != nil {
+		if err := tx.Bucket(bExpiry).Delete(cat(exp, id)); err != nil {
+			return err
+		}
+	}
+	if ck := b.Get(kCKey); ck != nil {
+		if err := tx.Bucket(bCust).Delete(ck); err != nil {
+			return err
+		}
+	}
+	if h := b.Get(kHolder); h != nil {
+		if err := tx.Bucket(bHeld).Delete(heldKey(string(h), bot.ConversationID(id))); err != nil {
+			return err
+		}
+	}
+	return tx.Bucket(bConv).DeleteBucket(id)
+}
+
+// Conversation returns the stored conversation or an error wrapping bot.ErrNotFound.
+func (s *Store) Conversation(ctx context.Context, id bot.ConversationID) (*bot.Conversation, error) {
+	var c *bot.Conversation
+	err := s.view("conversation", func(tx *bolt.Tx) error {
+		b, _ := s.conv(tx, id, false)
+		if b == nil || b.Get(kRec) == nil {
+			return fmt.Errorf("conversation %q: %w", id, bot.ErrNotFound)
+		}
+		c = new(bot.Conversation)
+		return json.Unmarshal(b.Get(kRec), c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// SaveConversation writes c if c.Version is the stored version (0 for new),
+// then increments c.Version; else it fails with an error wrapping bot.ErrConflict.
+func (s *Store) SaveConversation(ctx context.Context, c *bot.Conversation) error {
+	next := *c
+	next.Version++
+	rec, err := json.Marshal(&next)
+	if err != nil {
+		return fmt.Errorf("embedded: save %q: %w", c.ID, err)
+	}
+	err = s.update("save", func(tx *bolt.Tx) error {
+		b, err := s.conv(tx, c.ID, true)
+		if err != nil {
+			return err
+		}
+		var cur int64
+		if v := b.Get(kVer); v != nil {
+			cur = int64(binary.BigEndian.Uint64(v))
+		}
+		if cur != c.Version {
+			return fmt.Errorf("conversation %q: version %d, stored %d: %w", c.ID, c.Version, cur, bot.ErrConflict)
+		}
+		if cur == 0 && c.Customer.ID != "" {
+			created := c.Created
+			if created.IsZero() {
+				created = s.now()
+			}
+			ck := cat([]byte(c.Customer.ID), []byte{0}, encTime(created), []byte(c.ID))
+			if err := tx.Bucket(bCust).Put(ck, nil); err != nil {
+				return err
+			}
+			if err := b.Put(kCKey, ck); err != nil {
+				return err
+			}
+		}
+		if err := b.Put(kRec, rec); err != nil {
+			return err
+		}
+		if err := b.Put(kVer, binary.BigEndian.AppendUint64(nil, uint64(next.Version))); err != nil {
+			return err
+		}
+		return s.touch(tx, b, c.ID)
+	})
+	if err == nil {
+		c.Version = next.Version
+	}
+	return err
+}
+
+// CustomerConversations lists a customer's live conversations, oldest first.
+func (s *Store) CustomerConversations(ctx context.Context, customerID string) ([]bot.ConversationID, error) {
+	var ids []bot.ConversationID
+	err := s.view("customer conversations", func(tx *bolt.Tx) error {
+		prefix := append([]byte(customerID), 0)
+		c := tx.Bucket(bCust).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			id := bot.ConversationID(k[len(prefix)+8:])
+			if b, _ := s.conv(tx, id, false); b != nil {
+				ids = append(ids, id)
+			}
+		}
+		return nil
+	})
+	return ids, err
+}
+
+// ---- transcripts
+
+// Append adds msgs to the end of the transcript of id, one key per message.
+func (s *Store) Append(ctx context.Context, id bot.ConversationID, msgs ...bot.Message) error {
+	vals := make([][]byte, len(msgs))
+	for i := range msgs {
+		v, err := json.Marshal(&msgs[i])
+		if err != nil {
+			return fmt.Errorf("embedded: append %q: %w", id, err)
+		}
+		vals[i] = v
+	}
+	return s.update("append", func(tx *bolt.Tx) error {
+		b, err := s.conv(tx, id, true)
+		if err != nil {
+			return err
+		}
+		m, err := b.CreateBucketIfNotExists(kMsgs)
+		if err != nil {
+			return err
+		}
+		m.FillPercent = 1 // keys only ever grow: pack pages full
+		for _, v := range vals {
+			seq, err := m.NextSequence()
+			if err != nil {
+				return err
+			}
+			if err := m.Put(binary.BigEndian.AppendUint64(nil, seq), v); err != nil {
+				return err
+			}
+		}
+		return s.touch(tx, b, id)
+	})
+}
+
+// Transcript returns the last n messages of id, oldest first (all if n <= 0).
+func (s *Store) Transcript(ctx context.Context, id bot.ConversationID, n int) ([]bot.Message, error) {
+	out := []bot.Message{}
+	err := s.view("transcript", func(tx *bolt.Tx) error {
+		b, _ := s.conv(tx, id, false)
+		if b == nil || b.Bucket(kMsgs) == nil {
+			return nil
+		}
+		c := b.Bucket(kMsgs).Cursor()
+		var vals [][]byte
+		for k, v := c.Last(); k != nil && (n <= 0 || len(vals) < n); k, v = c.Prev() {
+			vals = append(vals, v)
+		}
+		out = make([]bot.Message, len(vals))
+		for i, v := range vals {
+			if err := json.Unmarshal(v, &out[len(vals)-1-i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ---- dedupe
+
+// FirstSeen records key for ttl (the store's DedupeTTL if ttl <= 0) and
+// reports whether this call was the first to see it within that time.
+func (s *Store) FirstSeen(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	if ttl <= 0 {
+		ttl = s.dedupe
+	}
+	first := false
+	err := s.update("first seen", func(tx *bolt.Tx) error {
+		db, idx := tx.Bucket(bDedupe), tx.Bucket(bDexp)
+		now := s.now()
+		if old := db.Get([]byte(key)); old != nil {
+			if decTime(old) > now.UnixNano() {
+				return nil
+			}
+			if err := idx.Delete(cat(old, []byte(key))); err != nil {
+				return err
+			}
+		}
+		first = true
+		exp := encTime(now.Add(ttl))
+		if err := db.Put([]byte(key), exp); err != nil {
+			return err
+		}
+		return idx.Put(cat(exp, []byte(key)), nil)
+	})
+	return first, err
+}
+
+// ---- docs
+
+// Doc returns the latest version of name, or an error wrapping bot.ErrNotFound.
+func (s *Store) Doc(ctx context.Context, name string) (bot.Doc, error) {
+	var d bot.Doc
+	err := s.view("doc", func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bDocs).Bucket([]byte(name)); b != nil {
+			if _, v := b.Cursor().Last(); v != nil {
+				return json.Unmarshal(v, &d)
+			}
+		}
+		return fmt.Errorf("doc %q: %w", name, bot.ErrNotFound)
+	})
+	return d, err
+}
+
+// DocAt returns one version of name, or an error wrapping bot.ErrNotFound.
+func (s *Store) DocAt(ctx context.Context, name string, version int64) (bot.Doc, error) {
+	var d bot.Doc
+	err := s.view("doc", func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bDocs).Bucket([]byte(name)); b != nil {
+			if v := b.Get(binary.BigEndian.AppendUint64(nil, uint64(version))); v != nil {
+				return json.Unmarshal(v, &d)
+			}
+		}
+		return fmt.Errorf("doc %q version %d: %w", name, version, bot.ErrNotFound)
+	})
+	return d, err
+}
+
+// DocVersion returns the latest version number of name, 0 if none.
+func (s *Store) DocVersion(ctx context.Context, name string) (int64, error) {
+	var n int64
+	err := s.view("doc version", func(tx *bolt.Tx) error {
+		n = docVersion(tx, name)
+		return nil
+	})
+	return n, err
+}
+
+func docVersion(tx *bolt.Tx, name string) int64 {
+	if b := tx.Bucket(bDocs).Bucket([]byte(name)); b != nil {
+		if k, _ := b.Cursor().Last(); k != nil {
+			return int64(binary.BigEndian.Uint64(k))
+		}
+	}
+	return 0
+}
+
+// PutDoc stores d as version expect+1 if the latest version is expect, else
+// it fails with an error wrapping bot.ErrConflict. At defaults to now.
+func (s *Store) PutDoc(ctx context.Context, d bot.Doc, expect int64) (bot.Doc, error) {
+	d.Version = expect + 1
+	if d.At.IsZero() {
+		d.At = s.now().UTC()
+	}
+	v, err := json.Marshal(&d)
+	if err != nil {
+		return bot.Doc{}, fmt.Errorf("embedded: put doc %q: %w", d.Name, err)
+	}
+	err = s.update("put doc", func(tx *bolt.Tx) error {
+		if cur := docVersion(tx, d.Name); cur != expect {
+			return fmt.Errorf("doc %q: version %d, expected %d: %w", d.Name, cur, expect, bot.ErrConflict)
+		}
+		b, err := tx.Bucket(bDocs).CreateBucketIfNotExists([]byte(d.Name))
+		if err != nil {
+			return err
+		}
+		return b.Put(binary.BigEndian.AppendUint64(nil, uint64(d.Version)), v)
+	})
+	if err != nil {
+		return bot.Doc{}, err
+	}
+	return d, nil
+}
+
+// DocHistory lists up to limit versions of name (all if limit <= 0), newest
+// first, without Data.
+func (s *Store) DocHistory(ctx context.Context, name string, limit int) ([]bot.Doc, error) {
+	var out []bot.Doc
+	err := s.view("doc history", func(tx *bolt.Tx) error {
+		b := tx.Bucket(bDocs).Bucket([]byte(name))
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		for k, v := c.Last(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Prev() {
+			var d bot.Doc
+			if err := json.Unmarshal(v, &d); err != nil {
+				return err
+			}
+			d.Data = nil
+			out = append(out, d)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// ---- events
+
+// RecordEvent appends e (At defaults to now) to the log.
+func (s *Store) RecordEvent(ctx context.Context, e bot.Event) error {
+	if e.At.IsZero() {
+		e.At = s.now().UTC()
+	}
+	v, err := json.Marshal(&e)
+	if err != nil {
+		return fmt.Errorf("embedded: record event: %w", err)
+	}
+	return s.update("record event", func(tx *bolt.Tx) error {
+		b := tx.Bucket(bEvents)
+		seq, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		return b.Put(binary.BigEndian.AppendUint64(encTime(e.At), seq), v)
+	})
+}
+
+// Events returns the events with since <= At < until, oldest first, among
+// those younger than retention.
+func (s *Store) Events(ctx context.Context, since, until time.Time) ([]bot.Event, error) {
+	if cut := s.now().Add(-s.retention); since.Before(cut) {
+		since = cut
+	}
+	var out []bot.Event
+	err := s.view("events", func(tx *bolt.Tx) error {
+		c := tx.Bucket(bEvents).Cursor()
+		for k, v := c.Seek(encTime(since)); k != nil && decTime(k) < until.UnixNano(); k, v = c.Next() {
+			var e bot.Event
+			if err := json.Unmarshal(v, &e); err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// ---- leases
+
+// Lease acquires or renews name for owner until now+ttl and reports whether
+// owner holds it after the call.
+func (s *Store) Lease(ctx context.Context, name, owner string, ttl time.Duration) (bool, error) {
+	held := false
+	err := s.update("lease", func(tx *bolt.Tx) error {
+		b := tx.Bucket(bLease)
+		now := s.now()
+		if v := b.Get([]byte(name)); v != nil && decTime(v) > now.UnixNano() && string(v[8:]) != owner {
+			return nil
+		}
+		held = true
+		return b.Put([]byte(name), cat(encTime(now.Add(ttl)), []byte(owner)))
+	})
+	return held, err
+}
+
+// Unlease gives name up if owner holds it.
+func (s *Store) Unlease(ctx context.Context, name, owner string) error {
+	return s.update("unlease", func(tx *bolt.Tx) error {
+		b := tx.Bucket(bLease)
+		if v := b.Get([]byte(name)); v != nil && string(v[8:]) == owner {
+			return b.Delete([]byte(name))
+		}
+		return nil
+	})
+}
+
+// ---- timers
+
+// Schedule stores t, replacing a timer with the same key.
+func (s *Store) Schedule(ctx context.Context, t bot.Timer) error {
+	v, err := json.Marshal(&t)
+	if err != nil {
+		return fmt.Errorf("embedded: schedule %q: %w", t.Key, err)
+	}
+	return s.update("schedule", func(tx *bolt.Tx) error {
+		if err := cancelTimer(tx, t.Key); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bTimers).Put([]byte(t.Key), v); err != nil {
+			return err
+		}
+		return tx.Bucket(bTimerQ).Put(cat(encTime(t.At), []byte(t.Key)), nil)
+	})
+}
+
+// Cancel deletes the timer key; a missing one is not an error.
+func (s *Store) Cancel(ctx context.Context, key string) error {
+	return s.update("cancel", func(tx *bolt.Tx) error { return cancelTimer(tx, key) })
+}
+
+func cancelTimer(tx *bolt.Tx, key string) error {
+	b := tx.Bucket(bTimers)
+	v := b.Get([]byte(key))
+	if v == nil {
+		return nil
+	}
+	var old bot.Timer
+	if err := json.Unmarshal(v, &old); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bTimerQ).Delete(cat(encTime(old.At), []byte(key))); err != nil {
+		return err
+	}
+	return b.Delete([]byte(key))
+}
+
+// Due removes and returns up to n timers (all if n <= 0) with At <= now,
+// earliest first. Writers are serialized, so no two callers get the same timer.
+func (s *Store) Due(ctx context.Context, now time.Time, n int) ([]bot.Timer, error) {
+	var out []bot.Timer
+	err := s.update("due", func(tx *bolt.Tx) error {
+		out = out[:0]
+		var keys [][]byte
+		c := tx.Bucket(bTimerQ).Cursor()
+		for k, _ := c.First(); k != nil && decTime(k) <= now.UnixNano() && (n <= 0 || len(keys) < n); k, _ = c.Next() {
+			keys = append(keys, bytes.Clone(k))
+		}
+		for _, k := range keys {
+			var t bot.Timer
+			if err := json.Unmarshal(tx.Bucket(bTimers).Get(k[8:]), &t); err != nil {
+				return err
+			}
+			if err := cancelTimer(tx, t.Key); err != nil {
+				return err
+			}
+			out = append(out, t)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// ---- the desk
+
+// Enqueue adds or replaces the queue entry of e.Conv.
+func (s *Store) Enqueue(ctx context.Context, e handoff.Entry) error {
+	v, err := json.Marshal(&e)
+	if err != nil {
+		return fmt.Errorf("embedded: enqueue %q: %w", e.Conv, err)
+	}
+	return s.update("enqueue", func(tx *bolt.Tx) error { return tx.Bucket(bQueue).Put([]byte(e.Conv), v) })
+}
+
+// Dequeue removes id from the queue; a missing entry is not an error.
+func (s *Store) Dequeue(ctx context.Context, id bot.ConversationID) error {
+	return s.update("dequeue", func(tx *bolt.Tx) error { return tx.Bucket(bQueue).Delete([]byte(id)) })
+}
+
+// Queue lists waiting conversations by priority (high first), then age.
+func (s *Store) Queue(ctx context.Context) ([]handoff.Entry, error) {
+	var out []handoff.Entry
+	err := s.view("queue", func(tx *bolt.Tx) error {
+		return tx.Bucket(bQueue).ForEach(func(_, v []byte) error {
+			var e handoff.Entry
+			err := json.Unmarshal(v, &e)
+			out = append(out, e)
+			return err
+		})
+	})
+	SortQueue(out)
+	return out, err
+}
+
+// SortQueue orders entries by priority (high first), then Since (old first),
+// then conversation ID.
+func SortQueue(q []handoff.Entry) {
+	slices.SortStableFunc(q, func(a, b handoff.Entry) int {
+		if a.Priority != b.Priority {
+			return b.Priority - a.Priority
+		}
+		if c := a.Since.Compare(b.Since); c != 0 {
+			return c
+		}
+		return bytes.Compare([]byte(a.Conv), []byte(b.Conv))
+	})
+}
+
+func heldKey(agent string, id bot.ConversationID) []byte {
+	return cat([]byte(agent), []byte{0}, []byte(id))
+}
+
+// Claim gives id to agent and removes it from the queue in one transaction;
+// it fails with an error wrapping bot.ErrClaimed if another agent holds it.
+func (s *Store) Claim(ctx context.Context, id bot.ConversationID, agent string) error {
+	return s.update("claim", func(tx *bolt.Tx) error {
+		b, err := s.conv(tx, id, true)
+		if err != nil {
+			return err
+		}
+		if h := b.Get(kHolder); h != nil && string(h) != agent {
+			return fmt.Errorf("conversation %q is held by %s: %w", id, h, bot.ErrClaimed)
+		}
+		if err := b.Put(kHolder, []byte(agent)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bHeld).Put(heldKey(agent, id), nil); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bQueue).Delete([]byte(id)); err != nil {
+			return err
+		}
+		return s.touch(tx, b, id)
+	})
+}
+
+// Holder returns the agent holding id, "" if none.
+func (s *Store) Holder(ctx context.Context, id bot.ConversationID) (string, error) {
+	var h string
+	err := s.view("holder", func(tx *bolt.Tx) error {
+		if b, _ := s.conv(tx, id, false); b != nil {
+			h = string(b.Get(kHolder))
+		}
+		return nil
+	})
+	return h, err
+}
+
+// Unclaim releases id if agent holds it.
+func (s *Store) Unclaim(ctx context.Context, id bot.ConversationID, agent string) error {
+	return s.update("unclaim", func(tx *bolt.Tx) error {
+		b, err := s.conv(tx, id, false)
+		if err != nil || b == nil || string(b.Get(kHolder)) != agent {
+			return err
+		}
+		if err := b.Delete(kHolder); err != nil {
+			return err
+		}
+		return tx.Bucket(bHeld).Delete(heldKey(agent, id))
+	})
+}
+
+// Held lists the conversations agent holds, sorted by ID.
+func (s *Store) Held(ctx context.Context, agent string) ([]bot.ConversationID, error) {
+	var out []bot.ConversationID
+	err := s.view("held", func(tx *bolt.Tx) error {
+		out = s.held(tx, agent)
+		return nil
+	})
+	return out, err
+}
+
+func (s *Store) held(tx *bolt.Tx, agent string) []bot.ConversationID {
+	var out []bot.ConversationID
+	prefix := append([]byte(agent), 0)
+	c := tx.Bucket(bHeld).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		id := bot.ConversationID(k[len(prefix):])
+		if b, _ := s.conv(tx, id, false); b != nil && string(b.Get(kHolder)) == agent {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// PutAgent creates or updates an agent (Active is ignored).
+func (s *Store) PutAgent(ctx context.Context, a handoff.Agent) error {
+	a.Active = 0
+	v, err := json.Marshal(&a)
+	if err != nil {
+		return fmt.Errorf("embedded: put agent %q: %w", a.ID, err)
+	}
+	return s.update("put agent", func(tx *bolt.Tx) error { return tx.Bucket(bAgents).Put([]byte(a.ID), v) })
+}
+
+// Agents lists agents sorted by ID, with Active counted from their claims.
+func (s *Store) Agents(ctx context.Context) ([]handoff.Agent, error) {
+	var out []handoff.Agent
+	err := s.view("agents", func(tx *bolt.Tx) error {
+		return tx.Bucket(bAgents).ForEach(func(_, v []byte) error {
+			var a handoff.Agent
+			if err := json.Unmarshal(v, &a); err != nil {
+				return err
+			}
+			a.Active = len(s.held(tx, a.ID))
+			out = append(out, a)
+			return nil
+		})
+	})
+	return out, err
+}

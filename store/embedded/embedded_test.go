@@ -1,0 +1,163 @@
+package embedded_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/supportbot/supportbot/bot"
+	"github.com/supportbot/supportbot/store"
+	"github.com/supportbot/supportbot/store/embedded"
+	"github.com/supportbot/supportbot/store/storetest"
+)
+
+const retention = 72 * time.Hour
+
+func openAt(t testing.TB, path string, clock *storetest.Clock) *embedded.Store {
+	t.Helper()
+	s, err := embedded.Open(path, embedded.Options{Retention: retention, Now: clock.Now, SweepEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	clock := &storetest.Clock{}
+	storetest.Run(t, storetest.Features{
+		Clock:     clock,
+		Retention: retention,
+		Reopen: func(t *testing.T, s store.Store) store.Store {
+			path := s.(*embedded.Store).Path()
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			return openAt(t, path, clock)
+		},
+	}, func(t *testing.T) store.Store {
+		return openAt(t, filepath.Join(t.TempDir(), embedded.FileName), clock)
+	})
+}
+
+// TestRestartKeepsConversation is the newcomer's story: the bot process
+// stops and starts again, and the conversation is still there.
+func TestRestartKeepsConversation(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), embedded.FileName)
+	s, err := embedded.Open(path, embedded.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	c := bot.NewConversation(bot.Address{Channel: "cli", Room: "tty"}, bot.Customer{ID: "cli:me"}, now)
+	if err := s.SaveConversation(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	in := bot.Message{ID: "1", From: c.Address, Customer: c.Customer, Role: bot.RoleCustomer, Text: "hello", At: now}
+	out := bot.Message{ID: "2", From: c.Address, Customer: c.Customer, Role: bot.RoleBot, Text: "hi!", At: now}
+	if err := s.Append(ctx, c.ID, in, out); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ping(ctx); !errors.Is(err, bot.ErrUnavailable) {
+		t.Fatalf("Ping after Close = %v, want ErrUnavailable", err)
+	}
+
+	s, err = embedded.Open(path, embedded.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := s.Conversation(ctx, c.ID)
+	if err != nil || got.Version != 1 || got.Customer.ID != "cli:me" {
+		t.Fatalf("after restart: %+v, %v", got, err)
+	}
+	tr, err := s.Transcript(ctx, c.ID, 0)
+	if err != nil || len(tr) != 2 || tr[0].Text != "hello" || tr[1].Text != "hi!" {
+		t.Fatalf("transcript after restart: %+v, %v", tr, err)
+	}
+}
+
+// TestSecondProcessIsRefused: bbolt locks the file; a second opener gets a
+// clear error instead of hanging.
+func TestSecondProcessIsRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), embedded.FileName)
+	openAt(t, path, &storetest.Clock{})
+	_, err := embedded.Open(path, embedded.Options{})
+	if !errors.Is(err, bot.ErrUnavailable) {
+		t.Fatalf("second Open = %v, want ErrUnavailable (file in use)", err)
+	}
+}
+
+// TestSweepDeletesExpired: reads hide expired data at once; Sweep frees it,
+// and a write in between extends a conversation's life.
+func TestSweepDeletesExpired(t *testing.T) {
+	ctx := context.Background()
+	clock := &storetest.Clock{}
+	s := openAt(t, filepath.Join(t.TempDir(), embedded.FileName), clock)
+	now := clock.Now()
+	idle := bot.NewConversation(bot.Address{Channel: "web", Room: "idle"}, bot.Customer{ID: "web:a"}, now)
+	busy := bot.NewConversation(bot.Address{Channel: "web", Room: "busy"}, bot.Customer{ID: "web:a"}, now)
+	for _, c := range []*bot.Conversation{idle, busy} {
+		if err := s.SaveConversation(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Append(ctx, c.ID, bot.Message{ID: "1", Text: "x", At: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.FirstSeen(ctx, "k", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordEvent(ctx, bot.Event{At: now, Type: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(retention - time.Hour)
+	if err := s.Append(ctx, busy.ID, bot.Message{ID: "2", Text: "still here"}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(2 * time.Hour) // idle is past retention, busy was written an hour ago
+	n, err := s.Sweep(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 3 { // idle, the dedupe key, the event
+		t.Fatalf("Sweep deleted %d, want 3", n)
+	}
+	if _, err := s.Conversation(ctx, idle.ID); !errors.Is(err, bot.ErrNotFound) {
+		t.Fatalf("idle: %v", err)
+	}
+	if tr, _ := s.Transcript(ctx, busy.ID, 0); len(tr) != 2 {
+		t.Fatalf("busy transcript: %v", tr)
+	}
+	if ids, _ := s.CustomerConversations(ctx, "web:a"); len(ids) != 1 || ids[0] != busy.ID {
+		t.Fatalf("customer index: %v", ids)
+	}
+	if n, _ := s.Sweep(ctx); n != 0 {
+		t.Fatalf("second Sweep deleted %d", n)
+	}
+}
+
+// TestSweeperStopsOnClose: the sweeper goroutine runs and Close waits for it.
+func TestSweeperStopsOnClose(t *testing.T) {
+	s, err := embedded.Open(filepath.Join(t.TempDir(), embedded.FileName), embedded.Options{SweepEvery: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+}
+
+func BenchmarkMessagePath(b *testing.B) {
+	s := openAt(b, filepath.Join(b.TempDir(), embedded.FileName), &storetest.Clock{})
+	storetest.BenchmarkMessagePath(b, s)
+}
