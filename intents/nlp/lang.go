@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -30,9 +31,9 @@ type Detector struct {
 }
 
 type langModel struct {
-	code                  string
-	grams, words          map[string]float64 // counts, then log-probabilities
-	gramTotal, wordTotal  float64
+	code                   string
+	grams, words           map[string]float64 // counts, then log-probabilities
+	gramTotal, wordTotal   float64
 	gramUnseen, wordUnseen float64
 }
 
@@ -46,6 +47,9 @@ const (
 	// fullConfLetters is the number of letters from which the length no
 	// longer limits the confidence.
 	fullConfLetters = 16
+	// nameWeight scales the evidence of capitalised words inside a
+	// sentence, which are mostly names.
+	nameWeight = 0.2
 )
 
 // CanonicalLang maps a language tag to the code the Detector reports: the
@@ -141,7 +145,7 @@ func (d *Detector) Languages() []string {
 }
 
 func (m *langModel) add(text string) {
-	forEachFeature(text, func(g string, word bool) {
+	forEachFeature(text, func(g string, word bool, _ float64) {
 		if word {
 			m.words[g]++
 			m.wordTotal++
@@ -165,30 +169,62 @@ func (m *langModel) finish(gramV, wordV float64) {
 	m.wordUnseen = math.Log(wordAlpha) - wz
 }
 
-// prepare lower-cases text, keeps diacritics (they tell sv from nb) and
-// transliterates Serbian Cyrillic so both scripts share one profile.
-func prepare(text string) string {
-	text = norm.NFC.String(strings.ToValidUTF8(text, " "))
-	return TransliterateSerbian(strings.ToLower(text))
-}
-
 // forEachFeature calls fn with each word and each character 1-3-gram of
-// the words of text, padded with spaces (" ab", "ab ").
-func forEachFeature(text string, fn func(feature string, word bool)) {
-	text = prepare(text)
-	words := strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) })
+// the words of text, lower-cased with diacritics kept (they tell sv from
+// nb) and Serbian Cyrillic transliterated, padded with spaces (" ab",
+// "ab "). weight is lower for words that look like names: capitalised but
+// not first in a sentence (titles, places), often in another language.
+func forEachFeature(text string, fn func(feature string, word bool, weight float64)) {
+	text = norm.NFC.String(strings.ToValidUTF8(text, " "))
+	type word struct {
+		w    string
+		name bool
+	}
+	var words []word
+	first := true
+	for _, w := range strings.FieldsFunc(text, func(r rune) bool {
+		return !unicode.IsLetter(r) && r != '.' && r != '?' && r != '!'
+	}) {
+		w = strings.TrimLeft(w, ".?!")
+		r, _ := utf8.DecodeRuneInString(w)
+		name := unicode.IsUpper(r) && !first
+		first = strings.ContainsAny(w, ".?!")
+		if i := strings.IndexAny(w, ".?!"); i >= 0 {
+			w = w[:i]
+		}
+		if w != "" {
+			words = append(words, word{strings.ToLower(TransliterateSerbian(w)), name})
+		}
+	}
+	// One or two short lower-case words between two names belong to the
+	// name ("The Art of Nijinsky", "Tarzan of the Apes").
+	for i := 1; i+1 < len(words); i++ {
+		short := func(j int) bool { return j < len(words) && utf8.RuneCountInString(words[j].w) <= 3 }
+		if !words[i-1].name || words[i].name || !short(i) {
+			continue
+		}
+		if words[i+1].name {
+			words[i].name = true
+		} else if short(i+1) && i+2 < len(words) && words[i+2].name {
+			words[i].name, words[i+1].name = true, true
+		}
+	}
 	var rs []rune
 	for _, w := range words {
-		fn(w, true)
+		weight := 1.0
+		if w.name {
+			weight = nameWeight
+		}
+		fn(w.w, true, weight)
 		rs = append(rs[:0], ' ')
-		rs = append(rs, []rune(w)...)
+		rs = append(rs, []rune(w.w)...)
 		rs = append(rs, ' ')
 		for n := 1; n <= 3; n++ {
 			for i := 0; i+n <= len(rs); i++ {
 				if n == 1 && rs[i] == ' ' {
 					continue
 				}
-				fn(string(rs[i:i+n]), false)
+				fn(string(rs[i:i+n]), false, weight)
 			}
 		}
 	}
@@ -234,26 +270,34 @@ func (d *Detector) Analyze(text string) Detection {
 		return res
 	}
 	scores := make([]float64, len(d.langs))
-	var n, letters float64
-	forEachFeature(text, func(g string, word bool) {
+	var letters float64
+	forEachFeature(text, func(g string, word bool, weight float64) {
+		table := func(m *langModel) map[string]float64 { return m.grams }
 		if word {
-			letters += float64(len([]rune(g)))
+			letters += weight * float64(utf8.RuneCountInString(g))
+			table = func(m *langModel) map[string]float64 { return m.words }
+			weight *= wordWeight
 		}
-		n++
+		// Evidence no language has seen (names, numbers) says nothing.
+		seen := false
+		for _, m := range d.langs {
+			if _, ok := table(m)[g]; ok {
+				seen = true
+				break
+			}
+		}
+		if !seen {
+			return
+		}
 		for i, m := range d.langs {
-			if word {
-				lp, ok := m.words[g]
-				if !ok {
+			lp, ok := table(m)[g]
+			if !ok {
+				lp = m.gramUnseen
+				if word {
 					lp = m.wordUnseen
 				}
-				scores[i] += wordWeight * lp
-			} else {
-				lp, ok := m.grams[g]
-				if !ok {
-					lp = m.gramUnseen
-				}
-				scores[i] += lp
 			}
+			scores[i] += weight * lp
 		}
 	})
 	// Cyrillic text is Serbian unless examples showed another language in

@@ -22,7 +22,13 @@ var builtinProfiles = map[string]struct{ words, text string }{
 			Can you help me return a product I bought last week? What is the weather like today in the city?
 			Please set an alarm for seven in the morning. I would like to book a table for two people tonight.
 			Where is my order? It has not arrived yet. Show me the movies playing near me this evening.
-			Why was my card declined? I want to cancel my subscription and get a refund.`,
+			Why was my card declined? I want to cancel my subscription and get a refund.
+			It is cold and wet outside today, and there will be rain and wind tomorrow, maybe snow in the hills.
+			What does it cost to send a parcel to London? I did not get any receipt by email.
+			Turn on the light in the living room, play some calm music and add this song to my playlist.
+			Can I change the delivery address after I have paid? I live in a flat on the third floor.
+			Find a cinema nearby that shows something funny, and tell me if there are tickets left.
+			Give me an overview of my invoices from last year. I do not understand why the amount is so high.`,
 	},
 	"nb": {
 		words: `og i jeg det at en et ei den til er som på de med han av ikke der så var meg seg men
@@ -37,7 +43,13 @@ var builtinProfiles = map[string]struct{ words, text string }{
 			Kan du hjelpe meg med å returnere en vare jeg kjøpte forrige uke? Hvordan blir været i dag?
 			Vekk meg klokka sju i morgen tidlig. Jeg vil gjerne bestille et bord til to personer i kveld.
 			Hvor er bestillingen min? Den har ikke kommet ennå. Vis meg hvilke filmer som går i nærheten.
-			Hvorfor ble kortet mitt avvist? Jeg ønsker å si opp abonnementet og få pengene tilbake.`,
+			Hvorfor ble kortet mitt avvist? Jeg ønsker å si opp abonnementet og få pengene tilbake.
+			Det er kaldt og fuktig ute i dag, og det blir regn og vind i morgen, kanskje snø i fjellet.
+			Hva koster det å sende en pakke til Bergen? Jeg fikk ikke noen kvittering på e-post.
+			Skru på lyset i stua, spill noe rolig musikk og legg til denne sangen i spillelista mi.
+			Kan jeg endre leveringsadressen etter at jeg har betalt? Jeg bor i en leilighet i tredje etasje.
+			Finn en kino i nærheten som viser noe morsomt, og si fra hvis det er ledige billetter.
+			Gi meg en oversikt over fakturaene mine fra i fjor. Jeg skjønner ikke hvorfor beløpet er så høyt.`,
 	},
 	"da": {
 		words: `og i jeg det at en et den til er som på de med han af ikke der så var mig sig men
@@ -52,7 +64,13 @@ var builtinProfiles = map[string]struct{ words, text string }{
 			Kan du hjælpe mig med at returnere en vare, jeg købte i sidste uge? Hvordan bliver vejret i dag?
 			Væk mig klokken syv i morgen tidlig. Jeg vil gerne bestille et bord til to personer i aften.
 			Hvor er min bestilling? Den er ikke kommet endnu. Vis mig hvilke film der går i nærheden.
-			Hvorfor blev mit kort afvist? Jeg ønsker at opsige abonnementet og få pengene tilbage.`,
+			Hvorfor blev mit kort afvist? Jeg ønsker at opsige abonnementet og få pengene tilbage.
+			Det er koldt og fugtigt udenfor i dag, og det bliver regn og blæst i morgen, måske sne i bjergene.
+			Hvad koster det at sende en pakke til Aarhus? Jeg fik ikke nogen kvittering på e-mail.
+			Tænd lyset i stuen, spil noget rolig musik og tilføj denne sang til min playliste.
+			Kan jeg ændre leveringsadressen efter at jeg har betalt? Jeg bor i en lejlighed på tredje sal.
+			Find en biograf i nærheden, som viser noget sjovt, og sig til hvis der er ledige billetter.
+			Giv mig et overblik over mine fakturaer fra sidste år. Jeg forstår ikke hvorfor beløbet er så højt.`,
 	},
 	"sv": {
 		words: `och i jag det att en ett den till är som på de med han av inte där så var mig sig men
@@ -67,7 +85,13 @@ var builtinProfiles = map[string]struct{ words, text string }{
 			Kan du hjälpa mig att returnera en vara jag köpte förra veckan? Hur blir vädret i dag?
 			Väck mig klockan sju i morgon bitti. Jag vill gärna boka ett bord för två personer i kväll.
 			Var är min beställning? Den har inte kommit än. Visa mig vilka filmer som går i närheten.
-			Varför nekades mitt kort? Jag vill säga upp abonnemanget och få tillbaka pengarna.`,
+			Varför nekades mitt kort? Jag vill säga upp abonnemanget och få tillbaka pengarna.
+			Det är kallt och fuktigt ute i dag, och det blir regn och blåst i morgon, kanske snö i fjällen.
+			Vad kostar det att skicka ett paket till Göteborg? Jag fick inget kvitto på mejlen.
+			Tänd lampan i vardagsrummet, spela lugn musik och lägg till den här låten i min spellista.
+			Kan jag ändra leveransadressen efter att jag har betalat? Jag bor i en lägenhet på tredje våningen.
+			Hitta en bio i närheten som visar något roligt, och säg till om det finns lediga biljetter.
+			Ge mig en översikt över mina fakturor från förra året. Jag förstår inte varför beloppet är så högt.`,
 	},
 	"sr": {
 		words: `da li je se sam si smo ste su i u na za od do sa s iz o po kod koji koja koje šta što kako
@@ -82,7 +106,13 @@ var builtinProfiles = map[string]struct{ words, text string }{
 			Da li možeš da mi pomogneš da vratim proizvod koji sam kupio prošle nedelje? Kakvo će biti vreme danas?
 			Probudi me u sedam sati ujutru. Želim da rezervišem sto za dve osobe večeras.
 			Gde je moja porudžbina? Još nije stigla. Pokaži mi koji filmovi se prikazuju u blizini.
-			Zašto je moja kartica odbijena? Hoću da otkažem pretplatu i da mi vratite novac.`,
+			Zašto je moja kartica odbijena? Hoću da otkažem pretplatu i da mi vratite novac.
+			Danas je hladno i vlažno napolju, a sutra će biti kiše i vetra, možda i snega na planini.
+			Koliko košta slanje paketa u Novi Sad? Nisam dobio nikakvu potvrdu na mejl.
+			Upali svetlo u dnevnoj sobi, pusti neku mirnu muziku i dodaj ovu pesmu na moju listu.
+			Mogu li da promenim adresu za isporuku nakon što sam platio? Živim u stanu na trećem spratu.
+			Nađi bioskop u blizini koji prikazuje nešto zabavno i javi mi ako ima slobodnih karata.
+			Daj mi pregled mojih računa od prošle godine. Ne razumem zašto je iznos toliko visok.`,
 	},
 	"de": {
 		words: `der die das und in den von zu mit sich des auf für ist im dem nicht ein eine als auch es an

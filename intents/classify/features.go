@@ -1,0 +1,199 @@
+package classify
+
+import (
+	"math"
+	"slices"
+
+	"github.com/supportbot/supportbot/intents/nlp"
+)
+
+// A feature is one active dimension of a sparse vector.
+type feature struct {
+	idx int32
+	val float32
+}
+
+// vector is a sparse vector sorted by idx; vectors made by the featurizer
+// have unit L2 norm.
+type vector []feature
+
+func (v vector) dot(w []float64) float64 {
+	var s float64
+	for _, f := range v {
+		s += float64(f.val) * w[f.idx]
+	}
+	return s
+}
+
+func (v vector) dot32(w []float32) float32 {
+	var s float32
+	for _, f := range v {
+		s += f.val * w[f.idx]
+	}
+	return s
+}
+
+// blocks of features; each is weighted and L2-normalised on its own.
+const (
+	blockWord = iota // word 1-2-grams
+	blockChar        // character 2-5-grams inside word boundaries
+	numBlocks
+)
+
+// featurizer turns text into tf-idf vectors over a vocabulary of hashed
+// n-grams learnt from the training texts.
+type featurizer struct {
+	vocab       map[uint64]int32 // n-gram hash → feature index
+	idf         []float32
+	blockWeight [numBlocks]float32
+}
+
+// rawFeatures collects the n-gram hashes of one text, block by block,
+// with duplicates (their counts are the term frequencies).
+type rawFeatures [numBlocks][]uint64
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func hashBytes(seed uint64, s string) uint64 {
+	h := seed
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= fnvPrime
+	}
+	return h
+}
+
+// mix combines two hashes into one (for word bigrams).
+func mix(a, b uint64) uint64 {
+	h := a*0x9E3779B97F4A7C15 ^ b
+	h ^= h >> 29
+	h *= 0xBF58476D1CE4E5B9
+	return h ^ h>>32
+}
+
+const (
+	seedWord = fnvOffset
+	seedChar = fnvOffset ^ 0x5bd1e995
+	hashBOS  = 0x1d8e4e27c47d124f // sentence start, for "<s> first"
+	hashEOS  = 0x2c1b3c6d5f4e3a29 // sentence end
+)
+
+// extract appends the n-gram hashes of text to rf (after resetting it).
+// tokBuf is scratch space for tokens.
+func extract(text string, rf *rawFeatures, tokBuf []string) []string {
+	for b := range rf {
+		rf[b] = rf[b][:0]
+	}
+	toks := nlp.AppendTokens(tokBuf[:0], nlp.Normalize(text))
+	prev, prev2 := uint64(hashBOS), uint64(0)
+	for _, t := range toks {
+		h := hashBytes(seedWord, t)
+		rf[blockWord] = append(rf[blockWord], h, mix(prev, h))
+		if expSkip && prev2 != 0 {
+			rf[blockWord] = append(rf[blockWord], mix(prev2^0x77, h))
+		}
+		prev2, prev = prev, h
+		// Character n-grams of " token ", n = 2..5, on bytes: after
+		// Normalize nearly all text is ASCII.
+		padded := len(t) + 2
+		for n := charMinN; n <= 5; n++ {
+			for i := 0; i+n <= padded; i++ {
+				h := uint64(seedChar) ^ uint64(n)
+				for j := i; j < i+n; j++ {
+					c := byte(' ')
+					if j > 0 && j <= len(t) {
+						c = t[j-1]
+					}
+					h ^= uint64(c)
+					h *= fnvPrime
+				}
+				rf[blockChar] = append(rf[blockChar], h)
+			}
+		}
+	}
+	if len(toks) > 0 {
+		rf[blockWord] = append(rf[blockWord], mix(prev, hashEOS))
+	}
+	return toks
+}
+
+// countSorted sorts hs and calls fn once per distinct hash with its count.
+func countSorted(hs []uint64, fn func(h uint64, n int)) {
+	slices.Sort(hs)
+	for i := 0; i < len(hs); {
+		j := i + 1
+		for j < len(hs) && hs[j] == hs[i] {
+			j++
+		}
+		fn(hs[i], j-i)
+		i = j
+	}
+}
+
+// newFeaturizer builds the vocabulary from the raw features of the
+// training texts, keeping n-grams seen in at least minDF texts.
+func newFeaturizer(raws []rawFeatures, minDF int, blockWeight [numBlocks]float32) *featurizer {
+	df := map[uint64]int32{}
+	for i := range raws {
+		for b := range raws[i] {
+			countSorted(raws[i][b], func(h uint64, _ int) { df[h]++ })
+		}
+	}
+	keys := make([]uint64, 0, len(df))
+	for h, n := range df {
+		if int(n) >= minDF {
+			keys = append(keys, h)
+		}
+	}
+	slices.Sort(keys) // deterministic feature order
+	f := &featurizer{vocab: make(map[uint64]int32, len(keys)), idf: make([]float32, len(keys)),
+		blockWeight: blockWeight}
+	n := float64(len(raws))
+	for i, h := range keys {
+		f.vocab[h] = int32(i)
+		f.idf[i] = float32(math.Log((1+n)/(1+float64(df[h]))) + 1)
+	}
+	return f
+}
+
+// vectorize turns raw features into a unit tf-idf vector, appending to dst.
+func (f *featurizer) vectorize(rf *rawFeatures, dst vector) vector {
+	dst = dst[:0]
+	var norm2 float64
+	for b := range rf {
+		start := len(dst)
+		var bn float64
+		countSorted(rf[b], func(h uint64, n int) {
+			idx, ok := f.vocab[h]
+			if !ok {
+				return
+			}
+			v := (1 + float32(math.Log(float64(n)))) * f.idf[idx]
+			dst = append(dst, feature{idx, v})
+			bn += float64(v) * float64(v)
+		})
+		if bn > 0 {
+			scale := f.blockWeight[b] / float32(math.Sqrt(bn))
+			for i := start; i < len(dst); i++ {
+				dst[i].val *= scale
+			}
+			norm2 += float64(f.blockWeight[b] * f.blockWeight[b])
+		}
+	}
+	if norm2 > 0 {
+		inv := float32(1 / math.Sqrt(norm2))
+		for i := range dst {
+			dst[i].val *= inv
+		}
+	}
+	slices.SortFunc(dst, func(a, b feature) int { return int(a.idx - b.idx) })
+	return dst
+}
+
+var charMinN = 3
+
+var expSkip bool
+var expWordW float32 = 1

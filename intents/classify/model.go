@@ -1,0 +1,283 @@
+// Package classify is the offline intent classifier of the router: tf-idf
+// word and character n-grams, one-vs-rest linear SVMs trained in process,
+// softmax calibration fitted on held-out folds, and an out-of-scope
+// threshold. It also holds Retriever, the BM25 ranking of FAQ entries.
+//
+// Everything is pure Go and deterministic: the same examples and options
+// give the same model.
+package classify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"sync"
+)
+
+// OOS is the label of out-of-scope examples and predictions: messages the
+// knowledge base has no answer for.
+const OOS = "oos"
+
+// Errors returned by Train, wrapped with detail.
+var (
+	ErrNoExamples = errors.New("classify: no training examples")
+	ErrOneLabel   = errors.New("classify: need at least two labels (or one label plus oos examples)")
+)
+
+// Example is one labelled training utterance. Label OOS marks an
+// out-of-scope example. Lang is informational (the features are
+// language-independent).
+type Example struct {
+	Text, Label, Lang string
+}
+
+// Scored is a label with its calibrated probability.
+type Scored struct {
+	Label string
+	Prob  float64
+}
+
+// Options tune training; the zero value is a good default.
+type Options struct {
+	// C is the SVM cost (inverse regularisation); default 1.
+	C float64
+	// MinDF drops n-grams seen in fewer training texts; default 2 when
+	// there are at least 2000 examples, else 1.
+	MinDF int
+	// OOSThreshold: a message whose top probability is below it is out of
+	// scope. 0 chooses it on held-out folds of the training data;
+	// negative disables the threshold (only the oos class says OOS).
+	OOSThreshold float64
+	// OOSPrior is the share of out-of-scope messages expected in real
+	// traffic, which weighs out-of-scope recall against in-scope accuracy
+	// when the threshold is chosen; default 0.1.
+	OOSPrior float64
+	// CalibrationFolds is the number of folds for fitting calibration and
+	// the threshold; default 5 below 3000 examples, else 2. 1 skips
+	// calibration (fixed softmax scale, no automatic threshold).
+	CalibrationFolds int
+	// TopK is how many labels Predict returns; default 5.
+	TopK int
+	// Workers trains classes in parallel; default GOMAXPROCS.
+	Workers int
+}
+
+func (o Options) withDefaults(n int) Options {
+	if o.C <= 0 {
+		o.C = 1
+	}
+	if o.MinDF <= 0 {
+		o.MinDF = 1
+		if n >= 2000 {
+			o.MinDF = 2
+		}
+	}
+	if o.CalibrationFolds <= 0 {
+		o.CalibrationFolds = 5
+		if n >= 3000 {
+			o.CalibrationFolds = 2
+		}
+	}
+	if o.OOSPrior <= 0 || o.OOSPrior >= 1 {
+		o.OOSPrior = 0.1
+	}
+	if o.TopK <= 0 {
+		o.TopK = 5
+	}
+	return o
+}
+
+// Model is a trained classifier. It is immutable and safe for concurrent
+// use.
+type Model struct {
+	feat      *featurizer
+	labels    []string  // class index → label; may include OOS
+	oos       int       // index of the OOS class, or -1
+	w         []float32 // [feature*len(labels)+class]
+	bias      []float32
+	scale     float64 // softmax scale applied to SVM scores
+	threshold float64 // OOS threshold on the top probability; 0 = none
+	topK      int
+	pool      sync.Pool // *scratch
+}
+
+type scratch struct {
+	rf     rawFeatures
+	toks   []string
+	vec    vector
+	scores []float64
+}
+
+// defaultScale is the softmax scale when calibration is skipped.
+const defaultScale = 5
+
+// Train fits a model on examples. It fails with ErrNoExamples or
+// ErrOneLabel, or ctx's error if ctx ends first.
+func Train(ctx context.Context, examples []Example, opts Options) (*Model, error) {
+	if len(examples) == 0 {
+		return nil, ErrNoExamples
+	}
+	opts = opts.withDefaults(len(examples))
+	m, ys, err := fit(ctx, examples, opts)
+	if err != nil {
+		return nil, err
+	}
+	m.scale = defaultScale
+	if opts.CalibrationFolds > 1 {
+		if err := m.calibrate(ctx, examples, ys, opts); err != nil {
+			return nil, err
+		}
+	}
+	if opts.OOSThreshold > 0 {
+		m.threshold = opts.OOSThreshold
+	} else if opts.OOSThreshold < 0 {
+		m.threshold = 0
+	}
+	return m, nil
+}
+
+// fit trains the featurizer and SVMs on examples.
+func fit(ctx context.Context, examples []Example, opts Options) (*Model, []int32, error) {
+	m := &Model{oos: -1, topK: opts.TopK}
+	index := map[string]int32{}
+	ys := make([]int32, len(examples))
+	for i, e := range examples {
+		id, ok := index[e.Label]
+		if !ok {
+			id = int32(len(m.labels))
+			index[e.Label] = id
+			m.labels = append(m.labels, e.Label)
+		}
+		ys[i] = id
+	}
+	if len(m.labels) < 2 {
+		return nil, nil, fmt.Errorf("%w: got %q", ErrOneLabel, m.labels)
+	}
+	if id, ok := index[OOS]; ok {
+		m.oos = int(id)
+	}
+	raws := make([]rawFeatures, len(examples))
+	var toks []string
+	for i, e := range examples {
+		toks = extract(e.Text, &raws[i], toks)
+	}
+	m.feat = newFeaturizer(raws, opts.MinDF, [numBlocks]float32{expWordW, 1})
+	xs := make([]vector, len(examples))
+	for i := range raws {
+		xs[i] = m.feat.vectorize(&raws[i], nil)
+	}
+	var err error
+	m.w, m.bias, err = trainOVR(ctx, xs, ys, len(m.labels), len(m.feat.idf), opts.C, opts.Workers)
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, ys, nil
+}
+
+// Labels returns the labels the model knows, OOS included if trained.
+func (m *Model) Labels() []string { return slices.Clone(m.labels) }
+
+// Threshold is the OOS threshold on the top probability (0: none).
+func (m *Model) Threshold() float64 { return m.threshold }
+
+func (m *Model) getScratch() *scratch {
+	if s, ok := m.pool.Get().(*scratch); ok {
+		return s
+	}
+	return &scratch{scores: make([]float64, len(m.labels))}
+}
+
+// rawScores fills s.scores with the SVM decision values for text.
+func (m *Model) rawScores(text string, s *scratch) {
+	s.toks = extract(text, &s.rf, s.toks)
+	s.vec = m.feat.vectorize(&s.rf, s.vec)
+	nc := len(m.labels)
+	sc := s.scores
+	for c := range sc {
+		sc[c] = float64(m.bias[c])
+	}
+	for _, f := range s.vec {
+		row := m.w[int(f.idx)*nc : int(f.idx)*nc+nc]
+		v := float64(f.val)
+		for c, w := range row {
+			sc[c] += v * float64(w)
+		}
+	}
+}
+
+// probs turns decision values into probabilities in place (softmax).
+func (m *Model) probs(sc []float64) {
+	mx := math.Inf(-1)
+	for _, v := range sc {
+		mx = math.Max(mx, v)
+	}
+	var z float64
+	for c, v := range sc {
+		sc[c] = math.Exp(m.scale * (v - mx))
+		z += sc[c]
+	}
+	for c := range sc {
+		sc[c] /= z
+	}
+}
+
+// Predict returns the most likely in-scope labels with calibrated
+// probabilities, best first (at most TopK). The OOS class is left out, so
+// the probabilities sum to at most 1; the rest is the out-of-scope mass.
+func (m *Model) Predict(text string) []Scored {
+	s := m.getScratch()
+	defer m.pool.Put(s)
+	m.rawScores(text, s)
+	m.probs(s.scores)
+	out := make([]Scored, 0, len(m.labels))
+	for c, p := range s.scores {
+		if c != m.oos {
+			out = append(out, Scored{m.labels[c], p})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Prob > out[j].Prob })
+	return out[:min(m.topK, len(out))]
+}
+
+// Decision is the router-facing outcome of classifying one message.
+type Decision struct {
+	Label      string  // best in-scope label, or OOS
+	Confidence float64 // calibrated probability of the best in-scope label
+	OOS        bool    // out of scope: the oos class won or Confidence < Threshold
+	Top        [3]Scored
+}
+
+// Decide classifies text: the top three in-scope labels and the
+// out-of-scope decision. Apart from the pooled scratch space it does not
+// allocate beyond what normalisation needs.
+func (m *Model) Decide(text string) Decision {
+	s := m.getScratch()
+	defer m.pool.Put(s)
+	m.rawScores(text, s)
+	m.probs(s.scores)
+	var d Decision
+	best, bestP := -1, -1.0
+	for c, p := range s.scores {
+		if p > bestP {
+			best, bestP = c, p
+		}
+		if c == m.oos {
+			continue
+		}
+		for k := 0; k < 3; k++ {
+			if d.Top[k].Label == "" || p > d.Top[k].Prob {
+				copy(d.Top[k+1:], d.Top[k:2])
+				d.Top[k] = Scored{m.labels[c], p}
+				break
+			}
+		}
+	}
+	d.Label, d.Confidence = d.Top[0].Label, d.Top[0].Prob
+	if best == m.oos || d.Confidence < m.threshold {
+		d.Label, d.OOS = OOS, true
+	}
+	return d
+}
