@@ -64,6 +64,9 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	return err
 }
 
+// String is time.Duration's.
+func (d Duration) String() string { return time.Duration(d).String() }
+
 // MarshalText writes d as time.Duration.String.
 func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
 

@@ -18,14 +18,13 @@ func split(s string, max int) []string {
 			out = append(out, s)
 			break
 		}
-		budget := max - 4 // room to close a code block
-		head := s[:runeOffset(s, budget)]
-		n := cutPoint(head)
-		part := strings.TrimRightFunc(head[:n], isSpace)
-		rest := strings.TrimLeftFunc(s[n:], isSpace)
+		part, rest := cutAt(s, max)
 		if strings.Count(part, "```")%2 == 1 {
-			part += "\n```"
-			rest = "```\n" + rest
+			part, rest = cutAt(s, max-4) // room to close the code block
+			if strings.Count(part, "```")%2 == 1 {
+				part += "\n```"
+				rest = "```\n" + rest
+			}
 		}
 		if part != "" {
 			out = append(out, part)
@@ -33,6 +32,14 @@ func split(s string, max int) []string {
 		s = rest
 	}
 	return out
+}
+
+// cutAt takes the first part of at most max runes from s and returns it
+// with the rest, both trimmed.
+func cutAt(s string, max int) (part, rest string) {
+	head := s[:runeOffset(s, max)]
+	n := cutPoint(head)
+	return strings.TrimRightFunc(head[:n], isSpace), strings.TrimLeftFunc(s[n:], isSpace)
 }
 
 func isSpace(r rune) bool { return r == ' ' || r == '\n' || r == '\t' || r == '\r' }
