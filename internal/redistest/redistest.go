@@ -99,6 +99,9 @@ func (s *Server) Restart(t testing.TB) {
 	}
 }
 
+// Stop kills the server (SIGKILL) and waits for it; Restart starts it again.
+func (s *Server) Stop() { s.kill() }
+
 // Do sends one command and returns its reply as text (integers in decimal,
 // nil as ""). It is for setup and checks, not for the code under test.
 func (s *Server) Do(args ...string) (string, error) { return do(s.Addr, args...) }

@@ -93,6 +93,7 @@ func New(ctx context.Context, o Options) (*Store, error) {
 		Addrs: o.Addrs, MasterName: o.MasterName,
 		DialTimeout: 5 * time.Second, ReadTimeout: 3 * time.Second, WriteTimeout: 3 * time.Second,
 		ContextTimeoutEnabled: true, DisableIdentity: true,
+		DialerRetries: 1, // fail fast when Redis is down; commands still retry (MaxRetries 3)
 	}
 	if o.URL != "" {
 		ro, err := redis.ParseURL(o.URL)
