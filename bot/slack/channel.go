@@ -48,8 +48,10 @@ type Channel struct {
 	seen    *recent // event IDs handled by this process
 	echo    *recent // agent text sent from Slack, not to be relayed back
 
-	mu  sync.Mutex
-	run *runner // the active Listen, nil when not listening
+	mu        sync.Mutex
+	run       *runner // the active Listen, nil when not listening
+	ready     chan struct{}
+	readyOnce sync.Once
 }
 
 type deskBox struct{ Desk }
@@ -132,6 +134,7 @@ func New(cfg Config, tok Tokens, desk Desk, log *slog.Logger, opts ...Option) (*
 		names:   newNameCache(),
 		seen:    newRecent(10 * time.Minute),
 		echo:    newRecent(2 * time.Minute),
+		ready:   make(chan struct{}),
 	}
 	if o.api != nil {
 		c.api = o.api
@@ -193,6 +196,7 @@ func (c *Channel) Listen(ctx context.Context, deliver func(context.Context, bot.
 	}()
 	if c.cfg.Mode == ModeHTTP {
 		c.log.Info("listening for Slack events over HTTP")
+		c.setReady()
 		<-ctx.Done()
 		return nil
 	}
@@ -220,6 +224,12 @@ func (c *Channel) identity() identity {
 	}
 	return identity{}
 }
+
+// Ready is closed once Listen first takes events: connected in Socket
+// Mode, authenticated in HTTP mode (a readiness probe can use it).
+func (c *Channel) Ready() <-chan struct{} { return c.ready }
+
+func (c *Channel) setReady() { c.readyOnce.Do(func() { close(c.ready) }) }
 
 func (c *Channel) running() *runner {
 	c.mu.Lock()

@@ -112,12 +112,19 @@ func (e *env) listen() *env {
 	return e
 }
 
+// connected waits until Listen takes events.
 func (e *env) connected() *env {
 	e.t.Helper()
-	if err := e.fake.WaitConnections(within(e.t), 1); err != nil {
-		e.t.Fatalf("no socket mode connection: %v", err)
+	select {
+	case <-e.ch.Ready():
+	case <-time.After(wait):
+		e.t.Fatal("Listen never became ready")
 	}
 	return e
+}
+
+func customerAddr() bot.Address {
+	return bot.Address{Channel: "slack", Space: fakeslack.DefaultTeam, Room: customerDM}
 }
 
 func (e *env) next() bot.Inbound {

@@ -60,6 +60,7 @@ func (c *Channel) onSocket(sm *socketmode.Client, r *runner, ev socketmode.Event
 		c.log.Warn("socket mode", "event", ev.Type, "data", fmt.Sprint(ev.Data))
 	case socketmode.EventTypeConnected:
 		c.log.Info("socket mode connected")
+		c.setReady()
 	default:
 		c.log.Debug("socket mode", "event", ev.Type)
 	}
