@@ -80,7 +80,7 @@ func TestShardsSplitGuilds(t *testing.T) {
 	if want := bot.ConversationID("discord:" + guild0 + ":" + id0 + ":"); got0.Msg.From.ConversationID() != want {
 		t.Errorf("key %s, want %s", got0.Msg.From.ConversationID(), want)
 	}
-	if len(fd.Commands()) != 1 {
+	if err := fd.Wait(wait, func() bool { return len(fd.Commands()) > 0 }); err != nil || len(fd.Commands()) != 1 {
 		t.Errorf("commands registered %d times, want once (by shard 0)", len(fd.Commands()))
 	}
 }
