@@ -126,7 +126,7 @@ func normTexts(m map[string][]string, key string, errs *errList) map[string][]st
 func normAnswers(m map[string]Answer, key string, errs *errList) map[string]Answer {
 	m = rekey(m, key, errs)
 	for l, a := range m {
-		a.Text = strings.TrimSpace(a.Text)
+		a.Text = cleanText(a.Text)
 		for j := range a.Links {
 			a.Links[j].Label = strings.TrimSpace(a.Links[j].Label)
 			a.Links[j].URL = strings.TrimSpace(a.Links[j].URL)
@@ -139,4 +139,14 @@ func normAnswers(m map[string]Answer, key string, errs *errList) map[string]Answ
 		m[l] = a
 	}
 	return m
+}
+
+// cleanText trims an answer text and the ends of its lines, which chat
+// never shows and which would keep YAML from writing it as block text.
+func cleanText(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " \t\r")
+	}
+	return strings.Join(lines, "\n")
 }

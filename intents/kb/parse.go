@@ -142,7 +142,8 @@ func parseFile(name string, data []byte) (f *parsed) {
 	}
 	doc, err := decodeOne(data)
 	if err != nil {
-		f.errs.add(name, syntaxLine(err, data), "", "YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+		line, msg := syntaxError(err, data)
+		f.errs.add(name, line, "", "YAML: %s", msg)
 		return f
 	}
 	if doc == nil || len(doc.Content) == 0 {
@@ -179,15 +180,16 @@ func decodeOne(data []byte) (doc *yaml.Node, err error) {
 
 var syntaxRE = regexp.MustCompile(`^yaml: line (\d+): `)
 
-// syntaxLine is the line of a yaml.v3 syntax error. yaml.v3 gives none for
-// problems on the first line, and counts from 0 in its parser errors
-// ("did not find expected ...") but from 1 in its scanner errors.
-func syntaxLine(err error, data []byte) int {
-	line := 1
-	msg := err.Error()
-	if m := syntaxRE.FindStringSubmatch(msg); m != nil {
+// syntaxError splits a yaml.v3 syntax error into line and message. yaml.v3
+// gives no line for problems on the first line, and counts from 0 in its
+// parser errors ("did not find expected ...") but from 1 in its scanner
+// errors.
+func syntaxError(err error, data []byte) (line int, msg string) {
+	line, msg = 1, strings.TrimPrefix(err.Error(), "yaml: ")
+	if m := syntaxRE.FindStringSubmatch(err.Error()); m != nil {
 		line, _ = strconv.Atoi(m[1])
-		if strings.HasPrefix(msg[len(m[0]):], "did not find expected") {
+		msg = err.Error()[len(m[0]):]
+		if strings.HasPrefix(msg, "did not find expected") {
 			line++
 		}
 	}
@@ -195,7 +197,7 @@ func syntaxLine(err error, data []byte) int {
 	if len(data) > 0 && data[len(data)-1] != '\n' {
 		lines++
 	}
-	return max(1, min(line, lines))
+	return max(1, min(line, lines)), msg
 }
 
 // badText finds invalid UTF-8 and control characters, which YAML forbids.
@@ -296,11 +298,50 @@ func (p *parser) fields(n *yaml.Node, key string, known []string, f func(k strin
 		}
 		seen[k] = kn.Line
 		if known != nil && !contains(known, k) {
-			p.fail(kn, sub, "unknown key; expected %s", strings.Join(known, ", "))
+			if near := nearest(k, known); near != "" {
+				p.fail(kn, sub, "unknown key; did you mean %s?", near)
+			} else {
+				p.fail(kn, sub, "unknown key; expected %s", strings.Join(known, ", "))
+			}
 			continue
 		}
 		f(k, kn, v)
 	}
+}
+
+// nearest returns the word of list within two edits of s, if any.
+func nearest(s string, list []string) string {
+	for _, w := range list {
+		if editDistance(s, w) <= 2 {
+			return w
+		}
+	}
+	return ""
+}
+
+// editDistance is the Levenshtein distance of a and b, in bytes.
+func editDistance(a, b string) int {
+	if len(a) > 32 || len(b) > 32 {
+		return max(len(a), len(b))
+	}
+	row := make([]int, len(b)+1)
+	for j := range row {
+		row[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		prev := row[0]
+		row[0] = i
+		for j := 1; j <= len(b); j++ {
+			cur := row[j]
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			row[j] = min(row[j]+1, row[j-1]+1, prev+cost)
+			prev = cur
+		}
+	}
+	return row[len(b)]
 }
 
 func contains(list []string, s string) bool {
@@ -393,6 +434,7 @@ func entry(list, nameKey string, n *yaml.Node, i int) string {
 			if k, v := n.Content[j], n.Content[j+1]; k.Value == nameKey && v.Kind == yaml.ScalarNode &&
 				nameRE.MatchString(v.Value) && len(v.Value) <= MaxNameLen {
 				id = v.Value
+				break
 			}
 		}
 	}
@@ -527,7 +569,7 @@ func (p *parser) answers(n *yaml.Node, a at) map[string]Answer {
 	p.langs(n, a, "answers", func(l, sub string, v *yaml.Node) {
 		var ans Answer
 		if v.Kind != yaml.MappingNode {
-			ans.Text = strings.TrimSpace(p.str(v, a.key(sub)))
+			ans.Text = cleanText(p.str(v, a.key(sub)))
 			m[l] = ans
 			return
 		}
@@ -536,7 +578,7 @@ func (p *parser) answers(n *yaml.Node, a at) map[string]Answer {
 			a.pos.lines[s] = kn.Line
 			switch k {
 			case "text":
-				ans.Text = strings.TrimSpace(p.str(v, a.key(s)))
+				ans.Text = cleanText(p.str(v, a.key(s)))
 			case "links":
 				p.list(v, a.key(s), func(j int, item *yaml.Node) {
 					s := fmt.Sprintf("%s[%d]", s, j)

@@ -103,7 +103,7 @@ func (c *checker) entry(kind string, i int) (name string, p entryPos) {
 		}
 		return "", p
 	}
-	if name == "" || strings.ContainsAny(name, "[]\n") {
+	if len(name) > MaxNameLen || !nameRE.MatchString(name) {
 		name = strconv.Itoa(i)
 	}
 	return name, p
@@ -122,10 +122,11 @@ func (c *checker) key(kind string, i int, sub string) string {
 	return k + sub
 }
 
-// place describes where sub of entry i is, for "also at" messages.
+// place describes sub of entry i for "also in" messages: its key, and
+// where it was written if known.
 func (c *checker) place(kind string, i int, sub string) string {
 	if _, p := c.entry(kind, i); p.file != "" {
-		return fmt.Sprintf("%s:%d", p.file, max(p.find(sub), 1))
+		return fmt.Sprintf("%s (%s:%d)", c.key(kind, i, sub), p.file, max(p.find(sub), 1))
 	}
 	return c.key(kind, i, sub)
 }
@@ -173,7 +174,11 @@ func (c *checker) name(kind string, i int, name string, seen map[string]utteranc
 		c.fail(kind, i, sub, "%q: use lower case letters, digits and . _ - (at most %d), like order.track", name, MaxNameLen)
 	default:
 		if prev, dup := seen[name]; dup {
-			c.fail(kind, i, sub, "%q is already used at %s", name, c.place(prev.kind, prev.i, prev.sub))
+			what := map[string]string{"intents": "an intent", "faq": "an FAQ entry"}[prev.kind]
+			if _, p := c.entry(prev.kind, prev.i); p.file != "" {
+				what += fmt.Sprintf(" at %s:%d", p.file, max(p.find(prev.sub), 1))
+			}
+			c.fail(kind, i, sub, "%q is already the name of %s", name, what)
 			return
 		}
 		seen[name] = utterance{kind, i, sub}

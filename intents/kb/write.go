@@ -193,7 +193,18 @@ func spaceOut(data []byte) []byte {
 	return []byte(b.String())
 }
 
-func str(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s} }
+// yaml11Bools are the words YAML 1.1 tools read as booleans: quoted, so
+// that "no" stays a word for them too.
+var yaml11Bools = map[string]bool{"y": true, "n": true, "yes": true, "no": true,
+	"on": true, "off": true, "true": true, "false": true}
+
+func str(s string) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
+	if yaml11Bools[strings.ToLower(s)] {
+		n.Style = yaml.DoubleQuotedStyle
+	}
+	return n
+}
 
 // text is a string that becomes block text when it is long or has lines.
 func text(s string) *yaml.Node {
