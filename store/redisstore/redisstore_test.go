@@ -208,7 +208,14 @@ func TestWireCoversMessage(t *testing.T) {
 	}
 }
 
+// BenchmarkMessagePath: load + append 2 messages + save. With appendfsync
+// always (the test default) Redis fsyncs each write; everysec is the usual
+// production setting and shows the round-trip cost.
 func BenchmarkMessagePath(b *testing.B) {
-	srv := redistest.Start(b)
-	storetest.BenchmarkMessagePath(b, newStore(b, redisstore.Options{URL: srv.URL()}))
+	for _, fsync := range []string{"always", "everysec"} {
+		b.Run("appendfsync="+fsync, func(b *testing.B) {
+			srv := redistest.Start(b, "--appendfsync", fsync)
+			storetest.BenchmarkMessagePath(b, newStore(b, redisstore.Options{URL: srv.URL()}))
+		})
+	}
 }
