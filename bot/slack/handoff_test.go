@@ -2,6 +2,7 @@ package slack_test
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/supportbot/supportbot/bot/slack"
 	"github.com/supportbot/supportbot/handoff"
 	"github.com/supportbot/supportbot/internal/fakeslack"
+	"github.com/supportbot/supportbot/store/embedded"
 )
 
 // handedOff runs a customer's "I need a human" through the adapter and the
@@ -328,3 +330,47 @@ func TestThreadFoundAfterRestart(t *testing.T) {
 }
 
 var _ handoff.Workspace = (*slack.Channel)(nil)
+
+func TestThreadFoundInStoreAfterRestart(t *testing.T) {
+	st, err := embedded.Open(filepath.Join(t.TempDir(), "bot.db"), embedded.Options{SweepEvery: -1, Log: testLog(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	withStore := func(_ *slack.Config, o *[]slack.Option) { *o = append(*o, slack.WithThreadStore(st), slack.WithDeduper(st)) }
+	e := start(t, withStore).listen().connected()
+	_, _, card := e.handedOff()
+	e.click(alice, card, "handoff_claim") // claimed: no longer in the queue
+	e.waitPost(fakeslack.Updated(handoffCh, card.TS))
+
+	// A new process with an empty memory finds the thread in the store.
+	ch, err := slack.New(testConfig(), slack.Tokens{Bot: e.fake.BotToken, App: e.fake.AppToken}, e.desk, testLog(t),
+		slack.WithAPIURL(e.fake.APIURL()), slack.WithThreadStore(st), slack.WithDeduper(st))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ch.Listen(ctx, func(context.Context, bot.Inbound) {}) }()
+	defer func() { cancel(); <-done }()
+	if err := e.fake.WaitConnections(within(t), 2); err != nil {
+		t.Fatal(err)
+	}
+	payload, _ := e.fake.Event(fakeslack.Message{Channel: handoffCh, User: alice, ThreadTS: card.TS, Text: "back after the restart"})
+	for range 2 { // and a retry of it, deduped through the store
+		env, err := e.fake.PushEvent(within(t), payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.fake.WaitAck(within(t), env); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if call := e.desk.waitCall(t, "reply:"); call != "reply:slack:"+alice+":back after the restart" {
+		t.Errorf("desk got %q", call)
+	}
+	e.push(fakeslack.Message{Channel: handoffCh, User: alice, ThreadTS: card.TS, Text: "marker"})
+	if call := e.desk.waitCall(t, "reply:"); call != "reply:slack:"+alice+":marker" {
+		t.Errorf("the retried reply reached the desk twice; next call %q", call)
+	}
+}
