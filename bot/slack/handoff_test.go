@@ -337,7 +337,9 @@ func TestThreadFoundInStoreAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	withStore := func(_ *slack.Config, o *[]slack.Option) { *o = append(*o, slack.WithThreadStore(st), slack.WithDeduper(st)) }
+	withStore := func(_ *slack.Config, o *[]slack.Option) {
+		*o = append(*o, slack.WithThreadStore(st), slack.WithDeduper(st))
+	}
 	e := start(t, withStore).listen().connected()
 	_, _, card := e.handedOff()
 	e.click(alice, card, "handoff_claim") // claimed: no longer in the queue
