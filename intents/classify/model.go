@@ -164,7 +164,7 @@ func fit(ctx context.Context, examples []Example, opts Options) (*Model, []int32
 	for i, e := range examples {
 		toks = extract(e.Text, &raws[i], toks)
 	}
-	m.feat = newFeaturizer(raws, opts.MinDF, [numBlocks]float32{expWordW, 1})
+	m.feat = newFeaturizer(raws, opts.MinDF, [numBlocks]float32{1, 1})
 	xs := make([]vector, len(examples))
 	for i := range raws {
 		xs[i] = m.feat.vectorize(&raws[i], nil)

@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sync"
-	"sync/atomic"
 )
 
 // trainOVR trains one linear SVM per class (one-vs-rest, squared hinge
@@ -93,11 +92,8 @@ func (s *dcdSolver) solve(xs []vector, xsq []float64, c float64, seed uint64) fl
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
 	active := n
-	visits := 0
-	pgMaxOld, pgMinOld := math.Inf(1), math.Inf(-1)
-	iter := 0
-	defer func() { dcdStats.Add(int64(iter)) }()
-	for ; iter < dcdMaxIter; iter++ {
+	pgMaxOld := math.Inf(1)
+	for iter := 0; iter < dcdMaxIter; iter++ {
 		pgMax, pgMin := math.Inf(-1), math.Inf(1)
 		for i := 0; i < active; i++ {
 			j := i + rng.IntN(active-i)
@@ -105,7 +101,6 @@ func (s *dcdSolver) solve(xs []vector, xsq []float64, c float64, seed uint64) fl
 		}
 		for k := 0; k < active; k++ {
 			i := s.index[k]
-			visits++
 			yi := s.y[i]
 			g := yi*(float64(xs[i].dot32(s.w))+b) - 1 + s.alpha[i]*diag
 			pg := g
@@ -135,20 +130,13 @@ func (s *dcdSolver) solve(xs []vector, xsq []float64, c float64, seed uint64) fl
 				break
 			}
 			active = n
-			pgMaxOld, pgMinOld = math.Inf(1), math.Inf(-1)
+			pgMaxOld = math.Inf(1)
 			continue
 		}
-		pgMaxOld, pgMinOld = pgMax, pgMin
+		pgMaxOld = pgMax
 		if pgMaxOld <= 0 {
 			pgMaxOld = math.Inf(1)
 		}
-		if pgMinOld >= 0 {
-			pgMinOld = math.Inf(-1)
-		}
 	}
-	_ = pgMinOld
-	dcdVisits.Add(int64(visits))
 	return b
 }
-
-var dcdStats, dcdVisits atomic.Int64

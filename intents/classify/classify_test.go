@@ -1,0 +1,169 @@
+package classify
+
+import (
+	"context"
+	"errors"
+	"math"
+	"slices"
+	"testing"
+	"time"
+)
+
+// smallKB is a toy knowledge base in two languages plus out-of-scope
+// examples.
+var smallKB = []Example{
+	{"where is my order", "order_status", "en"},
+	{"my package has not arrived", "order_status", "en"},
+	{"track my parcel please", "order_status", "en"},
+	{"has my order shipped yet", "order_status", "en"},
+	{"hvor er pakken min", "order_status", "nb"},
+	{"jeg har ikke fått bestillingen", "order_status", "nb"},
+	{"i forgot my password", "reset_password", "en"},
+	{"how do i reset my password", "reset_password", "en"},
+	{"cannot log in to my account", "reset_password", "en"},
+	{"change my login password", "reset_password", "en"},
+	{"jeg har glemt passordet", "reset_password", "nb"},
+	{"zaboravio sam lozinku", "reset_password", "sr"},
+	{"i want my money back", "refund", "en"},
+	{"how do i return a product", "refund", "en"},
+	{"refund for a broken item", "refund", "en"},
+	{"can i get a refund", "refund", "en"},
+	{"kako da vratim proizvod", "refund", "sr"},
+	{"jeg vil ha pengene tilbake", "refund", "nb"},
+	{"what is the capital of france", OOS, "en"},
+	{"tell me a joke", OOS, "en"},
+	{"who won the football game", OOS, "en"},
+	{"what is the meaning of life", OOS, "en"},
+}
+
+func TestTrainSmallKB(t *testing.T) {
+	t0 := time.Now()
+	m, err := Train(context.Background(), smallKB, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(t0); d > 2*time.Second { // milliseconds in practice; generous under -race
+		t.Errorf("training a small KB took %v", d)
+	}
+	cases := []struct{ text, want string }{
+		{"where is my parcel", "order_status"},
+		{"I forgot the password for my account", "reset_password"},
+		{"Како да вратим производ?", "refund"}, // Cyrillic, trained on Latin
+		{"hvor er bestillingen min?", "order_status"},
+	}
+	for _, c := range cases {
+		d := m.Decide(c.text)
+		if d.Label != c.want || d.OOS {
+			t.Errorf("Decide(%q) = %+v, want %s", c.text, d, c.want)
+		}
+		p := m.Predict(c.text)
+		if p[0].Label != c.want {
+			t.Errorf("Predict(%q)[0] = %v", c.text, p[0])
+		}
+		var sum float64
+		for i, s := range p {
+			sum += s.Prob
+			if s.Label == OOS {
+				t.Errorf("Predict lists %s", OOS)
+			}
+			if i > 0 && s.Prob > p[i-1].Prob {
+				t.Errorf("Predict not sorted: %v", p)
+			}
+			if d.Top[min(i, 2)].Label == "" {
+				t.Errorf("Decide.Top incomplete: %v", d.Top)
+			}
+		}
+		if sum > 1+1e-9 {
+			t.Errorf("probabilities sum to %v > 1", sum)
+		}
+		if d.Top[0] != p[0] || d.Top[1] != p[1] || d.Top[2] != p[2] {
+			t.Errorf("Decide.Top %v != Predict %v", d.Top, p[:3])
+		}
+	}
+	if m.Threshold() < 0 || m.Threshold() >= 1 {
+		t.Errorf("threshold %v, want one chosen in [0, 1)", m.Threshold())
+	}
+	if d := m.Decide("what is the capital of spain"); !d.OOS || d.Label != OOS {
+		t.Errorf("out-of-scope message: %+v", d)
+	}
+}
+
+func TestTrainDeterministic(t *testing.T) {
+	a, err := Train(context.Background(), smallKB, Options{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Train(context.Background(), smallKB, Options{Workers: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(a.w, b.w) || a.scale != b.scale || a.threshold != b.threshold {
+		t.Error("two trainings on the same data differ")
+	}
+}
+
+func TestTrainOptions(t *testing.T) {
+	m, err := Train(context.Background(), smallKB, Options{OOSThreshold: 0.42, TopK: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Threshold() != 0.42 || len(m.Predict("refund")) != 2 {
+		t.Errorf("threshold %v, top-k %d", m.Threshold(), len(m.Predict("refund")))
+	}
+	m, err = Train(context.Background(), smallKB, Options{OOSThreshold: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Threshold() != 0 {
+		t.Errorf("disabled threshold is %v", m.Threshold())
+	}
+	// Without oos examples no threshold is chosen automatically.
+	m, err = Train(context.Background(), smallKB[:18], Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Threshold() != 0 || slices.Contains(m.Labels(), OOS) {
+		t.Errorf("threshold %v, labels %v", m.Threshold(), m.Labels())
+	}
+	if d := m.Decide(""); d.Label == "" || math.IsNaN(d.Confidence) {
+		t.Errorf("empty text: %+v", d)
+	}
+}
+
+func TestTrainErrors(t *testing.T) {
+	if _, err := Train(context.Background(), nil, Options{}); !errors.Is(err, ErrNoExamples) {
+		t.Errorf("no examples: %v", err)
+	}
+	if _, err := Train(context.Background(), smallKB[:4], Options{}); !errors.Is(err, ErrOneLabel) {
+		t.Errorf("one label: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Train(ctx, smallKB, Options{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
+	}
+}
+
+func TestRetriever(t *testing.T) {
+	docs := []Document{
+		{ID: "ship", Title: "Frakt", Answer: "Frakten tar vanligvis tre til fem virkedager innenlands.", Lang: "nb"},
+		{ID: "pw", Title: "Konto", Answer: "Du kan tilbakestille passordet ditt fra innloggingssiden.", Lang: "nb"},
+		{ID: "ret", Title: "Retur", Questions: []string{"Hvordan returnerer jeg en vare?"},
+			Answer: "Fyll ut returskjemaet og send pakken tilbake innen 30 dager.", Lang: "nb"},
+	}
+	r := NewRetriever(docs, RetrieverOptions{})
+	cases := map[string]string{
+		"hvor lang tid tar frakten": "ship",
+		"glemt passordet":           "pw",
+		"kan jeg returnere varen?":  "ret",
+	}
+	for q, want := range cases {
+		hits := r.Search(q, 2)
+		if len(hits) != 2 || hits[0].ID != want {
+			t.Errorf("Search(%q) = %v, want %s first", q, hits, want)
+		}
+	}
+	if hits := NewRetriever(nil, RetrieverOptions{}).Search("x", 3); len(hits) != 0 {
+		t.Errorf("empty retriever: %v", hits)
+	}
+}
