@@ -3,6 +3,7 @@ package discord
 import (
 	"context"
 	"errors"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -337,5 +338,35 @@ func TestBadTokenFails(t *testing.T) {
 	}
 	if _, err := New(testConfig(), "", nil); !errors.Is(err, ErrNoToken) {
 		t.Errorf("New without token = %v", err)
+	}
+}
+
+// Listen owns every goroutine it starts: when it returns, none of the
+// adapter's goroutines is left (discordgo's reader and heartbeat end with
+// the session's Close).
+func TestListenLeavesNoGoroutines(t *testing.T) {
+	fd := newFake(t)
+	ch := newAdapter(t, fd, testConfig(), WithLeaser(newMemStore()))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	in := make(chan bot.Inbound, 1)
+	go func() { done <- ch.Listen(ctx, func(_ context.Context, i bot.Inbound) { in <- i }) }()
+	connected(t, fd, 1)
+	fd.Drop() // exercise the resume path too
+	if err := fd.Wait(wait, func() bool { return fd.Resumes() == 1 && fd.Connected() == 1 }); err != nil {
+		t.Fatal("no resume")
+	}
+	fd.Message(fakediscord.Msg{ChannelID: "90009", Author: alice, Content: "after resume"})
+	next(t, in)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Listen = %v", err)
+	}
+	buf := make([]byte, 1<<20)
+	stacks := string(buf[:runtime.Stack(buf, true)])
+	for _, g := range strings.Split(stacks, "\n\n") {
+		if strings.Contains(g, "supportbot/bot/discord.(*") && !strings.Contains(g, "TestListenLeavesNoGoroutines") {
+			t.Errorf("goroutine left behind:\n%s", g)
+		}
 	}
 }
