@@ -88,10 +88,13 @@ func (r *rig) route(ctx context.Context, t *bot.Turn) error {
 
 // send makes customer (room = customer) write text a second after the
 // previous step, and waits until the engine and the desk are idle.
-func (r *rig) send(room, text string) {
+func (r *rig) send(room, text string) { r.sendAs(room, room, text) }
+
+// sendAs is send by customer in room.
+func (r *rig) sendAs(room, customer, text string) {
 	r.t.Helper()
 	time.Sleep(time.Second)
-	r.eng.Deliver(context.Background(), r.ch.Message(room, room, text))
+	r.eng.Deliver(context.Background(), r.ch.Message(room, customer, text))
 	synctest.Wait()
 }
 

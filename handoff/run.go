@@ -214,6 +214,10 @@ func (q *queueLoop) serve(ctx context.Context, kicked bool) {
 	if d.cfg.Routing == Assign {
 		live = q.assign(ctx, live)
 	}
+	if open, _ := d.Open(now); !open {
+		clear(q.lastPos) // positions are told again once the team opens
+		return
+	}
 	seen := make(map[bot.ConversationID]bool, len(live))
 	for i, e := range live {
 		seen[e.Conv] = true
