@@ -1,0 +1,228 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/supportbot/supportbot/bot"
+	"github.com/supportbot/supportbot/bot/channeltest"
+)
+
+// visitor is a widget as the server sees it: a socket speaking the widget
+// protocol. It is the conformance suite's platform.
+type visitor struct {
+	url string
+
+	mu     sync.Mutex
+	ws     *websocket.Conn
+	sid    string
+	after  int
+	n      int
+	last   clientFrame
+	frames chan map[string]any
+}
+
+func newVisitor(url string) *visitor {
+	return &visitor{url: "ws" + strings.TrimPrefix(url, "http") + "/chat/ws", frames: make(chan map[string]any, 256)}
+}
+
+// connect opens the socket (again), resuming after the last seq seen.
+func (v *visitor) connect(t testing.TB) {
+	t.Helper()
+	ws, _, err := websocket.DefaultDialer.Dial(v.url, nil)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	v.mu.Lock()
+	v.ws = ws
+	sid, after := v.sid, v.after
+	v.mu.Unlock()
+	if err := ws.WriteJSON(clientFrame{Type: "hello", SID: sid, After: after, Name: "Vera"}); err != nil {
+		t.Fatal(err)
+	}
+	var hello map[string]any
+	if err := ws.ReadJSON(&hello); err != nil || hello["type"] != "hello" {
+		t.Fatalf("hello: %v %v", hello, err)
+	}
+	v.mu.Lock()
+	v.sid = hello["sid"].(string)
+	v.mu.Unlock()
+	go func() {
+		for {
+			var f map[string]any
+			if err := ws.ReadJSON(&f); err != nil {
+				return
+			}
+			if s, ok := f["seq"].(float64); ok {
+				v.mu.Lock()
+				v.after = max(v.after, int(s))
+				v.mu.Unlock()
+			}
+			v.frames <- f
+		}
+	}()
+	t.Cleanup(func() { ws.Close() })
+}
+
+func (v *visitor) disconnect() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.ws.Close()
+}
+
+func (v *visitor) send(t testing.TB, f clientFrame) {
+	t.Helper()
+	v.mu.Lock()
+	if v.ws == nil {
+		v.mu.Unlock()
+		v.connect(t)
+		v.mu.Lock()
+	}
+	v.last = f
+	err := v.ws.WriteJSON(f)
+	v.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (v *visitor) Inject(t *testing.T, text string) {
+	v.mu.Lock()
+	v.n++
+	id := "c" + string(rune('0'+v.n%10)) + time.Now().Format("150405.000000000")
+	v.mu.Unlock()
+	v.send(t, clientFrame{Type: "msg", ID: id, Text: text})
+}
+
+func (v *visitor) InjectOwn(*testing.T, string) {} // the widget never echoes the bot
+
+func (v *visitor) Redeliver(t *testing.T) {
+	v.mu.Lock()
+	f := v.last
+	v.mu.Unlock()
+	v.send(t, f)
+}
+
+// next returns the next message frame whose role is not "customer".
+func (v *visitor) next(t testing.TB) map[string]any {
+	t.Helper()
+	deadline := time.After(channeltest.Wait)
+	for {
+		select {
+		case f := <-v.frames:
+			if f["type"] == "msg" && f["role"] != "customer" {
+				return f
+			}
+		case <-deadline:
+			t.Fatalf("no message within %v", channeltest.Wait)
+		}
+	}
+}
+
+func (v *visitor) NextPost(t *testing.T) channeltest.Post {
+	f := v.next(t)
+	v.mu.Lock()
+	p := channeltest.Post{To: addr(v.sid), Text: f["text"].(string)}
+	v.mu.Unlock()
+	if cs, ok := f["choices"].([]any); ok {
+		for _, c := range cs {
+			p.Choices = append(p.Choices, c.(map[string]any)["value"].(string))
+		}
+	}
+	return p
+}
+
+func (v *visitor) Press(t *testing.T, _ channeltest.Post, value string) { v.Inject(t, value) }
+
+func TestConformance(t *testing.T) {
+	channeltest.Run(t, channeltest.Features{Buttons: true, Retries: true}, func(t *testing.T) channeltest.Harness {
+		ch := NewChannel(ChannelOptions{})
+		srv := httptest.NewServer(ch)
+		t.Cleanup(srv.Close)
+		v := newVisitor(srv.URL)
+		v.url = "ws" + strings.TrimPrefix(srv.URL, "http")
+		return channeltest.Harness{Channel: ch, Platform: v}
+	})
+}
+
+// echo is a handler that answers every message with "echo: <text>".
+func echo(_ context.Context, t *bot.Turn) error {
+	t.Reply(bot.Reply{Kind: bot.KindAnswer, Text: "echo: " + t.Msg.Text})
+	return nil
+}
+
+// With a store behind it, a widget that reconnects gets what it missed,
+// once, and a message resent after a reconnect is handled once.
+func TestReconnectReplaysWithoutDuplicates(t *testing.T) {
+	st := newMemStore()
+	ch := NewChannel(ChannelOptions{Transcripts: st})
+	eng := bot.New(bot.Config{}, st, bot.HandlerFunc(echo), discard())
+	eng.Add(ch)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- eng.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	srv := httptest.NewServer(ch)
+	t.Cleanup(srv.Close)
+	v := newVisitor(srv.URL)
+	v.url = "ws" + strings.TrimPrefix(srv.URL, "http")
+
+	v.connect(t)
+	v.send(t, clientFrame{Type: "msg", ID: "a1", Text: "one"})
+	if got := v.next(t)["text"]; got != "echo: one" {
+		t.Fatalf("reply = %v", got)
+	}
+	// Drop the socket, then have the agent side send while the visitor is away.
+	v.disconnect()
+	drain(v.frames)
+	if err := eng.Do(context.Background(), addr(v.sid).ConversationID(), func(_ context.Context, tn *bot.Turn) error {
+		tn.Reply(bot.Reply{Kind: bot.KindAgent, Author: "Ada", Text: "while you were away"})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	v.connect(t)
+	f := v.next(t)
+	if f["text"] != "while you were away" || f["author"] != "Ada" {
+		t.Fatalf("replayed %v, want the agent's message", f)
+	}
+	// The widget resends a message whose ack it missed: handled once.
+	v.send(t, clientFrame{Type: "msg", ID: "a1", Text: "one"})
+	v.send(t, clientFrame{Type: "msg", ID: "a2", Text: "two"})
+	if got := v.next(t)["text"]; got != "echo: two" {
+		t.Fatalf("after resend got %v, want only the reply to the new message", got)
+	}
+	msgs, err := st.Transcript(context.Background(), addr(v.sid).ConversationID(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, m := range msgs {
+		texts = append(texts, m.Text)
+	}
+	if want := "one|echo: one|while you were away|two|echo: two"; strings.Join(texts, "|") != want {
+		t.Errorf("transcript %q, want %q", strings.Join(texts, "|"), want)
+	}
+}
+
+func drain(c chan map[string]any) {
+	for {
+		select {
+		case <-c:
+		default:
+			return
+		}
+	}
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
