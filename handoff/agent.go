@@ -141,7 +141,7 @@ func holderName(c *bot.Conversation) string {
 // another agent fails with ErrNotHolder (and bot.ErrClaimed).
 func (d *Desk) Reply(ctx context.Context, id bot.ConversationID, a Agent, text string) error {
 	text = strings.TrimSpace(text)
-	if note, ok := cutPrefixFold(text, d.cfg.NotePrefix); ok {
+	if note, ok := cutPrefixFold(text, d.conf().NotePrefix); ok {
 		return d.Note(ctx, id, a, note)
 	}
 	if text == "" {

@@ -40,11 +40,11 @@ func (d *Desk) Card(ctx context.Context, id bot.ConversationID) (Card, error) {
 // (to compute Position without reading it again).
 func (d *Desk) card(ctx context.Context, c *bot.Conversation, queue []Entry) (Card, error) {
 	k := d.lightCard(c)
-	last, err := d.conv.Transcript(ctx, c.ID, max(d.cfg.HistoryLen, summaryWindow))
+	last, err := d.conv.Transcript(ctx, c.ID, max(d.conf().HistoryLen, summaryWindow))
 	if err != nil {
 		return Card{}, fmt.Errorf("card %s: transcript: %w", c.ID, err)
 	}
-	k.Last = last[max(0, len(last)-d.cfg.HistoryLen):]
+	k.Last = last[max(0, len(last)-d.conf().HistoryLen):]
 	k.Summary = d.summary(ctx, c, last)
 	if k.History, err = d.history(ctx, c); err != nil {
 		d.log.Warn("card: customer history", "conversation", c.ID, "err", err)

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/supportbot/supportbot/bot"
@@ -73,8 +74,7 @@ const KindNote bot.ReplyKind = "note"
 // resolves them and asks for CSAT. It is safe for concurrent use; several
 // replicas may run desks on one shared store.
 type Desk struct {
-	cfg    Config
-	hours  *schedule
+	set    atomic.Pointer[settings]
 	st     Store
 	conv   bot.Store
 	events bot.EventLog
@@ -131,7 +131,7 @@ func NewDesk(cfg Config, st Store, conv bot.Store, events bot.EventLog, timers b
 	if log == nil {
 		log = slog.Default()
 	}
-	d := &Desk{cfg: cfg, st: st, conv: conv, events: events, timers: timers, run: run,
+	d := &Desk{st: st, conv: conv, events: events, timers: timers, run: run,
 		log: log.With("component", "handoff"), now: time.Now, sel: LeastLoaded{},
 		kick: make(chan struct{}, 1)}
 	if l, ok := st.(bot.Leaser); ok {
@@ -150,13 +150,39 @@ func NewDesk(cfg Config, st Store, conv bot.Store, events bot.EventLog, timers b
 		d.log.Error("invalid business hours; the desk is always open", "err", err)
 		h = &schedule{loc: time.UTC, always: true, holidays: map[string]bool{}}
 	}
-	d.hours = h
+	d.set.Store(&settings{cfg: cfg, hours: h})
 	return d
 }
 
+// settings is the configuration in use, swapped whole by SetConfig.
+type settings struct {
+	cfg   Config
+	hours *schedule
+}
+
+func (d *Desk) conf() *Config { return &d.set.Load().cfg }
+
 // Config returns the desk's configuration, defaults filled (workspaces read
 // EscalationGroup and ManagerChannel from it).
-func (d *Desk) Config() Config { return d.cfg }
+func (d *Desk) Config() Config { return d.set.Load().cfg }
+
+// SetConfig changes the configuration of a running desk (an admin edited
+// business hours, SLA times or routing). cfg is defaulted and validated; on
+// error nothing changes. Tick keeps its old value until Run restarts;
+// timers already scheduled keep their times.
+func (d *Desk) SetConfig(cfg Config) error {
+	cfg.SetDefaults()
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	h, err := cfg.Hours.compile()
+	if err != nil {
+		return err
+	}
+	d.set.Store(&settings{cfg: cfg, hours: h})
+	d.poke()
+	return nil
+}
 
 // AddWorkspace adds a workspace; safe to call while the desk runs.
 func (d *Desk) AddWorkspace(w Workspace) {
@@ -174,7 +200,7 @@ func (d *Desk) workspaces() []Workspace {
 // Open reports whether the team is within business hours at t, and when it
 // opens next (t itself when open).
 func (d *Desk) Open(t time.Time) (bool, time.Time) {
-	next := d.hours.Next(t)
+	next := d.set.Load().hours.Next(t)
 	return !next.IsZero() && !next.After(t), next
 }
 

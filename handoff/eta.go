@@ -51,13 +51,13 @@ func (d *Desk) medianWait(ctx context.Context) (time.Duration, bool) {
 	if !d.eta.at.IsZero() && now.Sub(d.eta.at) < etaCacheFor && !now.Before(d.eta.at) {
 		return d.eta.median, d.eta.ok
 	}
-	evs, err := d.events.Events(ctx, now.Add(-d.cfg.ETAWindow), now.Add(time.Second))
+	evs, err := d.events.Events(ctx, now.Add(-d.conf().ETAWindow), now.Add(time.Second))
 	if err != nil {
 		d.log.Warn("wait estimate: events", "err", err)
 		return 0, false
 	}
 	var waits []float64
-	for i := len(evs) - 1; i >= 0 && len(waits) < d.cfg.ETASamples; i-- {
+	for i := len(evs) - 1; i >= 0 && len(waits) < d.conf().ETASamples; i-- {
 		if evs[i].Type == EventClaim {
 			waits = append(waits, evs[i].Value)
 		}

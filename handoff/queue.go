@@ -82,7 +82,7 @@ func (d *Desk) Handoff(ctx context.Context, t *bot.Turn, r Request) error {
 		d.tellStatus(ctx, t, true)
 	} else {
 		text := say(lang, msgIntro) + " " + d.closedText(lang, t.Now, opens)
-		if d.cfg.AfterHours == AfterHoursContact {
+		if d.conf().AfterHours == AfterHoursContact {
 			text += " " + say(lang, msgAskContact)
 			c.Set(dataAwaitContact, "1")
 			if !opens.IsZero() {
@@ -96,7 +96,7 @@ func (d *Desk) Handoff(ctx context.Context, t *bot.Turn, r Request) error {
 	}
 
 	id := c.ID
-	if d.cfg.Routing == Assign {
+	if d.conf().Routing == Assign {
 		d.later(id, "assign", func(ctx context.Context) error {
 			if _, err := d.peek(ctx, id); err != nil { // wait until the turn is saved
 				return err
@@ -206,7 +206,7 @@ func (d *Desk) tellPosition(ctx context.Context, id bot.ConversationID, pos int)
 		told, _ := strconv.Atoi(c.Data[dataToldPos])
 		toldAt, _ := time.Parse(time.RFC3339Nano, c.Data[dataToldAt])
 		opened := c.Data[dataAfterHours] == "1"
-		if !opened && (told == 0 || pos >= told || (pos > 3 && t.Now.Sub(toldAt) < d.cfg.UpdateEvery)) {
+		if !opened && (told == 0 || pos >= told || (pos > 3 && t.Now.Sub(toldAt) < d.conf().UpdateEvery)) {
 			return errPeek
 		}
 		delete(c.Data, dataAfterHours)

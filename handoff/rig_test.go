@@ -178,3 +178,40 @@ func bubble(t *testing.T, f func(t *testing.T)) { synctest.Test(t, f) }
 
 // settle waits until every goroutine of the bubble is idle.
 func settle() { synctest.Wait() }
+
+// replica is a second engine and desk on the same store, channel and
+// workspace: another replica of the bot.
+type replica struct {
+	eng  *bot.Engine
+	desk *handoff.Desk
+}
+
+func (r *rig) replica(cfg handoff.Config) *replica {
+	if cfg.Tick == 0 {
+		cfg.Tick = 10 * time.Second
+	}
+	log := slog.New(slog.NewTextHandler(r.t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	p := &replica{eng: bot.New(bot.Config{}, r.st, nil, log, bot.WithClock(r.now))}
+	p.eng.Add(r.ch)
+	p.desk = handoff.NewDesk(cfg, r.st, r.st, r.st, r.st, p.eng, log, handoff.WithClock(r.now), handoff.WithWorkspaces(r.ws))
+	p.eng.SetHandler(p.desk.Gate(bot.HandlerFunc(r.route)))
+	return p
+}
+
+// send makes customer write text to this replica.
+func (p *replica) send(r *rig, room, text string) {
+	time.Sleep(time.Second)
+	p.eng.Deliver(context.Background(), r.ch.Message(room, room, text))
+	synctest.Wait()
+}
+
+func (p *replica) run(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.desk.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	synctest.Wait()
+}

@@ -29,8 +29,8 @@ func (d *Desk) schedule(ctx context.Context, t bot.Timer) {
 
 // scheduleSLA (re)starts the SLA clock of a waiting conversation at from.
 func (d *Desk) scheduleSLA(ctx context.Context, id bot.ConversationID, from time.Time) {
-	d.schedule(ctx, bot.Timer{Key: timerKey(timerRenotify, id), At: from.Add(d.cfg.RenotifyAfter), Kind: timerRenotify, Conv: id})
-	d.schedule(ctx, bot.Timer{Key: timerKey(timerEscalate, id), At: from.Add(d.cfg.EscalateAfter), Kind: timerEscalate, Conv: id})
+	d.schedule(ctx, bot.Timer{Key: timerKey(timerRenotify, id), At: from.Add(d.conf().RenotifyAfter), Kind: timerRenotify, Conv: id})
+	d.schedule(ctx, bot.Timer{Key: timerKey(timerEscalate, id), At: from.Add(d.conf().EscalateAfter), Kind: timerEscalate, Conv: id})
 }
 
 // cancelTimers stops the SLA and follow-up timers of id.
@@ -57,7 +57,7 @@ func (d *Desk) Run(ctx context.Context) error {
 		d.mu.Unlock()
 		d.wg.Wait()
 	}()
-	tick := time.NewTicker(d.cfg.Tick)
+	tick := time.NewTicker(d.conf().Tick)
 	defer tick.Stop()
 	q := &queueLoop{d: d, lastPos: map[bot.ConversationID]int{}, ghosts: map[bot.ConversationID]time.Time{}}
 	defer q.resign()
@@ -157,7 +157,7 @@ type queueLoop struct {
 const ghostGrace = time.Minute
 
 func (q *queueLoop) leaseTTL() time.Duration {
-	return max(queueLeaseMinimum, 5*q.d.cfg.Tick)
+	return max(queueLeaseMinimum, 5*q.d.conf().Tick)
 }
 
 // lead acquires or renews the queue lease; it reports whether this replica holds it.
@@ -201,7 +201,7 @@ func (q *queueLoop) serve(ctx context.Context, kicked bool) {
 		return
 	}
 	now := d.now()
-	if !kicked && now.Sub(q.served) < 5*d.cfg.Tick {
+	if !kicked && now.Sub(q.served) < 5*d.conf().Tick {
 		return
 	}
 	q.served = now
@@ -211,7 +211,7 @@ func (q *queueLoop) serve(ctx context.Context, kicked bool) {
 		return
 	}
 	live := q.live(ctx, entries)
-	if d.cfg.Routing == Assign {
+	if d.conf().Routing == Assign {
 		live = q.assign(ctx, live)
 	}
 	if open, _ := d.Open(now); !open {
