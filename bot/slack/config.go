@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/supportbot/supportbot/handoff"
 )
 
 // Transport modes.
@@ -36,6 +38,21 @@ type Config struct {
 	// PostsPerSecond paces posts per Slack channel; default 1 (Slack's
 	// chat.postMessage limit), with a burst of 3.
 	PostsPerSecond float64 `toml:"posts_per_second"`
+}
+
+// Inherit takes EscalationGroup, ManagerChannel and NotePrefix from the
+// desk's [handoff] settings where they are empty here; call it before
+// SetDefaults.
+func (c *Config) Inherit(h handoff.Config) {
+	if c.EscalationGroup == "" {
+		c.EscalationGroup = h.EscalationGroup
+	}
+	if c.ManagerChannel == "" {
+		c.ManagerChannel = h.ManagerChannel
+	}
+	if c.NotePrefix == "" {
+		c.NotePrefix = h.NotePrefix
+	}
 }
 
 // SetDefaults fills zero fields.

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/supportbot/supportbot/bot/slack"
+	"github.com/supportbot/supportbot/handoff"
 )
 
 func TestConfigDefaultsAndValidate(t *testing.T) {
@@ -44,5 +45,13 @@ func TestNewChecksTokensAndDoesNoIO(t *testing.T) {
 	env := map[string]string{"SLACK_BOT_TOKEN": "b", "SLACK_APP_TOKEN": "a", "SLACK_SIGNING_SECRET": "s"}
 	if tok := slack.TokensFromEnv(func(k string) string { return env[k] }); tok != (slack.Tokens{Bot: "b", App: "a", Signing: "s"}) {
 		t.Errorf("TokensFromEnv = %+v", tok)
+	}
+}
+
+func TestInheritFromDesk(t *testing.T) {
+	c := slack.Config{ManagerChannel: "C0OWN"}
+	c.Inherit(handoff.Config{EscalationGroup: "S0DESK", ManagerChannel: "C0DESK", NotePrefix: "internal:"})
+	if c.EscalationGroup != "S0DESK" || c.ManagerChannel != "C0OWN" || c.NotePrefix != "internal:" {
+		t.Errorf("inherited %+v", c)
 	}
 }

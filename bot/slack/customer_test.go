@@ -2,6 +2,7 @@ package slack_test
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -114,7 +115,7 @@ func TestRateLimitHonoursRetryAfter(t *testing.T) {
 func TestSendChoicesAsButtons(t *testing.T) {
 	e := start(t)
 	to := bot.Address{Channel: "slack", Room: customerDM}
-	r := bot.Reply{Text: "Did you mean…", Kind: bot.KindSuggest, Choices: []bot.Choice{
+	r := bot.Reply{Text: "Did you mean… @here <!channel>", Kind: bot.KindSuggest, Choices: []bot.Choice{
 		{Label: "Returns <!here>", Value: "returns"}, {Label: "Talk to a human", Value: "human"}}}
 	if err := e.ch.Send(within(t), to, r); err != nil {
 		t.Fatal(err)
@@ -171,5 +172,40 @@ func TestRetriedEventGetsNoDuplicateReply(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("%d replies to one event delivered 3 times, want 1", n)
+	}
+}
+
+func TestSendLongReplyWithChoices(t *testing.T) {
+	e := start(t)
+	long := strings.Repeat("All about refunds & returns.\n", 300) // ~8.7 kB
+	r := bot.Reply{Text: long, Choices: []bot.Choice{{Label: "Yes", Value: "yes"}}}
+	if err := e.ch.Send(within(t), bot.Address{Channel: "slack", Room: customerDM}, r); err != nil {
+		t.Fatal(err)
+	}
+	p := e.waitPost(fakeslack.In(customerDM))
+	if p.Text != slack.Escape(long) {
+		t.Errorf("fallback text was cut: %d bytes, want %d", len(p.Text), len(slack.Escape(long)))
+	}
+	var blocks []struct {
+		Type string `json:"type"`
+		Text struct {
+			Text string `json:"text"`
+		} `json:"text"`
+	}
+	if err := json.Unmarshal(p.Blocks, &blocks); err != nil {
+		t.Fatal(err)
+	}
+	var joined strings.Builder
+	for _, b := range blocks {
+		if len(b.Text.Text) > 3000 {
+			t.Errorf("a %s block has %d characters, over Slack's 3000", b.Type, len(b.Text.Text))
+		}
+		joined.WriteString(b.Text.Text)
+	}
+	if got := strings.ReplaceAll(joined.String(), "\n", ""); got != strings.ReplaceAll(slack.Escape(long), "\n", "") {
+		t.Error("the sections do not add up to the whole text")
+	}
+	if len(p.Buttons()) != 1 {
+		t.Errorf("buttons = %v", p.Buttons())
 	}
 }

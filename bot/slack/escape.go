@@ -18,17 +18,17 @@ var (
 // mrkdwn: &, < and > are escaped, so no <@U…>, <!subteam^…>, <!here> or
 // link markup survives, and a bare @here, @channel or @everyone gets a
 // zero-width space after the @ so no client turns it into a ping.
-func Escape(s string) string {
-	s = escaper.Replace(s)
-	return broadcast.ReplaceAllString(s, "$1@\u200b$2")
-}
+func Escape(s string) string { return escaper.Replace(neutralize(s)) }
+
+// neutralize puts a zero-width space after the @ of @here, @channel and
+// @everyone.
+func neutralize(s string) string { return broadcast.ReplaceAllString(s, "$1@\u200b$2") }
 
 // plainText makes untrusted text safe for a plain_text object (a header,
 // a button label): brackets become look-alikes and broadcast words are
 // broken, so it stays inert even where a client would parse it.
 func plainText(s string) string {
-	s = strings.NewReplacer("<", "‹", ">", "›").Replace(s)
-	return broadcast.ReplaceAllString(s, "$1@\u200b$2")
+	return strings.NewReplacer("<", "‹", ">", "›").Replace(neutralize(s))
 }
 
 // Plain turns Slack markup (an agent's message) into plain text for a

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	slackgo "github.com/slack-go/slack"
 
@@ -21,13 +22,14 @@ func (c *Channel) Send(ctx context.Context, to bot.Address, r bot.Reply) error {
 	if to.Room == "" {
 		return ErrNoRoom
 	}
-	text := Escape(clip(r.Text, 2900))
+	prefix := ""
 	if r.Kind == bot.KindAgent && r.Author != "" {
-		text = "*" + Escape(clip(r.Author, 80)) + ":* " + text
+		prefix = "*" + Escape(clip(r.Author, 80)) + ":* "
 	}
+	text := prefix + Escape(clip(r.Text, maxText))
 	opts := []slackgo.MsgOption{slackgo.MsgOptionText(text, false)}
-	if blocks := replyBlocks(text, r.Choices); blocks != nil {
-		opts = append(opts, slackgo.MsgOptionBlocks(blocks...))
+	if len(r.Choices) > 0 {
+		opts = append(opts, slackgo.MsgOptionBlocks(replyBlocks(prefix, r.Text, r.Choices)...))
 	}
 	if to.Thread != "" {
 		opts = append(opts, slackgo.MsgOptionTS(to.Thread))
@@ -38,11 +40,22 @@ func (c *Channel) Send(ctx context.Context, to bot.Address, r bot.Reply) error {
 	return nil
 }
 
-// replyBlocks renders text with one button per choice (at most 25, Slack's
-// limit for an actions block); nil when there are no choices.
-func replyBlocks(text string, choices []bot.Choice) []slackgo.Block {
-	if len(choices) == 0 {
-		return nil
+// maxText bounds a message's text (Slack truncates at 40,000 characters).
+const maxText = 39000
+
+// replyBlocks renders text in sections of at most 3000 characters (Slack's
+// limit) followed by one button per choice (at most 25, the limit of an
+// actions block).
+func replyBlocks(prefix, text string, choices []bot.Choice) []slackgo.Block {
+	var blocks []slackgo.Block
+	for i, part := range escapedChunks(clip(text, maxText), 2900-len(prefix)) {
+		if i == 0 {
+			part = prefix + part
+		}
+		blocks = append(blocks, slackgo.NewSectionBlock(mrkdwn(part), nil, nil))
+		if len(blocks) == 45 {
+			break
+		}
 	}
 	var buttons []slackgo.BlockElement
 	for i, ch := range choices[:min(len(choices), 25)] {
@@ -50,9 +63,42 @@ func replyBlocks(text string, choices []bot.Choice) []slackgo.Block {
 		b := slackgo.NewButtonBlockElement(actChoice+strconv.Itoa(i), clip(ch.Value, 2000), plain(plainText(clip(label, 75))))
 		buttons = append(buttons, b)
 	}
-	var blocks []slackgo.Block
-	if text != "" {
-		blocks = append(blocks, slackgo.NewSectionBlock(mrkdwn(text), nil, nil))
-	}
 	return append(blocks, slackgo.NewActionBlock("choices", buttons...))
+}
+
+// escapedChunks escapes s and splits it into pieces of at most n bytes,
+// preferring line breaks and never splitting a rune or an entity.
+func escapedChunks(s string, n int) []string {
+	var out []string
+	var cur strings.Builder
+	lastNL := -1 // byte offset in cur just after the last newline
+	flush := func(upto int) {
+		piece := cur.String()
+		out = append(out, strings.TrimRight(piece[:upto], "\n"))
+		rest := piece[upto:]
+		cur.Reset()
+		cur.WriteString(rest)
+		lastNL = -1
+		if i := strings.LastIndexByte(rest, '\n'); i >= 0 {
+			lastNL = i + 1
+		}
+	}
+	for _, r := range neutralize(s) {
+		e := escaper.Replace(string(r))
+		if cur.Len()+len(e) > n {
+			if lastNL > n/2 {
+				flush(lastNL)
+			} else {
+				flush(cur.Len())
+			}
+		}
+		cur.WriteString(e)
+		if r == '\n' {
+			lastNL = cur.Len()
+		}
+	}
+	if strings.TrimSpace(cur.String()) != "" || len(out) == 0 {
+		out = append(out, cur.String())
+	}
+	return out
 }

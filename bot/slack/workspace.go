@@ -78,7 +78,7 @@ func (c *Channel) Relay(ctx context.Context, k handoff.Card, m bot.Message) erro
 			return nil // written in this thread already
 		}
 	}
-	body := Escape(clip(m.Text, 2900))
+	body := Escape(clip(m.Text, maxText))
 	var text string
 	switch m.Role {
 	case bot.RoleCustomer:
