@@ -441,6 +441,13 @@ func TestWriteDirRoundTrip(t *testing.T) {
 	if again, _ := os.ReadFile(filepath.Join(dir, "shipping.yaml")); bytes.Contains(again, []byte("intents:")) || !bytes.Contains(shipping, []byte("intents:")) {
 		t.Errorf("shipping.yaml after moving intents out:\n%s", again)
 	}
+	empty := filepath.Join(t.TempDir(), "new")
+	if err := kb.WriteDir(empty, &kb.Base{}); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := kb.LoadDir(os.DirFS(empty)); err != nil || !reflect.DeepEqual(b, &kb.Base{}) {
+		t.Errorf("empty Base round trip: %#v, %v", b, err)
+	}
 	if err := kb.WriteDir(dir, &kb.Base{Intents: []kb.Intent{{Name: "x"}}}); !errors.Is(err, kb.ErrInvalid) {
 		t.Errorf("WriteDir(invalid) = %v", err)
 	}

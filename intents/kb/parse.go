@@ -490,6 +490,9 @@ func (p *parser) faq(n *yaml.Node, i int, pos *entryPos) FAQ {
 }
 
 func (p *parser) handoff(n *yaml.Node, a at) *Handoff {
+	if isNull(n) {
+		return nil
+	}
 	h := &Handoff{}
 	p.fields(n, a.key("handoff"), handoffKeys, func(k string, kn, v *yaml.Node) {
 		sub := "handoff." + k

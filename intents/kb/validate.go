@@ -40,6 +40,9 @@ var nameRE = regexp.MustCompile(`^[a-z0-9]+(?:[._-][a-z0-9]+)*$`)
 //     have labels, and URLs are absolute;
 //   - files are relative, slash-separated .yaml or .yml paths.
 func (b *Base) Validate() error {
+	if b == nil {
+		b = &Base{}
+	}
 	c := checker{b: b}
 	c.run()
 	return c.errs.err()
@@ -373,7 +376,7 @@ func isHidden(p string) bool {
 // Lint reports what is incomplete but not wrong: for each declared
 // language, answer intents and FAQ entries without an answer in it, and
 // intents with fewer than three examples in it. The KB still loads; the
-// admin console and `supportbot kb lint` show these.
+// admin console and the CLI show these as warnings.
 func (b *Base) Lint() []string {
 	var out []string
 	for _, l := range b.Languages {

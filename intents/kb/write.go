@@ -66,6 +66,9 @@ func WriteDir(dir string, b *Base) error {
 		f := get(q.File, FAQFile)
 		f.faqs = append(f.faqs, q)
 	}
+	if len(files) == 0 { // an empty Base is still a knowledge base
+		get(LanguagesFile, "")
+	}
 	order := b.AllLanguages()
 	names := sortedKeys(files)
 	written := map[string]bool{}
