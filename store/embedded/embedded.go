@@ -783,13 +783,13 @@ func (s *Store) Queue(ctx context.Context) ([]handoff.Entry, error) {
 			return err
 		})
 	})
-	SortQueue(out)
+	sortQueue(out)
 	return out, err
 }
 
-// SortQueue orders entries by priority (high first), then Since (old first),
+// sortQueue orders entries by priority (high first), then Since (old first),
 // then conversation ID.
-func SortQueue(q []handoff.Entry) {
+func sortQueue(q []handoff.Entry) {
 	slices.SortStableFunc(q, func(a, b handoff.Entry) int {
 		if a.Priority != b.Priority {
 			return b.Priority - a.Priority
