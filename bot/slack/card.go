@@ -57,7 +57,17 @@ func renderCard(k handoff.Card, now time.Time) ([]slackgo.Block, string) {
 		}
 		fields = append(fields, mrkdwn("*Queue*\n"+strings.Join(q, ", ")))
 	}
-	blocks = append(blocks, slackgo.NewSectionBlock(nil, fields, nil))
+	if k.Topic != "" {
+		fields = append(fields, mrkdwn("*Topic*\n"+Escape(clip(k.Topic, 200))))
+	}
+	if k.Contact != "" {
+		fields = append(fields, mrkdwn("*Contact*\n"+Escape(clip(k.Contact, 200))))
+	}
+	if !k.Opens.IsZero() {
+		fields = append(fields, mrkdwn(fmt.Sprintf("*After hours*\nthe team opens <!date^%d^{date_short_pretty} {time}|%s>",
+			k.Opens.Unix(), k.Opens.UTC().Format("2006-01-02 15:04 UTC"))))
+	}
+	blocks = append(blocks, slackgo.NewSectionBlock(nil, fields[:min(len(fields), 10)], nil))
 
 	tried := "nothing yet"
 	if len(k.Tried) > 0 {

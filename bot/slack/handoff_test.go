@@ -57,6 +57,7 @@ func TestHandoffCardHasFullContext(t *testing.T) {
 		"refund of order 1234",                      // summary
 		"Hvor er refusjonen min?", "I need a human", // last messages
 		"Waiting for an agent",
+		"Refund status", "cara@example.test", // topic, contact
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("card lacks %q:\n%s", want, text)

@@ -229,6 +229,7 @@ func fullCard(addr bot.Address) handoff.Card {
 			{Role: bot.RoleCustomer, Text: "I need a human"},
 		},
 		State: bot.StateQueued, Position: 1, Since: now.Add(-3 * time.Minute),
+		Topic: "Refund status", Contact: "cara@example.test",
 	}
 }
 
