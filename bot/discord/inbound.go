@@ -62,6 +62,11 @@ func (c *Channel) kindOf(ctx context.Context, guildID, channelID string) (kind, 
 		ch, err = c.rest.Channel(channelID, o)
 		return err
 	})
+	var re *discordgo.RESTError
+	if errors.As(err, &re) && re.Response != nil && (re.Response.StatusCode == 403 || re.Response.StatusCode == 404) {
+		c.kinds.put(channelID, kindOther) // not visible to the bot: not ours
+		return kindOther, nil
+	}
 	if err != nil {
 		return kindOther, err
 	}

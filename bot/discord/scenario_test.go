@@ -265,6 +265,17 @@ func TestRateLimitRetried(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("Send took %v with a 100ms context", d)
 	}
+	// The bucket is now exhausted for a minute: the next Send must not
+	// sleep in discordgo beyond its context either.
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel2()
+	start = time.Now()
+	if err := ch.Send(ctx2, to, bot.Reply{Text: "still too late"}); !errors.Is(err, ErrRateLimited) {
+		t.Errorf("err = %v, want ErrRateLimited", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("second Send took %v with a 100ms context", d)
+	}
 }
 
 // Bots, the bot itself (Discord echoes its posts), webhooks, system

@@ -67,10 +67,13 @@ func (c *Channel) Send(ctx context.Context, to bot.Address, r bot.Reply) error {
 		if n == len(parts)-1 {
 			ms.Components = rows
 		}
-		err := c.call(ctx, func(o discordgo.RequestOption) error {
-			_, err := c.rest.ChannelMessageSendComplex(room, ms, o)
-			return err
-		})
+		err := c.bucketWait(ctx, discordgo.EndpointChannelMessages(room))
+		if err == nil {
+			err = c.call(ctx, func(o discordgo.RequestOption) error {
+				_, err := c.rest.ChannelMessageSendComplex(room, ms, o)
+				return err
+			})
+		}
 		if err != nil {
 			return fmt.Errorf("discord: send to %s (part %d of %d): %w", room, n+1, len(parts), err)
 		}
@@ -87,6 +90,9 @@ func (c *Channel) Typing(ctx context.Context, to bot.Address) error {
 	}
 	if room == "" {
 		return fmt.Errorf("%w: %+v", ErrAddress, to)
+	}
+	if err := c.bucketWait(ctx, discordgo.EndpointChannelTyping(room)); err != nil {
+		return err
 	}
 	return c.call(ctx, func(o discordgo.RequestOption) error { return c.rest.ChannelTyping(room, o) })
 }
@@ -187,6 +193,35 @@ func (c *Channel) call(ctx context.Context, fn func(discordgo.RequestOption) err
 			return fmt.Errorf("%w while rate limited: %w", ErrRateLimited, ctx.Err())
 		case <-t.C:
 		}
+	}
+}
+
+// bucketWait waits, as long as ctx allows, until discordgo's rate-limit
+// bucket for url (the bucket ID discordgo uses: the endpoint URL) has room,
+// so discordgo's own pre-emptive bucket sleep, which ignores contexts, is
+// not reached with an exhausted bucket. A bucket busy with a request in
+// flight is left to discordgo.
+func (c *Channel) bucketWait(ctx context.Context, url string) error {
+	s, ok := c.rest.(*discordgo.Session)
+	if !ok || s.Ratelimiter == nil {
+		return nil
+	}
+	b := s.Ratelimiter.GetBucket(url)
+	if !b.TryLock() {
+		return nil
+	}
+	wait := s.Ratelimiter.GetWaitTime(b, 1)
+	b.Unlock()
+	if wait <= 0 {
+		return nil
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("%w while rate limited: %w", ErrRateLimited, ctx.Err())
+	case <-t.C:
+		return nil
 	}
 }
 
