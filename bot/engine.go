@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -73,6 +74,7 @@ type Engine struct {
 	boxes   map[ConversationID]*mailbox
 	closed  bool
 	workers sync.WaitGroup
+	doSeq   atomic.Uint64 // numbers Do turns, so their replies get unique message IDs
 }
 
 type job struct {
@@ -189,7 +191,8 @@ func (e *Engine) Deliver(ctx context.Context, in Inbound) {
 // changes saved as for a customer message. Do waits for the result.
 func (e *Engine) Do(ctx context.Context, id ConversationID, fn func(context.Context, *Turn) error) error {
 	j := &job{ctx: ctx, fn: fn, done: make(chan error, 1), at: e.now()}
-	j.in = &Inbound{Msg: Message{Role: RoleSystem}}
+	// The ID makes the transcript IDs of fn's replies ("<ID>-r<n>") unique.
+	j.in = &Inbound{Msg: Message{Role: RoleSystem, ID: fmt.Sprintf("do%d-%d", j.at.UnixNano(), e.doSeq.Add(1))}}
 	j.in.Msg.From.Room = string(id) // routing key only; see convID
 	if !e.enqueue(j) {
 		return errors.New("bot: engine is shutting down")
