@@ -167,7 +167,7 @@ func TestParseFileErrors(t *testing.T) {
 				`t.yaml:5: faq[f].tags[1]: tag "a" given twice`,
 			}},
 		{"syntax", "intents:\n  - name: a\n    examples: {en: [hi]\n",
-			[]string{"t.yaml:3: YAML: did not find expected ',' or '}'"}},
+			[]string{`t.yaml:3: YAML: did not find expected ',' or '}'; in [a, b] and {k: v} quote texts that hold ? : , # [ ] { }, or write one "- text" per line`}},
 		{"tab indent", "intents:\n\t- name: a\n",
 			[]string{"t.yaml:2: YAML: found character that cannot start any token"}},
 		{"anchor", "intents:\n  - &x\n    name: a\n",

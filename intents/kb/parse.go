@@ -24,9 +24,11 @@ import (
 //	  - name: shipping.time
 //	    description: How long delivery takes   # optional
 //	    action: answer              # answer (default), handoff or escalate
-//	    handoff: {skill: billing, topic: Refund, priority: 5}  # handoff/escalate only
+//	    # handoff: {skill: billing, topic: Refund, priority: 5}  # with handoff, escalate
 //	    examples:
-//	      en: [how long does shipping take?, when will my parcel arrive]
+//	      en:
+//	        - how long does shipping take?
+//	        - when will my parcel arrive
 //	    answers:
 //	      en: Delivery takes 1-3 business days.   # text only, or:
 //	      nb:
@@ -36,8 +38,8 @@ import (
 //	        choices: [Spor pakken, {label: Snakk med oss, value: human}]
 //	faq:
 //	  - id: gift-cards
-//	    questions: {en: [do you sell gift cards?]}   # optional
-//	    answers: {en: Yes, from 100 to 5000 kr.}
+//	    questions: {en: ["do you sell gift cards?"]}   # optional
+//	    answers: {en: "Yes, from 100 to 5000 kr."}
 //	    tags: [payment]
 //	    link: https://example.com/gift-cards
 //
@@ -191,6 +193,9 @@ func syntaxError(err error, data []byte) (line int, msg string) {
 		msg = err.Error()[len(m[0]):]
 		if strings.HasPrefix(msg, "did not find expected") {
 			line++
+		}
+		if strings.HasPrefix(msg, "did not find expected ',' or") {
+			msg += `; in [a, b] and {k: v} quote texts that hold ? : , # [ ] { }, or write one "- text" per line`
 		}
 	}
 	lines := bytes.Count(data, []byte("\n"))

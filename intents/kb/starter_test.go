@@ -1,6 +1,7 @@
 package kb_test
 
 import (
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -145,6 +146,24 @@ func TestStarterKBChoicesAreExamples(t *testing.T) {
 					t.Errorf("intent %s: %s choice %q is an example of %v, want exactly one intent", in.Name, l, c.Value, got)
 				}
 			}
+		}
+	}
+}
+
+// The YAML snippets of kb/README.md parse.
+func TestStarterReadme(t *testing.T) {
+	data, err := os.ReadFile("../../kb/README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	snippets := strings.Split(string(data), "```yaml\n")[1:]
+	if len(snippets) == 0 {
+		t.Fatal("no YAML snippets in kb/README.md")
+	}
+	for i, s := range snippets {
+		s, _, _ = strings.Cut(s, "```")
+		if _, err := kb.ParseFile(fmt.Sprintf("README.md#%d", i+1), []byte(s)); err != nil {
+			t.Error(err)
 		}
 	}
 }
