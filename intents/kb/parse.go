@@ -16,8 +16,9 @@ import (
 )
 
 // ParseFile parses one YAML file of a knowledge base and validates it on
-// its own. name is the file's slash-separated path, used in errors and as
-// the File of every entry. A file holds up to three top-level keys:
+// its own. name is the file's slash-separated path, used in errors and,
+// if it is a valid KB path (relative, ending in .yaml or .yml), as the File
+// of every entry. A file holds up to three top-level keys:
 //
 //	languages: [en, nb, sv, sr]     # optional, in one file only; default first
 //	intents:                        # what customers mean and what the bot does
@@ -138,6 +139,11 @@ type parsed struct {
 func parseFile(name string, data []byte) (f *parsed) {
 	f = &parsed{b: &Base{}, pos: positions{langs: entryPos{file: name, lines: map[string]int{}}}}
 	p := &parser{file: name, out: f}
+	if !fs.ValidPath(name) || !isYAML(name) || isHidden(name) {
+		p.entryFile = ""
+	} else {
+		p.entryFile = name
+	}
 	if line, msg := badText(data); msg != "" {
 		f.errs.add(name, line, "", "%s", msg)
 		return f
@@ -226,8 +232,9 @@ func badText(data []byte) (line int, msg string) {
 
 // parser walks the yaml.v3 node tree of one file.
 type parser struct {
-	file string
-	out  *parsed
+	file      string // for errors
+	entryFile string // File of the entries
+	out       *parsed
 }
 
 // at is a place inside an entry: its key prefix and its positions.
@@ -447,7 +454,7 @@ func entry(list, nameKey string, n *yaml.Node, i int) string {
 }
 
 func (p *parser) intent(n *yaml.Node, i int, pos *entryPos) Intent {
-	in := Intent{Action: ActionAnswer, File: p.file}
+	in := Intent{Action: ActionAnswer, File: p.entryFile}
 	a := at{prefix: entry("intents", "name", n, i), pos: pos}
 	p.fields(n, a.prefix, intentKeys, func(k string, kn, v *yaml.Node) {
 		pos.lines[k] = kn.Line
@@ -470,7 +477,7 @@ func (p *parser) intent(n *yaml.Node, i int, pos *entryPos) Intent {
 }
 
 func (p *parser) faq(n *yaml.Node, i int, pos *entryPos) FAQ {
-	f := FAQ{File: p.file}
+	f := FAQ{File: p.entryFile}
 	a := at{prefix: entry("faq", "id", n, i), pos: pos}
 	p.fields(n, a.prefix, faqKeys, func(k string, kn, v *yaml.Node) {
 		pos.lines[k] = kn.Line
