@@ -1,6 +1,7 @@
 package handoff
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -229,6 +230,7 @@ func (d *Desk) requeue(ctx context.Context, t *bot.Turn, a Agent, reason bot.Rea
 		c.Skill = skill
 	}
 	delete(c.Data, dataAgentName)
+	c.Set(dataReleasedBy, a.ID)
 	if err := d.st.Unclaim(ctx, c.ID, a.ID); err != nil {
 		return err
 	}
@@ -416,7 +418,9 @@ func (d *Desk) Resolve(ctx context.Context, id bot.ConversationID, a Agent) erro
 }
 
 // SetStatus sets agent a's availability, creating or updating the agent
-// (name, capacity, skills, languages) in the roster.
+// in the roster: a's name, capacity, skills and languages replace the
+// stored ones, except those left zero (so SetStatus(ctx, Agent{ID: id}, Away)
+// only changes the status).
 func (d *Desk) SetStatus(ctx context.Context, a Agent, s Availability) error {
 	switch s {
 	case On, Away, Off:
@@ -426,9 +430,19 @@ func (d *Desk) SetStatus(ctx context.Context, a Agent, s Availability) error {
 	if a.ID == "" {
 		return fmt.Errorf("set status: %w: empty agent ID", ErrUnknownAgent)
 	}
-	if a.Name == "" {
-		a.Name = a.ID
+	if old, err := d.findAgent(ctx, a.ID); err == nil { // keep what the caller left out
+		a.Name = cmp.Or(a.Name, old.Name)
+		a.Capacity = cmp.Or(a.Capacity, old.Capacity)
+		if a.Skills == nil {
+			a.Skills = old.Skills
+		}
+		if a.Langs == nil {
+			a.Langs = old.Langs
+		}
+	} else if !errors.Is(err, ErrUnknownAgent) {
+		return fmt.Errorf("set status %s: %w", a.ID, err)
 	}
+	a.Name = cmp.Or(a.Name, a.ID)
 	a.Status = s
 	if err := d.st.PutAgent(ctx, a); err != nil {
 		return fmt.Errorf("set status %s: %w", a.ID, err)

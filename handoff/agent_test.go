@@ -303,6 +303,13 @@ func TestResolveAsksOneCSATQuestionAndStoresRatingAndComment(t *testing.T) {
 		if c.State != bot.StateResolved {
 			t.Errorf("the CSAT exchange changed the state to %s", c.State)
 		}
+		ids := map[string]bool{}
+		for _, m := range r.transcript("ann") {
+			if m.ID == "" || ids[m.ID] {
+				t.Errorf("transcript message ID %q is empty or repeated: %+v", m.ID, m)
+			}
+			ids[m.ID] = true
+		}
 	})
 }
 
@@ -337,8 +344,18 @@ func TestReopenedConversationGoesToTheBotNotBackToTheQueue(t *testing.T) {
 			t.Errorf("history lost: %d messages", n)
 		}
 		r.send("ann", "csat:5") // a late click on the old buttons
-		if c := r.conv("ann"); c.State != bot.StateBot || c.CSAT != nil {
-			t.Errorf("a late rating after reopening: state %s csat %+v", c.State, c.CSAT)
+		if c := r.conv("ann"); c.State != bot.StateBot || c.CSAT == nil || c.CSAT.Score != 5 || !c.CSAT.ByAgent {
+			t.Errorf("a late rating after reopening: state %s csat %+v; want it taken, still with the bot", c.State, c.CSAT)
+		}
+		if got := r.last("ann"); got != "Thank you for your feedback!" {
+			t.Errorf("late rating answered %q; it must not reach the router", got)
+		}
+		if e := r.events(handoff.EventCSAT); len(e) != 1 || e[0].Agent != alice.ID {
+			t.Errorf("late csat events %+v", e)
+		}
+		r.send("ann", "human")
+		if c := r.conv("ann"); c.State != bot.StateQueued {
+			t.Errorf("asking for a human after reopening: state %s", c.State)
 		}
 	})
 }

@@ -110,3 +110,43 @@ func TestAssignRoutingPicksTheLeastLoadedMatchingAgentWithinCapacity(t *testing.
 		}
 	})
 }
+
+func TestAssignDoesNotHandAReleasedConversationBackToTheSameAgent(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		r := newRig(t, handoff.Config{Routing: handoff.Assign}, rigOpt{})
+		r.agent("web:alice", "Alice", 1)
+		r.runDesk()
+		r.send("ann", "human")
+		if c := r.conv("ann"); c.Agent != "web:alice" {
+			t.Fatalf("ann went to %q", c.Agent)
+		}
+		r.agent("web:bob", "Bob", 1)
+		if err := r.desk.Release(ctx, r.id("ann"), handoff.Agent{ID: "web:alice"}); err != nil {
+			t.Fatal(err)
+		}
+		settle()
+		if c := r.conv("ann"); c.Agent != "web:bob" {
+			t.Errorf("released conversation went to %q; want Bob, not Alice who released it", c.Agent)
+		}
+	})
+}
+
+func TestSetStatusKeepsWhatTheCallerLeftOut(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		r := newRig(t, handoff.Config{}, rigOpt{})
+		r.agent("slack:U1", "Alice", 3, "billing")
+		if err := r.desk.SetStatus(ctx, handoff.Agent{ID: "slack:U1"}, handoff.Away); err != nil {
+			t.Fatal(err)
+		}
+		agents, err := r.desk.Agents(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(agents) != 1 {
+			t.Fatalf("agents %+v", agents)
+		}
+		if a := agents[0]; a.Status != handoff.Away || a.Name != "Alice" || a.Capacity != 3 || len(a.Skills) != 1 {
+			t.Errorf("after a status-only change: %+v", a)
+		}
+	})
+}

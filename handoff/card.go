@@ -22,6 +22,7 @@ const (
 	dataAfterHours   = "handoff.after_hours"   // "1": handed off while closed
 	dataCSATStage    = "handoff.csat"          // "comment": rated, one comment accepted
 	dataSubject      = "handoff.subject"       // first customer message, shortened
+	dataReleasedBy   = "handoff.released_by"   // agent who released or transferred it back to the queue
 	dataRefPrefix    = "ref."                  // ref.<workspace>.<key>: Workspace.Announce refs
 	// DataContact is where the customer's email or phone number is kept.
 	DataContact = "contact"

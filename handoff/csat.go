@@ -74,3 +74,35 @@ func (d *Desk) csat(t *bot.Turn) bool {
 	}
 	return false
 }
+
+// lateCSAT takes a rating button pressed after the conversation went back
+// to the bot (the customer wrote something else first). It reports whether
+// the message was such a press.
+func (d *Desk) lateCSAT(t *bot.Turn) bool {
+	c := t.Conv
+	text := strings.TrimSpace(t.Msg.Text)
+	if !strings.HasPrefix(text, csatPrefix) || c.Resolved.IsZero() {
+		return false
+	}
+	score, ok := rating(text)
+	switch {
+	case text == valueCSATSkip:
+		return true
+	case !ok:
+		return false
+	case c.CSAT != nil && !c.CSAT.At.Before(c.Resolved):
+		t.Reply(bot.Reply{Kind: bot.KindNotice, Text: say(c.Lang, msgCSATAlready)})
+		return true
+	}
+	agent := ""
+	for _, h := range c.History {
+		if h.To == bot.StateResolved {
+			agent = h.Agent
+		}
+	}
+	c.CSAT = &bot.CSAT{Score: score, ByAgent: agent != "", At: t.Now}
+	t.Record(bot.Event{Type: EventCSAT, Agent: agent, Value: float64(score),
+		Meta: map[string]string{"by_agent": strconv.FormatBool(agent != ""), "late": "true"}})
+	t.Reply(bot.Reply{Kind: bot.KindNotice, Text: say(c.Lang, msgCSATThanks)})
+	return true
+}

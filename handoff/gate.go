@@ -24,7 +24,8 @@ const (
 // contact details after hours, and lets the customer leave the queue
 // ("cancel", or the button) and return to the bot. After a resolve it
 // takes the CSAT rating and one comment; any other message reopens the
-// conversation with the bot (history kept) and goes to next.
+// conversation with the bot (history kept) and goes to next. A rating
+// button pressed after that is still taken, never passed to the router.
 func (d *Desk) Gate(next bot.Handler) bot.Handler {
 	return bot.HandlerFunc(func(ctx context.Context, t *bot.Turn) error {
 		switch t.Conv.State {
@@ -39,6 +40,10 @@ func (d *Desk) Gate(next bot.Handler) bot.Handler {
 				return nil
 			}
 			d.reopen(t)
+		case bot.StateBot:
+			if d.lateCSAT(t) {
+				return nil
+			}
 		}
 		return next.Handle(ctx, t)
 	})

@@ -128,7 +128,7 @@ func entryOf(c *bot.Conversation) Entry {
 
 // clearEpisode forgets what the desk kept about the previous wait.
 func clearEpisode(c *bot.Conversation) {
-	for _, k := range []string{dataSince, dataToldPos, dataToldAt, dataAwaitContact, dataAfterHours, dataCSATStage, dataTopic} {
+	for _, k := range []string{dataSince, dataToldPos, dataToldAt, dataAwaitContact, dataAfterHours, dataCSATStage, dataTopic, dataReleasedBy} {
 		delete(c.Data, k)
 	}
 }

@@ -3,6 +3,7 @@ package handoff
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 
@@ -210,9 +211,9 @@ func (q *queueLoop) serve(ctx context.Context, kicked bool) {
 		d.log.Warn("queue loop", "err", err)
 		return
 	}
-	live := q.live(ctx, entries)
+	live, convs := q.live(ctx, entries)
 	if d.conf().Routing == Assign {
-		live = q.assign(ctx, live)
+		live = q.assign(ctx, live, convs)
 	}
 	if open, _ := d.Open(now); !open {
 		clear(q.lastPos) // positions are told again once the team opens
@@ -240,16 +241,18 @@ func (q *queueLoop) serve(ctx context.Context, kicked bool) {
 
 // live drops entries whose conversation no longer waits, and removes those
 // that have disagreed for ghostGrace.
-func (q *queueLoop) live(ctx context.Context, entries []Entry) []Entry {
+func (q *queueLoop) live(ctx context.Context, entries []Entry) ([]Entry, map[bot.ConversationID]*bot.Conversation) {
 	d := q.d
 	now := d.now()
 	out := entries[:0:0]
+	convs := map[bot.ConversationID]*bot.Conversation{}
 	seen := map[bot.ConversationID]bool{}
 	for _, e := range entries {
 		c, err := d.conv.Conversation(ctx, e.Conv)
 		switch {
 		case err == nil && c.State == bot.StateQueued:
 			out = append(out, e)
+			convs[e.Conv] = c
 			continue
 		case err != nil && !errors.Is(err, bot.ErrNotFound):
 			d.log.Warn("queue loop: load", "conversation", e.Conv, "err", err)
@@ -276,13 +279,14 @@ func (q *queueLoop) live(ctx context.Context, entries []Entry) []Entry {
 			delete(q.ghosts, id)
 		}
 	}
-	return out
+	return out, convs
 }
 
 // assign gives waiting conversations, in queue order, to the agents the
 // Selector picks, and returns the ones still waiting. A conversation claimed
-// meanwhile (bot.ErrClaimed) is skipped and the next one served.
-func (q *queueLoop) assign(ctx context.Context, live []Entry) []Entry {
+// meanwhile (bot.ErrClaimed) is skipped and the next one served. An agent
+// who released a conversation is not given it back while someone else fits.
+func (q *queueLoop) assign(ctx context.Context, live []Entry, convs map[bot.ConversationID]*bot.Conversation) []Entry {
 	d := q.d
 	if open, _ := d.Open(d.now()); !open || len(live) == 0 {
 		return live
@@ -295,6 +299,12 @@ func (q *queueLoop) assign(ctx context.Context, live []Entry) []Entry {
 	var waiting []Entry
 	for _, e := range live {
 		pick := d.sel.Select(agents, e)
+		if c := convs[e.Conv]; pick != nil && c != nil && c.Data[dataReleasedBy] == pick.ID {
+			others := slices.DeleteFunc(slices.Clone(agents), func(a Agent) bool { return a.ID == pick.ID })
+			if other := d.sel.Select(others, e); other != nil {
+				pick = other
+			}
+		}
 		if pick == nil {
 			waiting = append(waiting, e)
 			continue
