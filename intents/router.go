@@ -21,6 +21,7 @@ type Config struct {
 	DefaultLang string  // answer language when nothing else is known; default "en"
 	AnswerAt    float64 // confidence to answer; 0 uses the classifier's calibrated threshold (at least 0.5)
 	SuggestAt   float64 // top confidence to offer choices instead of handing off; default 0.15
+	RetrieveAt  float64 // share of the message's terms an FAQ entry must cover to answer by retrieval; default 0.6
 	MaxMisses   int     // unanswered turns in a row before a repeated_failure handoff; default 2
 }
 
@@ -34,6 +35,9 @@ func (c *Config) SetDefaults() {
 	}
 	if c.MaxMisses <= 0 {
 		c.MaxMisses = 2
+	}
+	if c.RetrieveAt <= 0 {
+		c.RetrieveAt = 0.6
 	}
 }
 
@@ -66,6 +70,7 @@ type Snapshot struct {
 	Model   *classify.Model
 	Detect  *nlp.Detector
 	Trained time.Duration
+	faq     *faqIndex
 }
 
 // Compile trains a classifier and language detector on base.
@@ -96,7 +101,7 @@ func Compile(ctx context.Context, base *kb.Base, version int64) (*Snapshot, erro
 	if err != nil {
 		return nil, fmt.Errorf("train on knowledge base v%d: %w", version, err)
 	}
-	return &Snapshot{Base: base, Version: version, Model: m,
+	return &Snapshot{Base: base, Version: version, Model: m, faq: newFAQIndex(base),
 		Detect: nlp.NewDetector(byLang), Trained: time.Since(start)}, nil
 }
 
@@ -205,9 +210,14 @@ func (r *Router) decide(s *Snapshot, text, prev string, misses int, meta map[str
 	if answerAt <= 0 {
 		answerAt = max(0.5, s.Model.Threshold())
 	}
-	switch {
-	case !cd.OOS && cd.Confidence >= answerAt:
+	if !cd.OOS && cd.Confidence >= answerAt {
 		return r.act(s, d, fmt.Sprintf("confident (≥ %.2f)", answerAt))
+	}
+	if id, cover := s.faq.best(d.Lang, text); cover >= r.cfg.RetrieveAt {
+		d.Intent, d.Confidence = id, cover
+		return r.act(s, d, fmt.Sprintf("FAQ retrieval covers %.0f%% of the question", 100*cover))
+	}
+	switch {
 	case misses+1 >= r.cfg.MaxMisses:
 		d.Action, d.Reason = "handoff", bot.ReasonRepeatedFailure
 		d.Why = fmt.Sprintf("%d unanswered turns in a row", misses+1)

@@ -13,6 +13,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/supportbot/supportbot/bot"
+	"github.com/supportbot/supportbot/bot/discord"
+	"github.com/supportbot/supportbot/bot/slack"
 	"github.com/supportbot/supportbot/handoff"
 	"github.com/supportbot/supportbot/intents"
 	"github.com/supportbot/supportbot/store"
@@ -26,6 +28,7 @@ type app struct {
 	router *intents.Router
 	desk   *handoff.Desk
 	engine *bot.Engine
+	slack  *slack.Channel // nil unless Slack is configured
 }
 
 // newApp opens the store, loads the knowledge base (seeding it from the
@@ -53,6 +56,34 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 	}
 	a.engine.SetHandler(a.desk.Gate(a.router))
 	return a, nil
+}
+
+// connect adds the Slack and Discord channels whose tokens are set (or
+// which are enabled in the config, which then requires the tokens).
+func (a *app) connect() error {
+	cfg, log := a.cfg, a.log
+	if cfg.Slack.Enabled || os.Getenv("SLACK_BOT_TOKEN") != "" {
+		sc := cfg.Slack
+		sc.Inherit(cfg.handoff())
+		ch, err := slack.New(sc, slack.TokensFromEnv(os.Getenv), a.desk, log,
+			slack.WithThreadStore(a.st), slack.WithDeduper(a.st))
+		if err != nil {
+			return err
+		}
+		a.engine.Add(ch)
+		a.desk.AddWorkspace(ch)
+		a.slack = ch
+		log.Info("slack enabled", "mode", sc.Mode, "handoff_channel", sc.HandoffChannel)
+	}
+	if cfg.Discord.Enabled || os.Getenv("DISCORD_TOKEN") != "" {
+		ch, err := discord.New(cfg.Discord, os.Getenv("DISCORD_TOKEN"), log, discord.WithLeaser(a.st))
+		if err != nil {
+			return fmt.Errorf("discord: %w", err)
+		}
+		a.engine.Add(ch)
+		log.Info("discord enabled", "shard", cfg.Discord.ShardID, "shards", cfg.Discord.ShardCount)
+	}
+	return nil
 }
 
 // serve runs the engine, the desk, the knowledge-base watcher and extra

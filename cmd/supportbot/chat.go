@@ -43,7 +43,7 @@ func cmdChat(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if user == "" {
 		user = "you"
 	}
-	ch := cli.New(os.Stdin, stdout, cli.Options{Session: *session, Explain: *explain, Prompt: isTerminal(os.Stdin),
+	ch := cli.New(stdin, stdout, cli.Options{Session: *session, Explain: *explain, Prompt: isTerminal(stdin),
 		Customer: bot.Customer{ID: "cli:" + user, Name: user}})
 	a.engine.Add(ch)
 	ctx, cancel := context.WithCancel(ctx)
@@ -58,7 +58,14 @@ func cmdChat(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	})
 }
 
-func isTerminal(f *os.File) bool {
+// stdin is the customer's keyboard or script; tests replace it.
+var stdin io.Reader = os.Stdin
+
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/supportbot/supportbot/bot"
+	"github.com/supportbot/supportbot/bot/discord"
+	"github.com/supportbot/supportbot/bot/slack"
 	"github.com/supportbot/supportbot/handoff"
 	"github.com/supportbot/supportbot/intents"
 	"github.com/supportbot/supportbot/internal/conf"
@@ -19,12 +21,14 @@ import (
 // environment (SLACK_BOT_TOKEN, SLACK_APP_TOKEN, SLACK_SIGNING_SECRET,
 // DISCORD_TOKEN, OPENAI_API_KEY, REDIS_URL).
 type Config struct {
-	Bot     BotConfig     `toml:"bot"`
-	HTTP    HTTPConfig    `toml:"http"`
-	Log     LogConfig     `toml:"log"`
-	Store   store.Config  `toml:"store"`
-	Router  RouterConfig  `toml:"router"`
-	Handoff HandoffConfig `toml:"handoff"`
+	Bot     BotConfig      `toml:"bot"`
+	HTTP    HTTPConfig     `toml:"http"`
+	Log     LogConfig      `toml:"log"`
+	Store   store.Config   `toml:"store"`
+	Router  RouterConfig   `toml:"router"`
+	Handoff HandoffConfig  `toml:"handoff"`
+	Slack   slack.Config   `toml:"slack"`
+	Discord discord.Config `toml:"discord"`
 }
 
 type BotConfig struct {
@@ -143,7 +147,8 @@ func (c *Config) validate() error {
 	if c.Router.SyncEvery.Duration <= 0 || c.Router.SyncEvery.Duration > time.Minute {
 		bad("router.sync_every", "must be between 1ms and 1m")
 	}
-	if err := c.handoff().Validate(); err != nil {
+	if h := c.handoff(); h.Validate() != nil {
+		err := h.Validate()
 		msg := err.Error()
 		key := "handoff"
 		for _, k := range []string{"routing", "renotify_after", "escalate_after", "after_hours", "hours", "note_prefix", "history_len", "update_every"} {
@@ -154,7 +159,38 @@ func (c *Config) validate() error {
 		}
 		bad(key, "%s", strings.TrimPrefix(msg, "handoff: "))
 	}
+	if c.Slack.Enabled || os.Getenv("SLACK_BOT_TOKEN") != "" {
+		sc := c.Slack
+		sc.Inherit(c.handoff())
+		sc.SetDefaults()
+		errs = append(errs, keyed(sc.Validate())...)
+	}
+	if c.Discord.Enabled || os.Getenv("DISCORD_TOKEN") != "" {
+		dc := c.Discord
+		dc.SetDefaults()
+		errs = append(errs, keyed(dc.Validate())...)
+	}
 	return errors.Join(errs...)
+}
+
+// keyed turns "table.key: problem" errors into conf key errors.
+func keyed(err error) []error {
+	if err == nil {
+		return nil
+	}
+	var out []error
+	list := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		list = j.Unwrap()
+	}
+	for _, e := range list {
+		k, msg, ok := strings.Cut(e.Error(), ": ")
+		if !ok || strings.ContainsAny(k, " ") {
+			k, msg = "config", e.Error()
+		}
+		out = append(out, conf.Errorf(k, "%s", msg))
+	}
+	return out
 }
 
 func (c *Config) engine() bot.Config {
@@ -169,7 +205,9 @@ func (c *Config) router() intents.Config {
 
 func (c *Config) handoff() handoff.Config {
 	h := c.Handoff
-	return handoff.Config{Routing: h.Routing, RenotifyAfter: h.RenotifyAfter.Duration, EscalateAfter: h.EscalateAfter.Duration,
+	hc := handoff.Config{Routing: h.Routing, RenotifyAfter: h.RenotifyAfter.Duration, EscalateAfter: h.EscalateAfter.Duration,
 		EscalationGroup: h.EscalationGroup, ManagerChannel: h.ManagerChannel, Hours: h.Hours, AfterHours: h.AfterHours,
 		NotePrefix: h.NotePrefix, HistoryLen: h.HistoryLen, UpdateEvery: h.UpdateEvery.Duration}
+	hc.SetDefaults()
+	return hc
 }

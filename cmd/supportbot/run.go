@@ -31,8 +31,15 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	if err := a.connect(); err != nil {
+		a.st.Close()
+		return err
+	}
 	mux := http.NewServeMux()
 	a.health(mux)
+	if a.slack != nil {
+		mux.Handle("/slack/", a.slack.Handler())
+	}
 	ready := make(chan string, 1)
 	go func() {
 		if addr, ok := <-ready; ok {
