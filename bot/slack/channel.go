@@ -70,7 +70,6 @@ type options struct {
 	ping   time.Duration
 	docs   bot.DocStore
 	dedupe bot.Deduper
-	api    slackAPI
 	now    func() time.Time
 }
 
@@ -99,9 +98,6 @@ func WithDeduper(d bot.Deduper) Option { return func(o *options) { o.dedupe = d 
 
 // WithClock replaces time.Now.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
-
-// withAPI substitutes the Web API client (tests).
-func withAPI(a slackAPI) Option { return func(o *options) { o.api = a } }
 
 // New checks cfg and tokens and builds the adapter; it does no I/O. desk
 // may be nil and set later with SetDesk (the desk usually needs the
@@ -135,9 +131,6 @@ func New(cfg Config, tok Tokens, desk Desk, log *slog.Logger, opts ...Option) (*
 		seen:    newRecent(10 * time.Minute),
 		echo:    newRecent(2 * time.Minute),
 		ready:   make(chan struct{}),
-	}
-	if o.api != nil {
-		c.api = o.api
 	}
 	for _, ch := range cfg.CustomerChannels {
 		c.customer[ch] = true
