@@ -463,7 +463,8 @@ func (d *Desk) Agents(ctx context.Context) ([]Agent, error) {
 }
 
 // announce presents conversation id to the workspaces (to agent agentID
-// when set: Assign routing, transfers) and keeps the refs they return. It
+// when set: Assign routing, transfers; else to the handoff channel of each
+// workspace that has not shown it yet) and keeps the refs they return. It
 // runs as a turn, so refs are saved before the next customer message is
 // relayed; a retried turn does not announce twice.
 func (d *Desk) announce(ctx context.Context, id bot.ConversationID, agentID string) error {
@@ -483,6 +484,9 @@ func (d *Desk) announce(ctx context.Context, id bot.ConversationID, agentID stri
 			}
 			k := card
 			k.Refs = refsOf(c, ws.Name())
+			if agentID == "" && k.Refs != nil {
+				continue // already in this workspace's handoff channel
+			}
 			refs, err := ws.Announce(ctx, k)
 			if err != nil {
 				d.log.Warn("announce", "workspace", ws.Name(), "conversation", id, "err", err)

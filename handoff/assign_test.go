@@ -2,6 +2,7 @@ package handoff_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/supportbot/supportbot/bot"
 	"github.com/supportbot/supportbot/handoff"
@@ -147,6 +148,24 @@ func TestSetStatusKeepsWhatTheCallerLeftOut(t *testing.T) {
 		}
 		if a := agents[0]; a.Status != handoff.Away || a.Name != "Alice" || a.Capacity != 3 || len(a.Skills) != 1 {
 			t.Errorf("after a status-only change: %+v", a)
+		}
+	})
+}
+
+func TestAssignShowsAnUnassignableCardToEveryoneWhenTheSLARemindFires(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		r := newRig(t, handoff.Config{Routing: handoff.Assign, RenotifyAfter: 5 * time.Minute}, rigOpt{})
+		r.agent("web:carol", "Carol", 5, "shipping")
+		r.runDesk()
+		r.send("ann", "billing: wrong invoice")
+		if n := len(r.ws.Calls("announce")); n != 0 {
+			t.Fatalf("%d announcements before anyone fits", n)
+		}
+		time.Sleep(6 * time.Minute)
+		a := r.ws.For(r.id("ann"), "announce")
+		rem := r.ws.For(r.id("ann"), "remind")
+		if len(a) != 1 || a[0].Card.Agent != "" || len(rem) != 1 || rem[0].Card.Refs["post"] == "" {
+			t.Errorf("announcements %+v reminders %+v; want the card shown to all, then the reminder on it", a, rem)
 		}
 	})
 }

@@ -98,8 +98,9 @@ func (d *Desk) fireTimers(ctx context.Context) {
 }
 
 // fire handles one due timer: it reminds (level 1) or escalates (level 2)
-// in every workspace if the conversation still waits. A timer that fails
-// is tried again a minute later.
+// in every workspace if the conversation still waits, first showing the
+// card in workspaces that never did (Assign routing found nobody). A timer
+// that fails is tried again a minute later.
 func (d *Desk) fire(ctx context.Context, t bot.Timer) {
 	level := 0
 	switch t.Kind {
@@ -127,6 +128,14 @@ func (d *Desk) remind(ctx context.Context, id bot.ConversationID, level int, kin
 	if c.State != bot.StateQueued {
 		return nil
 	}
+	if d.unannounced(c) { // Assign routing found nobody: show it to everyone now
+		if err := d.announce(ctx, id, ""); err != nil {
+			d.log.Warn("announce before reminding", "conversation", id, "err", err)
+		}
+		if c, err = d.conv.Conversation(ctx, id); err != nil {
+			return err
+		}
+	}
 	card, err := d.card(ctx, c, nil)
 	if err != nil {
 		return err
@@ -141,6 +150,16 @@ func (d *Desk) remind(ctx context.Context, id bot.ConversationID, level int, kin
 	d.record(ctx, bot.Event{Type: EventRemind, Conv: id, Channel: c.Address.Channel, Lang: c.Lang, Reason: c.Reason,
 		Value: float64(level), Meta: map[string]string{"kind": kind, "priority": strconv.Itoa(c.Priority)}})
 	return nil
+}
+
+// unannounced reports whether some workspace has never shown c.
+func (d *Desk) unannounced(c *bot.Conversation) bool {
+	for _, ws := range d.workspaces() {
+		if refsOf(c, ws.Name()) == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // queueLoop is the work one replica at a time does on the whole queue.
