@@ -1,6 +1,15 @@
 // Package handoff is the human desk: the queue (priority, position, ETA),
 // routing to agents (broadcast-and-claim or assign through a Selector), the
 // atomic claim, the relay while a human holds a conversation, resolve and CSAT.
+//
+// Desk is the main type. Desk.Gate sits in front of the router in the
+// engine's handler chain and keeps the bot silent while a human owns the
+// conversation; the router calls Desk.Handoff; workspaces (Slack, the web
+// inbox) render Cards and call Claim, Reply, Note, Release, Transfer and
+// Resolve, which run as turns of the conversation through the engine, in
+// order with the customer's messages. Desk.Run owns the timers (SLA
+// reminders, after-hours follow-ups) and the queue loop (Assign routing,
+// position updates), which one replica at a time runs under a lease.
 package handoff
 
 import (
