@@ -147,18 +147,8 @@ func (c *Config) validate() error {
 	if c.Router.SyncEvery.Duration <= 0 || c.Router.SyncEvery.Duration > time.Minute {
 		bad("router.sync_every", "must be between 1ms and 1m")
 	}
-	if h := c.handoff(); h.Validate() != nil {
-		err := h.Validate()
-		msg := err.Error()
-		key := "handoff"
-		for _, k := range []string{"routing", "renotify_after", "escalate_after", "after_hours", "hours", "note_prefix", "history_len", "update_every"} {
-			if strings.Contains(msg, k) {
-				key = "handoff." + k
-				break
-			}
-		}
-		bad(key, "%s", strings.TrimPrefix(msg, "handoff: "))
-	}
+	hc := c.handoff()
+	errs = append(errs, keyed(hc.Validate())...)
 	if c.Slack.Enabled || os.Getenv("SLACK_BOT_TOKEN") != "" {
 		sc := c.Slack
 		sc.Inherit(c.handoff())

@@ -7,6 +7,9 @@ import (
 	"os"
 )
 
+// onReady, if set, learns the HTTP address once the bot serves (tests).
+var onReady func(addr string)
+
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flags("run", "Serve the bot: web chat, agent inbox, admin console and /healthz on --http-addr;\n"+
 		"Slack and Discord too when SLACK_APP_TOKEN/SLACK_BOT_TOKEN or DISCORD_TOKEN are set.", stderr)
@@ -44,6 +47,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	go func() {
 		if addr, ok := <-ready; ok {
 			log.Info("supportbot is up", "url", "http://"+addr+"/", "store", cfg.Store.Kind, "pid", os.Getpid())
+			if onReady != nil {
+				onReady(addr)
+			}
 		}
 	}()
 	return a.serve(ctx, httpServer(cfg.HTTP.Addr, mux, log, ready))
