@@ -85,11 +85,31 @@ func (d *Desk) claim(ctx context.Context, id bot.ConversationID, a Agent) (*bot.
 		return err
 	})
 	if err != nil && took && ctx.Err() == nil {
-		if uerr := d.st.Unclaim(context.WithoutCancel(ctx), id, a.ID); uerr != nil {
-			d.log.Warn("undo claim", "conversation", id, "err", uerr)
-		}
+		d.undoClaim(ctx, id, a.ID)
 	}
 	return c, err
+}
+
+// undoClaim gives up a store claim whose turn failed, and makes the store
+// agree with the conversation as saved: back in the queue (Store.Claim took
+// it out) if it still waits, or claimed again by the agent who holds it.
+func (d *Desk) undoClaim(ctx context.Context, id bot.ConversationID, agent string) {
+	ctx = context.WithoutCancel(ctx)
+	if err := d.st.Unclaim(ctx, id, agent); err != nil {
+		d.log.Warn("undo claim", "conversation", id, "err", err)
+		return
+	}
+	c, err := d.conv.Conversation(ctx, id)
+	switch {
+	case err != nil:
+	case c.State == bot.StateQueued:
+		err = d.st.Enqueue(ctx, entryOf(c))
+	case c.State == bot.StateAgent && c.Agent != "":
+		err = d.st.Claim(ctx, id, c.Agent)
+	}
+	if err != nil {
+		d.log.Warn("undo claim: requeue", "conversation", id, "err", err)
+	}
 }
 
 // claimIn claims t's conversation for a inside a turn. It reports whether
@@ -170,9 +190,7 @@ func (d *Desk) Reply(ctx context.Context, id bot.ConversationID, a Agent, text s
 	})
 	if err != nil {
 		if took && ctx.Err() == nil {
-			if uerr := d.st.Unclaim(context.WithoutCancel(ctx), id, a.ID); uerr != nil {
-				d.log.Warn("undo claim", "conversation", id, "err", uerr)
-			}
+			d.undoClaim(ctx, id, a.ID)
 		}
 		return fmt.Errorf("reply %s: %w", id, err)
 	}
@@ -351,7 +369,7 @@ func (d *Desk) Transfer(ctx context.Context, id bot.ConversationID, a Agent, toA
 	})
 	if err != nil {
 		if claimedTo && ctx.Err() == nil {
-			_ = d.st.Unclaim(context.WithoutCancel(ctx), id, to.ID)
+			d.undoClaim(ctx, id, to.ID)
 		}
 		return fmt.Errorf("transfer %s: %w", id, err)
 	}

@@ -414,3 +414,51 @@ func TestAgentActionsOnABotConversationFail(t *testing.T) {
 		}
 	})
 }
+
+// flakyRunner fails the next n agent turns after they ran, as a store
+// that cannot save would.
+type flakyRunner struct {
+	handoff.Runner
+	mu   sync.Mutex
+	fail int
+}
+
+func (f *flakyRunner) Do(ctx context.Context, id bot.ConversationID, fn func(context.Context, *bot.Turn) error) error {
+	return f.Runner.Do(ctx, id, func(ctx context.Context, t *bot.Turn) error {
+		if err := fn(ctx, t); err != nil {
+			return err
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if f.fail > 0 {
+			f.fail--
+			return fmt.Errorf("save: %w", bot.ErrUnavailable)
+		}
+		return nil
+	})
+}
+
+func TestAFailedClaimLeavesTheConversationWaitingAndClaimable(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		flaky := &flakyRunner{}
+		r := newRig(t, handoff.Config{}, rigOpt{wrap: func(run handoff.Runner) handoff.Runner { flaky.Runner = run; return flaky }})
+		alice := r.agent("web:alice", "Alice", 1)
+		bob := r.agent("web:bob", "Bob", 1)
+		r.send("ann", "human")
+		flaky.mu.Lock()
+		flaky.fail = 1
+		flaky.mu.Unlock()
+		if err := r.desk.Claim(ctx, r.id("ann"), alice); !errors.Is(err, bot.ErrUnavailable) {
+			t.Fatalf("claim with a failing store: %v", err)
+		}
+		if h, _ := r.st.Holder(ctx, r.id("ann")); h != "" {
+			t.Errorf("the failed claim left %q holding it", h)
+		}
+		if q, _ := r.desk.Queue(ctx); len(q) != 1 {
+			t.Errorf("the failed claim took the conversation out of the queue: %+v", q)
+		}
+		if err := r.desk.Claim(ctx, r.id("ann"), bob); err != nil {
+			t.Errorf("claim after a failed one: %v", err)
+		}
+	})
+}

@@ -32,6 +32,7 @@ type rig struct {
 type rigOpt struct {
 	base time.Time // fake "now" at the start; default Mon 2026-01-05 10:00 UTC
 	opts []handoff.Option
+	wrap func(handoff.Runner) handoff.Runner // e.g. to make turns fail
 }
 
 // newRig must be called inside synctest.Test.
@@ -57,7 +58,11 @@ func newRig(t *testing.T, cfg handoff.Config, o rigOpt) *rig {
 	r.eng = bot.New(bot.Config{}, st, nil, log, bot.WithClock(now))
 	r.eng.Add(r.ch)
 	opts := append([]handoff.Option{handoff.WithClock(now), handoff.WithWorkspaces(r.ws)}, o.opts...)
-	r.desk = handoff.NewDesk(cfg, st, st, st, st, r.eng, log, opts...)
+	var run handoff.Runner = r.eng
+	if o.wrap != nil {
+		run = o.wrap(run)
+	}
+	r.desk = handoff.NewDesk(cfg, st, st, st, st, run, log, opts...)
 	r.eng.SetHandler(r.desk.Gate(bot.HandlerFunc(r.route)))
 	return r
 }
