@@ -16,16 +16,19 @@ type faqIndex struct {
 	terms  map[string]map[string]bool // doc ID → its match terms
 	idf    map[string]float64
 	maxIDF float64
+	// answerOnly marks entries with no example questions.
+	answerOnly map[string]bool
 }
 
 func newFAQIndex(base *kb.Base) *faqIndex {
 	if len(base.FAQs) == 0 {
 		return nil
 	}
-	ix := &faqIndex{terms: map[string]map[string]bool{}, idf: map[string]float64{}}
+	ix := &faqIndex{terms: map[string]map[string]bool{}, idf: map[string]float64{}, answerOnly: map[string]bool{}}
 	var docs []classify.Document
 	for _, f := range base.FAQs {
 		id := faqLabel(f.ID)
+		ix.answerOnly[id] = len(f.Questions) == 0
 		set := map[string]bool{}
 		for lang, a := range f.Answers {
 			d := classify.Document{ID: id, Title: strings.Join(f.Tags, " "), Questions: f.Questions[lang], Answer: a.Text, Lang: lang}

@@ -202,20 +202,28 @@ func (r *Router) decide(s *Snapshot, text, prev string, misses int, meta map[str
 		d.Why = "the customer is frustrated: " + strings.Join(d.Sentiment.Cues, ", ")
 		return d
 	}
-	if _, ok := notHelpedRules.match(tokens); ok && misses+1 >= r.cfg.MaxMisses {
-		d.Action, d.Reason, d.Why = "handoff", bot.ReasonRepeatedFailure, "the customer says the answers did not help"
+	if _, ok := notHelpedRules.match(tokens); ok {
+		if misses+1 >= r.cfg.MaxMisses {
+			d.Action, d.Reason, d.Why = "handoff", bot.ReasonRepeatedFailure, "the customer says the answers did not help"
+		} else {
+			d.Action, d.Why = "clarify", "the customer says the answer did not help"
+		}
 		return d
 	}
 	answerAt := r.cfg.AnswerAt
 	if answerAt <= 0 {
 		answerAt = max(0.5, s.Model.Threshold())
 	}
-	if !cd.OOS && cd.Confidence >= answerAt {
-		return r.act(s, d, fmt.Sprintf("confident (≥ %.2f)", answerAt))
-	}
-	if id, cover := s.faq.best(d.Lang, text); cover >= r.cfg.RetrieveAt {
+	confident := !cd.OOS && cd.Confidence >= answerAt
+	// FAQ retrieval also finds entries with no example questions (which the
+	// classifier cannot know): those win when they cover the question better
+	// than the classifier is sure; others only when the classifier is unsure.
+	if id, cover := s.faq.best(d.Lang, text); cover >= r.cfg.RetrieveAt && (!confident || (cover > cd.Confidence && s.faq.answerOnly[id])) {
 		d.Intent, d.Confidence = id, cover
 		return r.act(s, d, fmt.Sprintf("FAQ retrieval covers %.0f%% of the question", 100*cover))
+	}
+	if confident {
+		return r.act(s, d, fmt.Sprintf("confident (≥ %.2f)", answerAt))
 	}
 	switch {
 	case misses+1 >= r.cfg.MaxMisses:
@@ -277,6 +285,11 @@ func (r *Router) Handle(ctx context.Context, t *bot.Turn) error {
 	case "answer":
 		c.Misses = 0
 		r.answer(t, s, d, explain)
+		return nil
+	case "clarify":
+		c.Misses++
+		t.Reply(bot.Reply{Kind: bot.KindSuggest, Text: r.localize(c, text("clarify", d.Lang)), Meta: explain,
+			Choices: []bot.Choice{{Label: r.localize(c, text("human", d.Lang)), Value: "human"}}})
 		return nil
 	case "suggest":
 		c.Misses++

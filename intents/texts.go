@@ -13,6 +13,16 @@ var texts = map[string]map[string]string{
 		"fr": "Je ne suis pas sûr de comprendre. Vouliez-vous dire l'un de ceux-ci ?",
 		"es": "No estoy seguro de entenderte. ¿Quisiste decir alguno de estos?",
 	},
+	"clarify": {
+		"en": "Sorry that didn't help. Could you tell me a bit more about what you need? Or I can get you a person.",
+		"nb": "Beklager at det ikke hjalp. Kan du fortelle litt mer om hva du trenger? Eller så kan jeg sette deg over til et menneske.",
+		"sv": "Förlåt att det inte hjälpte. Kan du berätta lite mer om vad du behöver? Eller så kan jag koppla dig till en människa.",
+		"da": "Beklager, at det ikke hjalp. Kan du fortælle lidt mere om, hvad du har brug for? Eller jeg kan sætte dig over til et menneske.",
+		"sr": "Izvinite što to nije pomoglo. Možete li mi reći nešto više o tome šta vam treba? Ili vas mogu povezati sa čovekom.",
+		"de": "Das hat leider nicht geholfen. Können Sie mir mehr erzählen? Oder ich verbinde Sie mit einem Menschen.",
+		"fr": "Désolé que cela n'ait pas aidé. Pouvez-vous m'en dire plus ? Ou je peux vous passer une personne.",
+		"es": "Siento que no haya ayudado. ¿Puedes contarme un poco más? O puedo pasarte con una persona.",
+	},
 	"human": {
 		"en": "Talk to a person", "nb": "Snakk med et menneske", "sv": "Prata med en människa",
 		"da": "Tal med et menneske", "sr": "Razgovor sa čovekom", "de": "Mit einem Menschen sprechen",
