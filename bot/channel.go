@@ -41,3 +41,10 @@ type Sender interface {
 type Typer interface {
 	Typing(ctx context.Context, to Address) error
 }
+
+// Readier is an optional Channel capability that /readyz checks: Ready is
+// closed once the channel has connected to its platform and can deliver
+// messages. A channel without it is ready as soon as it is added.
+type Readier interface {
+	Ready() <-chan struct{}
+}
