@@ -17,7 +17,7 @@ import (
 func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flags("eval", "Measure the router on labelled JSON Lines ({\"text\",\"intent\",\"split\",\"lang\"}; intent \"oos\" is out of scope).\n\n"+
 		"  supportbot eval --data FILE.jsonl [--train-split train] [--test-split test] [--folds K] [--json]\n"+
-		"  supportbot eval --faq ANSWERS.jsonl --data QUESTIONS.jsonl [--split S] [--json]\n"+
+		"  supportbot eval --faq ANSWERS.jsonl --data QUESTIONS.jsonl [--split S] [--llm] [--json]\n"+
 		"  supportbot eval [--folds K]      cross-validate the live knowledge base's own examples", stderr)
 	data := fs.String("data", "", "labelled `FILE` (JSON Lines)")
 	faq := fs.String("faq", "", "FAQ answers `FILE`: score retrieval of answers for the --data questions")
@@ -26,6 +26,7 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	split := fs.String("split", "", "with --faq: the `split` of questions to score (default: all)")
 	folds := fs.Int("folds", 0, "cross-validate with `K` folds on the train split (default 5 for the live knowledge base)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	withLLM := fs.Bool("llm", false, "with --faq: also rank with [llm] embedding_model blended with the offline ranking, and report the gain")
 	cfgPath := fs.String("config", "./config.toml", "configuration `file` (live knowledge base)")
 	dataDir := fs.String("data-dir", "", "`directory` of the embedded store (live knowledge base)")
 	if err := parse(fs, args); err != nil {
@@ -66,6 +67,9 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			}
 			rows = keep
 		}
+		if *withLLM {
+			return evalWithEmbeddings(ctx, *cfgPath, isSet(fs, "config"), docs, rows, *asJSON, stdout, stderr)
+		}
 		rep, err := evaluate.Retrieval(ctx, docs, rows, intentsRetrieverOptions())
 		if err != nil {
 			return err
@@ -74,6 +78,9 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	var rows []evaluate.Row
 	opts := evaluate.Options{TrainSplit: *train, TestSplit: *test, Folds: *folds}
+	if *folds > 1 && !isSet(fs, "train-split") {
+		opts.TrainSplit = "" // cross-validate every row unless a split is named
+	}
 	if *data != "" {
 		var err error
 		if rows, err = evaluate.LoadRowsFile(*data); err != nil {
