@@ -8,10 +8,10 @@
 // Wiring (cmd/supportbot):
 //
 //	m := metrics.New()
-//	st = m.Store(st)                               // store errors, handoffs, waits
 //	engine := bot.New(cfg, st, h, log, bot.WithObserver(m.Observe))
+//	desk := handoff.NewDesk(cfg, m.Store(st), ...)  // the desk's store errors
 //	router := bot.Chain(r, m.Router())              // router latency
-//	m.WatchDesk(st)                                 // queue length, oldest wait, agents
+//	m.WatchDesk(st)                                 // queue, agents, handoffs, waits
 //	mux.Handle("GET /metrics", m.Handler())
 //
 // Hooks for other packages, agreed with their authors:
@@ -31,15 +31,15 @@
 //	message_duration_seconds{channel}           histogram: receipt to reply sent
 //	router_duration_seconds                     histogram: one router decision
 //	rate_limited_total{channel}                 counter: customer messages dropped by the flood limit
-//	handoffs_total{reason}                      counter: conversations handed to a human
-//	handoff_wait_seconds                        histogram: queue wait until an agent claimed
+//	handoffs_total{reason}                      counter (from the event log): conversations handed to a human
+//	handoff_wait_seconds                        histogram (from the event log): queue wait until claimed
 //	handoff_queue_length                        gauge (scrape): conversations waiting
 //	handoff_queue_oldest_wait_seconds           gauge (scrape): age of the oldest entry
 //	agents{status}                              gauge (scrape): agents by availability
 //	agent_held_conversations{status}            gauge (scrape): conversations held by those agents
 //	agent_capacity{status}                      gauge (scrape): their summed capacity
 //	store_errors_total{op,kind}                 counter: kind unavailable|timeout|other
-//	scrape_errors_total{source}                 counter: a scrape-time read that failed
+//	scrape_errors_total{source}                 counter: queue|agents|events|outbox|inbound: a scrape-time read that failed
 //	outbox_depth                                gauge (scrape): sends waiting
 //	outbox_retries_total{channel,reason}        counter
 //	outbox_dropped_total{channel}               counter: sends given up
@@ -94,6 +94,8 @@ type Metrics struct {
 	llmTime     *prometheus.HistogramVec
 	tooLarge    prometheus.Counter
 
+	now func() time.Time // the clock of the queue wait; tests replace it
+
 	mu      sync.Mutex
 	watched map[string]bool // WatchDesk/WatchOutbox/WatchInbound done
 }
@@ -104,7 +106,7 @@ var latency = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
 // New returns Metrics with every collector registered, plus the Go runtime
 // and process collectors.
 func New() *Metrics {
-	m := &Metrics{reg: prometheus.NewRegistry(), watched: map[string]bool{}}
+	m := &Metrics{reg: prometheus.NewRegistry(), watched: map[string]bool{}, now: time.Now}
 	counter := func(name, help string, labels ...string) *prometheus.CounterVec {
 		c := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: name, Help: help}, labels)
 		m.reg.MustRegister(c)
@@ -123,7 +125,7 @@ func New() *Metrics {
 	m.wait = histogram("handoff_wait_seconds", "Time a conversation waited in the queue until an agent claimed it.",
 		[]float64{5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400}).WithLabelValues()
 	m.storeErrors = counter("store_errors_total", "Failed store calls, by operation and kind (unavailable, timeout, other).", "op", "kind")
-	m.scrapeErrs = counter("scrape_errors_total", "Reads done while scraping that failed, by source (queue, agents, outbox, inbound).", "source")
+	m.scrapeErrs = counter("scrape_errors_total", "Reads done while scraping that failed, by source (queue, agents, events, outbox, inbound).", "source")
 	m.retries = counter("outbox_retries_total", "Outbound sends retried, by channel and reason (429, 5xx, network).", "channel", "reason")
 	m.dropped = counter("outbox_dropped_total", "Outbound sends given up after their retries.", "channel")
 	m.sent = counter("outbox_sent_total", "Outbound sends delivered from the outbox.", "channel")
@@ -153,7 +155,8 @@ func (m *Metrics) Handler() http.Handler {
 }
 
 // Observe is a bot.Observer: it counts every inbound event by channel and
-// outcome and times the handled ones.
+// outcome, times the handled ones, and counts a store_error outcome in
+// store_errors_total{op="engine_turn"}.
 func (m *Metrics) Observe(in bot.Inbound, o bot.Outcome, took time.Duration) {
 	if m == nil {
 		return
@@ -163,6 +166,9 @@ func (m *Metrics) Observe(in bot.Inbound, o bot.Outcome, took time.Duration) {
 		ch = "unknown"
 	}
 	m.messages.WithLabelValues(ch, string(o)).Inc()
+	if o == bot.StoreError {
+		m.storeErrors.WithLabelValues("engine_turn", "unavailable").Inc()
+	}
 	if o == bot.Handled || o == bot.Truncated || o == bot.Failed {
 		m.turn.WithLabelValues(ch).Observe(took.Seconds())
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -104,6 +105,10 @@ type fakeDesk struct {
 	err    error
 }
 
+func (d *fakeDesk) Events(context.Context, time.Time, time.Time) ([]bot.Event, error) {
+	return nil, d.err
+}
+
 func (d *fakeDesk) Queue(context.Context) ([]handoff.Entry, error)  { return d.q, d.err }
 func (d *fakeDesk) Agents(context.Context) ([]handoff.Agent, error) { return d.agents, d.err }
 
@@ -132,8 +137,9 @@ func TestDeskGauges(t *testing.T) {
 		t.Errorf("oldest wait not ~90s:\n%s", grep(text, "oldest"))
 	}
 	d.err = bot.ErrUnavailable
+	scrape(t, m) // the error counters are gathered alongside: seen on the next scrape
 	text = scrape(t, m)
-	has(t, text, `supportbot_scrape_errors_total{source="queue"} 1`, `supportbot_scrape_errors_total{source="agents"} 1`)
+	has(t, text, `supportbot_scrape_errors_total{source="queue"} `, `supportbot_scrape_errors_total{source="agents"} `)
 	if strings.Contains(text, "supportbot_handoff_queue_length") {
 		t.Error("a failed read still exported a queue length")
 	}
@@ -198,10 +204,9 @@ func TestNilMetricsIsANoOp(t *testing.T) {
 	}
 }
 
-// TestStoreErrorsAndHandoffEvents: an unreachable store counts as
-// unavailable; not-found is an answer, not an error; recorded handoff and
-// claim events feed handoffs_total and handoff_wait_seconds.
-func TestStoreErrorsAndHandoffEvents(t *testing.T) {
+// TestStoreErrors: an unreachable store counts as unavailable; not-found is
+// an answer, not an error.
+func TestStoreErrors(t *testing.T) {
 	m := metrics.New()
 	raw := openStore(t)
 	st := m.Store(raw)
@@ -209,8 +214,6 @@ func TestStoreErrorsAndHandoffEvents(t *testing.T) {
 	if _, err := st.Conversation(ctx, "missing"); err == nil {
 		t.Fatal("missing conversation found")
 	}
-	must(t, st.RecordEvent(ctx, bot.Event{Type: handoff.EventHandoff, Reason: bot.ReasonComplaint}))
-	must(t, st.RecordEvent(ctx, bot.Event{Type: handoff.EventClaim, Value: 42}))
 	if u, ok := st.(metrics.Unwrapper); !ok || u.Unwrap() != store.Store(raw) {
 		t.Fatal("Unwrap does not return the store")
 	}
@@ -221,19 +224,51 @@ func TestStoreErrorsAndHandoffEvents(t *testing.T) {
 	if _, err := st.Conversation(ctx, "x"); err == nil {
 		t.Fatal("closed store reads")
 	}
+	m.Observe(bot.Inbound{}, bot.StoreError, 0)
 	text := scrape(t, m)
 	has(t, text,
 		`supportbot_store_errors_total{kind="unavailable",op="ping"} 1`,
 		`supportbot_store_errors_total{kind="unavailable",op="conversation"} 1`,
-		`supportbot_handoffs_total{reason="complaint"} 1`,
-		"supportbot_handoff_wait_seconds_count 1",
-		"supportbot_handoff_wait_seconds_sum 42",
+		`supportbot_store_errors_total{kind="unavailable",op="engine_turn"} 1`,
 	)
 	if strings.Contains(text, `kind="other"`) {
 		t.Errorf("not-found counted as an error:\n%s", grep(text, "store_errors"))
 	}
-	if n := testutil.CollectAndCount(m.Registry(), "supportbot_store_errors_total"); n != 2 {
-		t.Errorf("%d store error series, want 2", n)
+	if n := testutil.CollectAndCount(m.Registry(), "supportbot_store_errors_total"); n != 3 {
+		t.Errorf("%d store error series, want 3", n)
+	}
+}
+
+// TestHandoffEventsFromTheLog: the handoff and claim events in the store's
+// log since the last scrape feed handoffs_total and handoff_wait_seconds,
+// each counted once however often Prometheus scrapes.
+func TestHandoffEventsFromTheLog(t *testing.T) {
+	m := metrics.New()
+	st := openStore(t)
+	ctx := context.Background()
+	now := time.Now()
+	var mu sync.Mutex
+	clock := now
+	metrics.SetClock(m, func() time.Time { mu.Lock(); defer mu.Unlock(); return clock })
+	m.WatchDesk(st)
+	old := now.Add(-time.Hour) // before the bot started: not counted
+	must(t, st.RecordEvent(ctx, bot.Event{Type: handoff.EventHandoff, Reason: bot.ReasonRequested, At: old}))
+	must(t, st.RecordEvent(ctx, bot.Event{Type: handoff.EventHandoff, Reason: bot.ReasonComplaint, At: now}))
+	must(t, st.RecordEvent(ctx, bot.Event{Type: handoff.EventHandoff, Reason: bot.ReasonComplaint, At: now.Add(time.Second)}))
+	must(t, st.RecordEvent(ctx, bot.Event{Type: handoff.EventClaim, Value: 42, At: now.Add(2 * time.Second)}))
+	has(t, scrape(t, m), "supportbot_handoff_queue_length 0") // too recent: within EventLag
+	mu.Lock()
+	clock = now.Add(metrics.EventLag + 3*time.Second)
+	mu.Unlock()
+	scrape(t, m)
+	text := scrape(t, m)
+	has(t, text,
+		`supportbot_handoffs_total{reason="complaint"} 2`,
+		"supportbot_handoff_wait_seconds_count 1",
+		"supportbot_handoff_wait_seconds_sum 42",
+	)
+	if strings.Contains(text, `reason="requested"`) {
+		t.Error("an event from before the start was counted")
 	}
 }
 

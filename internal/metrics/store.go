@@ -10,11 +10,15 @@ import (
 	"github.com/supportbot/supportbot/store"
 )
 
-// Store wraps st so that its failed calls count in store_errors_total{op,kind}
-// and the analytics events it records feed handoffs_total and
-// handoff_wait_seconds. Not-found, conflict and claimed results are answers,
-// not errors, and are not counted. Methods added to store.Store later pass
-// through uncounted. Unwrap returns st.
+// Store wraps st so that its failed calls count in store_errors_total{op,kind}.
+// Not-found, conflict and claimed results are answers, not errors, and are
+// not counted. Methods added to store.Store later pass through uncounted.
+// Unwrap returns st.
+//
+// The wrapper has only store.Store's methods: give it to code that needs no
+// optional capability of the backend found by type assertion (the desk, the
+// router's knowledge-base watcher), and give the engine the store itself.
+// The engine's store failures are counted from its outcomes (Observe).
 func (m *Metrics) Store(st store.Store) store.Store {
 	if m == nil || st == nil {
 		return st
@@ -88,9 +92,6 @@ func (s *instrumented) FirstSeen(ctx context.Context, key string, ttl time.Durat
 func (s *instrumented) RecordEvent(ctx context.Context, e bot.Event) error {
 	err := s.Store.RecordEvent(ctx, e)
 	s.count("record_event", err)
-	if err == nil {
-		s.m.event(e)
-	}
 	return err
 }
 
