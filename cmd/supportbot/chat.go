@@ -14,19 +14,15 @@ import (
 func cmdChat(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flags("chat", "Talk to the bot as a customer in the terminal, like `rasa shell`.\n"+
 		"With stdin piped, each line gets its reply block and the command exits at EOF.", stderr)
-	cfgPath := fs.String("config", "./config.toml", "configuration `file`")
-	dataDir := fs.String("data-dir", "", "`directory` of the embedded store (overrides store.data_dir)")
+	cf := withConfig(fs)
 	explain := fs.Bool("explain", false, "show the language, intent, confidence and decision under each reply")
 	session := fs.String("session", "", "conversation `name` to continue (default: a new one)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(*cfgPath, isSet(fs, "config"))
+	cfg, err := cf.load()
 	if err != nil {
 		return err
-	}
-	if *dataDir != "" {
-		cfg.Store.DataDir = *dataDir
 	}
 	if cfg.Log.Level == "info" {
 		cfg.Log.Level = "warn" // keep the conversation readable

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"github.com/supportbot/supportbot/handoff"
 	"github.com/supportbot/supportbot/intents"
 	"github.com/supportbot/supportbot/internal/conf"
+	"github.com/supportbot/supportbot/llm"
 	"github.com/supportbot/supportbot/store"
 )
 
@@ -29,6 +31,7 @@ type Config struct {
 	Handoff HandoffConfig  `toml:"handoff"`
 	Slack   slack.Config   `toml:"slack"`
 	Discord discord.Config `toml:"discord"`
+	LLM     llm.Config     `toml:"llm"`
 }
 
 type BotConfig struct {
@@ -83,6 +86,7 @@ func defaults() Config {
 	c.Handoff = HandoffConfig{Routing: hc.Routing, RenotifyAfter: conf.Duration{Duration: hc.RenotifyAfter},
 		EscalateAfter: conf.Duration{Duration: hc.EscalateAfter}, AfterHours: hc.AfterHours,
 		NotePrefix: hc.NotePrefix, HistoryLen: hc.HistoryLen, UpdateEvery: conf.Duration{Duration: hc.UpdateEvery}}
+	c.LLM = llm.Default()
 	return c
 }
 
@@ -105,6 +109,7 @@ func loadConfig(path string, explicit bool) (Config, error) {
 		c.HTTP.Addr = v
 	}
 	c.Store.SetDefaults() // reads REDIS_URL
+	c.LLM.FromEnv(os.LookupEnv)
 	return c, conf.Locate(path, data, c.validate())
 }
 
@@ -149,6 +154,10 @@ func (c *Config) validate() error {
 	}
 	hc := c.handoff()
 	errs = append(errs, keyed(hc.Validate())...)
+	errs = append(errs, keyed(c.LLM.Validate())...)
+	if c.LLM.Enabled && c.LLM.Timeout.Duration > c.Bot.HandlerTimeout.Duration/2 {
+		bad("llm.timeout", "must be at most half of bot.handler_timeout (%s), so the offline fallback still fits", c.Bot.HandlerTimeout.Duration)
+	}
 	if c.Slack.Enabled || os.Getenv("SLACK_BOT_TOKEN") != "" {
 		sc := c.Slack
 		sc.Inherit(c.handoff())
@@ -200,4 +209,26 @@ func (c *Config) handoff() handoff.Config {
 		NotePrefix: h.NotePrefix, HistoryLen: h.HistoryLen, UpdateEvery: h.UpdateEvery.Duration}
 	hc.SetDefaults()
 	return hc
+}
+
+// configFlags are the --config and --data-dir flags every command shares.
+type configFlags struct {
+	fs            *flag.FlagSet
+	path, dataDir *string
+}
+
+func withConfig(fs *flag.FlagSet) configFlags {
+	return configFlags{fs: fs,
+		path:    fs.String("config", "./config.toml", "configuration `file`"),
+		dataDir: fs.String("data-dir", "", "`directory` of the embedded store (overrides store.data_dir)")}
+}
+
+// load reads the configuration file (missing is fine unless --config was
+// given) and applies --data-dir.
+func (c configFlags) load() (Config, error) {
+	cfg, err := loadConfig(*c.path, isSet(c.fs, "config"))
+	if err == nil && *c.dataDir != "" {
+		cfg.Store.DataDir = *c.dataDir
+	}
+	return cfg, err
 }

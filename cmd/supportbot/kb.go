@@ -19,8 +19,7 @@ func cmdKB(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"  supportbot kb import [DIR]   validate, then publish the files as the next live version\n"+
 		"  supportbot kb export [DIR]   write the live knowledge base as files\n\n"+
 		"DIR defaults to router.kb_dir. A bad file changes nothing.", stderr)
-	cfgPath := fs.String("config", "./config.toml", "configuration `file`")
-	dataDir := fs.String("data-dir", "", "`directory` of the embedded store (overrides store.data_dir)")
+	cf := withConfig(fs)
 	author := fs.String("author", os.Getenv("USER"), "`name` recorded in the version history")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -29,12 +28,9 @@ func cmdKB(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return fmt.Errorf("%w: kb needs check, import or export", errUsage)
 	}
-	cfg, err := loadConfig(*cfgPath, isSet(fs, "config"))
+	cfg, err := cf.load()
 	if err != nil {
 		return err
-	}
-	if *dataDir != "" {
-		cfg.Store.DataDir = *dataDir
 	}
 	dir := cfg.Router.KBDir
 	if fs.NArg() == 2 {

@@ -13,18 +13,14 @@ var onReady func(addr string)
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flags("run", "Serve the bot: web chat, agent inbox, admin console and /healthz on --http-addr;\n"+
 		"Slack and Discord too when SLACK_APP_TOKEN/SLACK_BOT_TOKEN or DISCORD_TOKEN are set.", stderr)
-	cfgPath := fs.String("config", "./config.toml", "configuration `file`")
-	dataDir := fs.String("data-dir", "", "`directory` of the embedded store (overrides store.data_dir)")
+	cf := withConfig(fs)
 	addr := fs.String("http-addr", "", "`HOST:PORT` to serve HTTP on (env SUPPORTBOT_HTTP_ADDR; default 127.0.0.1:8080)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(*cfgPath, isSet(fs, "config"))
+	cfg, err := cf.load()
 	if err != nil {
 		return err
-	}
-	if *dataDir != "" {
-		cfg.Store.DataDir = *dataDir
 	}
 	if *addr != "" {
 		cfg.HTTP.Addr = *addr
