@@ -89,7 +89,10 @@ type Conversation struct {
 	Claimed    time.Time         `json:"claimed,omitempty"`
 	FirstReply time.Time         `json:"first_reply,omitempty"` // first bot or agent reply
 	Resolved   time.Time         `json:"resolved,omitempty"`
-	Version    int64             `json:"version"` // owned by the Store; see Store.SaveConversation
+	// Inbound is the Delivery.Seq of the last inbound entry a turn committed
+	// (durable inbox only): a redelivered entry at or before it is skipped.
+	Inbound string `json:"inbound,omitempty"`
+	Version int64  `json:"version"` // owned by the Store; see Store.SaveConversation
 }
 
 // NewConversation starts a conversation owned by the bot.

@@ -20,6 +20,10 @@ type Config struct {
 	DedupeTTL       time.Duration // how long platform IDs are remembered; default 24h
 	MaxText         int           // bytes kept of one customer message; default 4000
 	Sorry           string        // sent when a turn fails
+	// Unavailable is sent, at most once per conversation and outage, when
+	// an inbound event cannot be stored (durable inbox unreachable); the
+	// event is kept and handled once the store is back.
+	Unavailable string
 }
 
 // SetDefaults fills zero fields.
@@ -38,6 +42,9 @@ func (c *Config) SetDefaults() {
 	}
 	if c.Sorry == "" {
 		c.Sorry = "Sorry, something went wrong on our side. Please try again, or write \"human\" to reach a person."
+	}
+	if c.Unavailable == "" {
+		c.Unavailable = "Sorry, we have a technical problem right now. Your message is saved; we will answer shortly."
 	}
 }
 
@@ -69,6 +76,11 @@ type Engine struct {
 	h       Handler
 	chans   map[string]Channel
 	observe Observer
+	dur     Durable
+	inbox   Inbox       // nil: in-process mailboxes
+	obs     OutboxStore // st, if it implements OutboxStore
+	ob      *outbox
+	spill   *spill
 
 	mu      sync.Mutex
 	boxes   map[ConversationID]*mailbox
@@ -83,7 +95,8 @@ type job struct {
 	fn   func(context.Context, *Turn) error
 	done chan error // buffered 1
 	at   time.Time
-	cut  bool // the customer's text was truncated
+	cut  bool   // the customer's text was truncated
+	seq  string // Delivery.Seq of an inbox entry; "" for the in-process path
 }
 
 type mailbox struct{ jobs []*job }
@@ -102,14 +115,19 @@ func WithObserver(fn Observer) Option { return func(e *Engine) { e.observe = fn 
 func New(cfg Config, st Store, h Handler, log *slog.Logger, opts ...Option) *Engine {
 	cfg.SetDefaults()
 	e := &Engine{cfg: cfg, st: st, log: log, now: time.Now,
-		chans: map[string]Channel{}, boxes: map[ConversationID]*mailbox{}}
+		chans: map[string]Channel{}, boxes: map[ConversationID]*mailbox{}, ob: newOutbox()}
+	e.dur.setDefaults()
 	e.SetHandler(h)
 	if el, ok := st.(EventLog); ok {
 		e.events = el
 	}
+	if obs, ok := st.(OutboxStore); ok {
+		e.obs = obs
+	}
 	for _, o := range opts {
 		o(e)
 	}
+	e.spill = newSpill(e.dur.Spill)
 	return e
 }
 
@@ -133,12 +151,15 @@ func (e *Engine) Channel(name string) (Channel, bool) {
 
 // Run listens on every channel until ctx is canceled, then stops accepting
 // events and waits up to ShutdownTimeout for turns in flight. It returns the
-// first channel error, or nil after a clean shutdown.
+// first channel error, or nil after a clean shutdown. With an Inbox it also
+// consumes the inbox (turns in flight finish; entries not yet handled stay
+// in the inbox for another replica), and with an OutboxStore it retries
+// failed sends and sweeps outboxes left behind.
 func (e *Engine) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errc := make(chan error, len(e.chans))
-	var listeners sync.WaitGroup
+	errc := make(chan error, len(e.chans)+1)
+	var listeners, background sync.WaitGroup
 	for _, ch := range e.chans {
 		listeners.Go(func() {
 			if err := ch.Listen(ctx, e.Deliver); err != nil {
@@ -147,8 +168,27 @@ func (e *Engine) Run(ctx context.Context) error {
 			}
 		})
 	}
+	// hard is canceled ShutdownTimeout after ctx: it bounds the turns the
+	// inbox consumer still runs.
+	hard, hardCancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer hardCancel()
+	if e.obs != nil {
+		background.Go(func() { e.runOutbox(ctx) })
+	}
+	if e.inbox != nil {
+		background.Go(func() { e.runSpill(ctx) })
+		background.Go(func() {
+			if err := e.inbox.Consume(ctx, func(_ context.Context, d Delivery) error { return e.consume(hard, d) }); err != nil {
+				errc <- fmt.Errorf("inbox: %w", err)
+				cancel()
+			}
+		})
+	}
 	<-ctx.Done()
 	listeners.Wait()
+	stop := time.AfterFunc(e.cfg.ShutdownTimeout, hardCancel)
+	background.Wait()
+	stop.Stop()
 	err := e.Shutdown(context.Background())
 	select {
 	case cerr := <-errc:
@@ -182,6 +222,10 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 // is the deliver callback given to Channel.Listen, and is safe for
 // concurrent use.
 func (e *Engine) Deliver(ctx context.Context, in Inbound) {
+	if e.inbox != nil {
+		e.put(ctx, in)
+		return
+	}
 	e.enqueue(&job{in: &in, ctx: context.WithoutCancel(ctx), at: e.now()})
 }
 
@@ -305,7 +349,7 @@ func (e *Engine) inbound(id ConversationID, j *job, log *slog.Logger) Outcome {
 	if m.At.IsZero() {
 		m.At = e.now()
 	}
-	if j.in.Key != "" {
+	if j.in.Key != "" && j.seq == "" { // an inbox dedupes in Put
 		first, err := e.st.FirstSeen(j.ctx, "in:"+j.in.Key, e.cfg.DedupeTTL)
 		if err != nil {
 			log.Error("dedupe", "err", err)
@@ -323,6 +367,9 @@ func (e *Engine) inbound(id ConversationID, j *job, log *slog.Logger) Outcome {
 	}
 	err := e.turn(j.ctx, id, j, log)
 	switch {
+	case errors.Is(err, errRedelivered):
+		log.Info("dropped redelivered inbox entry", "seq", j.seq)
+		return Duplicate
 	case errors.Is(err, ErrUnavailable):
 		return StoreError
 	case err != nil:
@@ -357,6 +404,9 @@ func (e *Engine) once(ctx context.Context, id ConversationID, j *job, log *slog.
 		c = NewConversation(m.From, m.Customer, e.now())
 	case err != nil:
 		return fmt.Errorf("load %s: %w", id, err)
+	}
+	if j.seq != "" && !SeqAfter(j.seq, c.Inbound) {
+		return errRedelivered
 	}
 	t := &Turn{Conv: c, Msg: m, Now: e.now(), Log: log}
 	var herr error
@@ -393,12 +443,15 @@ func (e *Engine) once(ctx context.Context, id ConversationID, j *job, log *slog.
 			role, author = RoleAgent, r.Author
 		}
 		out = append(out, Message{ID: fmt.Sprintf("%s-r%d", m.ID, i), From: c.Address, Role: role, Author: author,
-			Text: r.Text, Lang: r.Lang, Choices: r.Choices, Kind: r.Kind, Meta: r.Meta, At: t.Now})
+			Text: r.Text, Lang: r.Lang, Original: r.Original, Choices: r.Choices, Kind: r.Kind, Meta: r.Meta, At: t.Now})
 	}
 	if len(t.replies) > 0 && c.FirstReply.IsZero() {
 		c.FirstReply = t.Now
 	}
 	c.Updated = t.Now
+	if e.obs != nil {
+		return e.commit(ctx, c, j, t, out, herr, log)
+	}
 	if err := e.st.SaveConversation(ctx, c); err != nil {
 		return fmt.Errorf("save %s: %w", id, err)
 	}
@@ -432,4 +485,34 @@ func (e *Engine) Send(ctx context.Context, to Address, r Reply) error {
 		return fmt.Errorf("%w: %q", ErrNoChannel, to.Channel)
 	}
 	return ch.Send(ctx, to, r)
+}
+
+// errRedelivered: the inbox entry was committed by an earlier turn.
+var errRedelivered = errors.New("bot: inbox entry already handled")
+
+// commit writes the turn's effects with one OutboxStore.Commit (the
+// conversation, its transcript messages out, the replies into the outbox and
+// the inbox position), then sends the outbox and records the events.
+func (e *Engine) commit(ctx context.Context, c *Conversation, j *job, t *Turn, out []Message, herr error, log *slog.Logger) error {
+	var og []Outgoing
+	for i, r := range t.replies {
+		og = append(og, Outgoing{Key: fmt.Sprintf("%s-r%d", t.Msg.ID, i), To: c.Address, Reply: r, At: t.Now})
+	}
+	if j.seq != "" {
+		c.Inbound = j.seq
+	}
+	if err := e.obs.Commit(ctx, c, out, og); err != nil {
+		return fmt.Errorf("commit %s: %w", c.ID, err)
+	}
+	if len(og) > 0 {
+		e.drainAfterCommit(ctx, c.ID)
+	}
+	if e.events != nil {
+		for _, ev := range t.events {
+			if err := e.events.RecordEvent(ctx, ev); err != nil {
+				log.Warn("record event", "err", err)
+			}
+		}
+	}
+	return herr
 }

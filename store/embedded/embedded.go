@@ -372,43 +372,47 @@ func (s *Store) SaveConversation(ctx context.Context, c *bot.Conversation) error
 	if err != nil {
 		return fmt.Errorf("embedded: save %q: %w", c.ID, err)
 	}
-	err = s.update("save", func(tx *bolt.Tx) error {
-		b, err := s.conv(tx, c.ID, true)
-		if err != nil {
-			return err
-		}
-		var cur int64
-		if v := b.Get(kVer); v != nil {
-			cur = int64(binary.BigEndian.Uint64(v))
-		}
-		if cur != c.Version {
-			return fmt.Errorf("conversation %q: version %d, stored %d: %w", c.ID, c.Version, cur, bot.ErrConflict)
-		}
-		if cur == 0 && c.Customer.ID != "" {
-			created := c.Created
-			if created.IsZero() {
-				created = s.now()
-			}
-			ck := cat([]byte(c.Customer.ID), []byte{0}, encTime(created), []byte(c.ID))
-			if err := tx.Bucket(bCust).Put(ck, nil); err != nil {
-				return err
-			}
-			if err := b.Put(kCKey, ck); err != nil {
-				return err
-			}
-		}
-		if err := b.Put(kRec, rec); err != nil {
-			return err
-		}
-		if err := b.Put(kVer, binary.BigEndian.AppendUint64(nil, uint64(next.Version))); err != nil {
-			return err
-		}
-		return s.touch(tx, b, c.ID)
-	})
+	err = s.update("save", func(tx *bolt.Tx) error { return s.saveTx(tx, c, next.Version, rec) })
 	if err == nil {
 		c.Version = next.Version
 	}
 	return err
+}
+
+// saveTx writes record rec of c as version next if c.Version is the stored
+// version (SaveConversation and Commit).
+func (s *Store) saveTx(tx *bolt.Tx, c *bot.Conversation, next int64, rec []byte) error {
+	b, err := s.conv(tx, c.ID, true)
+	if err != nil {
+		return err
+	}
+	var cur int64
+	if v := b.Get(kVer); v != nil {
+		cur = int64(binary.BigEndian.Uint64(v))
+	}
+	if cur != c.Version {
+		return fmt.Errorf("conversation %q: version %d, stored %d: %w", c.ID, c.Version, cur, bot.ErrConflict)
+	}
+	if cur == 0 && c.Customer.ID != "" {
+		created := c.Created
+		if created.IsZero() {
+			created = s.now()
+		}
+		ck := cat([]byte(c.Customer.ID), []byte{0}, encTime(created), []byte(c.ID))
+		if err := tx.Bucket(bCust).Put(ck, nil); err != nil {
+			return err
+		}
+		if err := b.Put(kCKey, ck); err != nil {
+			return err
+		}
+	}
+	if err := b.Put(kRec, rec); err != nil {
+		return err
+	}
+	if err := b.Put(kVer, binary.BigEndian.AppendUint64(nil, uint64(next))); err != nil {
+		return err
+	}
+	return s.touch(tx, b, c.ID)
 }
 
 // CustomerConversations lists a customer's live conversations, oldest first.
@@ -440,27 +444,30 @@ func (s *Store) Append(ctx context.Context, id bot.ConversationID, msgs ...bot.M
 		}
 		vals[i] = v
 	}
-	return s.update("append", func(tx *bolt.Tx) error {
-		b, err := s.conv(tx, id, true)
+	return s.update("append", func(tx *bolt.Tx) error { return s.appendTx(tx, id, vals) })
+}
+
+// appendTx appends the encoded messages vals to the transcript of id.
+func (s *Store) appendTx(tx *bolt.Tx, id bot.ConversationID, vals [][]byte) error {
+	b, err := s.conv(tx, id, true)
+	if err != nil {
+		return err
+	}
+	m, err := b.CreateBucketIfNotExists(kMsgs)
+	if err != nil {
+		return err
+	}
+	m.FillPercent = 1 // keys only ever grow: pack pages full
+	for _, v := range vals {
+		seq, err := m.NextSequence()
 		if err != nil {
 			return err
 		}
-		m, err := b.CreateBucketIfNotExists(kMsgs)
-		if err != nil {
+		if err := m.Put(binary.BigEndian.AppendUint64(nil, seq), v); err != nil {
 			return err
 		}
-		m.FillPercent = 1 // keys only ever grow: pack pages full
-		for _, v := range vals {
-			seq, err := m.NextSequence()
-			if err != nil {
-				return err
-			}
-			if err := m.Put(binary.BigEndian.AppendUint64(nil, seq), v); err != nil {
-				return err
-			}
-		}
-		return s.touch(tx, b, id)
-	})
+	}
+	return s.touch(tx, b, id)
 }
 
 // Transcript returns the last n messages of id, oldest first (all if n <= 0).

@@ -1,0 +1,169 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// ---- retryable send errors
+
+// ErrRetryable marks a Channel.Send failure worth retrying later: the
+// platform rate-limited the bot (429), failed on its side (5xx) or could
+// not be reached. Adapters wrap it (usually through RetryAfter); the
+// engine's outbox then keeps the reply and retries with backoff, in order.
+var ErrRetryable = errors.New("bot: retryable send failure")
+
+// RetryAfter is a retryable send error with the platform's hint of when to
+// try again (0: no hint). It wraps ErrRetryable and Err.
+type RetryAfter struct {
+	After time.Duration
+	Err   error
+}
+
+func (e *RetryAfter) Error() string {
+	if e.After > 0 {
+		return fmt.Sprintf("%v (retry after %v)", e.Err, e.After)
+	}
+	return fmt.Sprint(e.Err)
+}
+
+// Unwrap makes errors.Is(e, ErrRetryable) true and exposes Err.
+func (e *RetryAfter) Unwrap() []error { return []error{ErrRetryable, e.Err} }
+
+// Retryable wraps err as a RetryAfter with hint after; nil stays nil.
+func Retryable(err error, after time.Duration) error {
+	if err == nil {
+		return nil
+	}
+	return &RetryAfter{After: after, Err: err}
+}
+
+// IsRetryable reports whether a send that failed with err should be tried
+// again later: err wraps ErrRetryable, or is a network failure (refused,
+// reset, timed out) that says nothing about the reply itself.
+func IsRetryable(err error) bool {
+	var ne net.Error
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, ErrRetryable), errors.Is(err, context.DeadlineExceeded),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET):
+		return true
+	case errors.As(err, &ne):
+		return true
+	}
+	return false
+}
+
+// retryHint is the platform's hint in err, 0 if none.
+func retryHint(err error) time.Duration {
+	var ra *RetryAfter
+	if errors.As(err, &ra) {
+		return ra.After
+	}
+	return 0
+}
+
+// ---- the outbox
+
+// Outgoing is one committed reply waiting in its conversation's outbox until
+// the channel accepts it.
+type Outgoing struct {
+	// Key is unique within the conversation (the reply's transcript message
+	// ID); OutboxDone names the entry by it. It is also Reply.Key.
+	Key   string    `json:"key"`
+	To    Address   `json:"to"`
+	Reply Reply     `json:"reply"`
+	At    time.Time `json:"at"` // when the turn committed it
+}
+
+// OutboxMark says that a conversation's outbox had entries committed; the
+// sweeper uses marks to find outboxes a crashed replica left behind.
+type OutboxMark struct {
+	Conv ConversationID
+	Seq  int64 // grows with every commit of Conv; OutboxForget compares it
+}
+
+// OutboxStore commits a turn atomically and keeps each conversation's
+// replies, in order, until they are sent. store/embedded (one bbolt
+// transaction) and store/redisstore (one Lua script on the conversation's
+// Cluster slot) implement it; store/storetest checks the contract.
+type OutboxStore interface {
+	// Commit does what SaveConversation(c) (same version check: an error
+	// wrapping ErrConflict and nothing written on a mismatch), Append(c.ID,
+	// msgs...) and adding out to the end of c's outbox would do, all or
+	// nothing. It marks c's outbox (OutboxPending) when out is not empty.
+	Commit(ctx context.Context, c *Conversation, msgs []Message, out []Outgoing) error
+	// Outbox returns up to n entries from the head of id's outbox, oldest
+	// first; an empty outbox is an empty slice, not an error.
+	Outbox(ctx context.Context, id ConversationID, n int) ([]Outgoing, error)
+	// OutboxDone removes the head entry of id's outbox if its Key is key; it
+	// is a no-op otherwise (someone else removed it), so it is idempotent.
+	OutboxDone(ctx context.Context, id ConversationID, key string) error
+	// OutboxPending lists up to n marks made before before (oldest first).
+	OutboxPending(ctx context.Context, before time.Time, n int) ([]OutboxMark, error)
+	// OutboxForget removes m if no commit marked m.Conv again since m was
+	// listed. Call it after finding the outbox empty.
+	OutboxForget(ctx context.Context, m OutboxMark) error
+}
+
+// ---- the inbox
+
+// Delivery is one inbound event taken from an Inbox.
+type Delivery struct {
+	In Inbound
+	// Seq is the entry's position, "<ms>-<n>" as a Redis stream ID. The
+	// entries of one conversation have increasing Seq (SeqAfter) across
+	// redeliveries, so a turn records the last Seq it committed
+	// (Conversation.Inbound) and skips an entry at or before it.
+	Seq string
+}
+
+// Inbox is the durable queue between Channel.Listen and the turns, used by
+// an Engine with several replicas (WithInbox). Without one the Engine keeps
+// its in-process mailboxes (the embedded store is single-process).
+type Inbox interface {
+	// Put stores in (without its Ack) durably. When it returns nil the event
+	// may be acknowledged to the platform. dup reports that in.Key was Put
+	// before (within the dedupe TTL): nothing was stored. An unreachable
+	// backend gives an error wrapping ErrUnavailable.
+	Put(ctx context.Context, in Inbound) (dup bool, err error)
+	// Consume calls handle for stored entries until ctx is canceled, then
+	// waits for the handle calls in flight and returns nil (or the error that
+	// stopped it for good). Entries of one conversation are handled one at a
+	// time in Put order, also across replicas; other conversations in
+	// parallel. An entry is removed once handle returns nil; on an error it
+	// is retried with backoff, and an entry whose consumer died is handed
+	// to another consumer: handle must be idempotent (see Delivery.Seq).
+	Consume(ctx context.Context, handle func(ctx context.Context, d Delivery) error) error
+}
+
+// SeqAfter reports whether stream position a is after b ("" is before
+// everything). Malformed positions compare as text.
+func SeqAfter(a, b string) bool {
+	if b == "" {
+		return a != ""
+	}
+	am, an, aok := splitSeq(a)
+	bm, bn, bok := splitSeq(b)
+	if !aok || !bok {
+		return a > b
+	}
+	return am > bm || am == bm && an > bn
+}
+
+func splitSeq(s string) (uint64, uint64, bool) {
+	ms, n, ok := strings.Cut(s, "-")
+	if !ok {
+		return 0, 0, false
+	}
+	a, err1 := strconv.ParseUint(ms, 10, 64)
+	b, err2 := strconv.ParseUint(n, 10, 64)
+	return a, b, err1 == nil && err2 == nil
+}

@@ -1,0 +1,174 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// spill holds inbound events, unacknowledged, while the Inbox is
+// unreachable, and the apologies owed for them.
+type spill struct {
+	max   int
+	mu    sync.Mutex
+	q     []Inbound
+	sorry map[ConversationID]bool // apologized during this outage
+	owed  []Address               // apologies not sent yet
+	kick  chan struct{}           // buffered 1
+}
+
+func newSpill(max int) *spill {
+	return &spill{max: max, sorry: map[ConversationID]bool{}, kick: make(chan struct{}, 1)}
+}
+
+// add holds in; it reports false if the spill is full.
+func (s *spill) add(in Inbound) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.q) >= s.max {
+		return false
+	}
+	s.q = append(s.q, in)
+	if id := in.Msg.From.ConversationID(); !s.sorry[id] {
+		s.sorry[id] = true
+		s.owed = append(s.owed, in.Msg.From)
+	}
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+func (s *spill) len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.q)
+}
+
+// SpillLen is how many inbound events wait in memory for the Inbox to come
+// back (metrics, tests).
+func (e *Engine) SpillLen() int { return e.spill.len() }
+
+// put stores in in the Inbox and acks it; while the Inbox is unreachable
+// (or events wait before it) in is held in the spill instead.
+func (e *Engine) put(ctx context.Context, in Inbound) {
+	e.mu.Lock()
+	closed := e.closed
+	e.mu.Unlock()
+	if closed {
+		if e.observe != nil {
+			e.observe(in, Rejected, 0)
+		}
+		return
+	}
+	if in.Msg.At.IsZero() {
+		in.Msg.At = e.now()
+	}
+	if e.spill.len() == 0 {
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.dur.PutTimeout)
+		dup, err := e.inbox.Put(pctx, in)
+		cancel()
+		if err == nil {
+			e.accepted(in, dup)
+			return
+		}
+		e.log.Warn("inbox unreachable; holding the event", "err", err, "conversation", string(in.Msg.From.ConversationID()))
+	}
+	if !e.spill.add(in) {
+		e.log.Error("inbox unreachable and spill full; leaving the event to the platform's redelivery",
+			"conversation", string(in.Msg.From.ConversationID()))
+		if e.observe != nil {
+			e.observe(in, StoreError, 0)
+		}
+	}
+}
+
+// accepted acks an event the Inbox stored (or recognised as a duplicate).
+func (e *Engine) accepted(in Inbound, dup bool) {
+	if in.Ack != nil {
+		in.Ack()
+	}
+	if dup && e.observe != nil {
+		e.observe(in, Duplicate, 0)
+	}
+}
+
+// runSpill sends the apologies owed and moves held events into the Inbox,
+// in order, as soon as it answers again, until ctx is done.
+func (e *Engine) runSpill(ctx context.Context) {
+	s := e.spill
+	bo := backoff{min: 100 * time.Millisecond, max: 2 * time.Second}
+	for {
+		s.mu.Lock()
+		owed := s.owed
+		s.owed = nil
+		s.mu.Unlock()
+		for _, to := range owed {
+			sctx, cancel := context.WithTimeout(ctx, e.dur.PutTimeout)
+			if err := e.Send(sctx, to, Reply{Kind: KindNotice, Text: e.cfg.Unavailable}); err != nil {
+				e.log.Warn("send apology", "err", err, "conversation", string(to.ConversationID()))
+			}
+			cancel()
+		}
+		wait := time.Duration(0)
+		for wait == 0 {
+			s.mu.Lock()
+			if len(s.q) == 0 {
+				clear(s.sorry) // the outage is over
+				s.mu.Unlock()
+				break
+			}
+			in := s.q[0]
+			s.mu.Unlock()
+			pctx, cancel := context.WithTimeout(ctx, e.dur.PutTimeout)
+			dup, err := e.inbox.Put(pctx, in)
+			cancel()
+			if err != nil {
+				wait = bo.next()
+				break
+			}
+			bo.reset()
+			s.mu.Lock()
+			s.q = s.q[1:]
+			s.mu.Unlock()
+			e.accepted(in, dup)
+		}
+		if wait == 0 {
+			wait = time.Hour
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			if n := s.len(); n > 0 {
+				e.log.Warn("stopping with inbound events not stored; the platform redelivers them", "events", n)
+			}
+			return
+		case <-s.kick:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// errRetryLater asks the Inbox to redeliver an entry.
+var errRetryLater = errors.New("bot: store unavailable; entry kept for a retry")
+
+// consume handles one inbox entry; it fails (the entry is retried) only
+// when the store could not be reached.
+func (e *Engine) consume(ctx context.Context, d Delivery) error {
+	j := &job{in: &d.In, ctx: ctx, at: e.now(), seq: d.Seq}
+	id := j.convID()
+	log := e.log.With("conversation", string(id))
+	o := e.inbound(id, j, log)
+	if e.observe != nil {
+		e.observe(*j.in, o, e.now().Sub(j.at))
+	}
+	if o == StoreError {
+		return fmt.Errorf("%w: %s", errRetryLater, d.Seq)
+	}
+	return nil
+}

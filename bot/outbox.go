@@ -1,0 +1,324 @@
+package bot
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Durable configures the engine's durable work (WithDurable). Zero values
+// take the defaults.
+type Durable struct {
+	// Inbox, if set, stores every inbound event before it is acknowledged
+	// and feeds the turns (several replicas). Nil: in-process mailboxes.
+	Inbox Inbox
+	// Lease, if set, locks a conversation's outbox across replicas while one
+	// of them sends from it, under the name "outbox:<id>" owned by Replica.
+	Lease   Leaser
+	Replica string
+	// LockTTL bounds how long a crashed sender keeps an outbox locked; default 30s.
+	LockTTL time.Duration
+	// SweepEvery is how often outboxes left behind (a crash between commit
+	// and send, a retry due on another replica) are looked for; default 5s.
+	// SweepAge is how old their mark must be; default 2*LockTTL.
+	SweepEvery, SweepAge time.Duration
+	// RetryMin and RetryMax bound the backoff of a reply the platform
+	// refused with a retryable error (429, 5xx); defaults 250ms and 30s.
+	RetryMin, RetryMax time.Duration
+	// GiveUp drops a reply still failing this long after its commit
+	// (logged at error level); default 24h.
+	GiveUp time.Duration
+	// SendTimeout bounds one Channel.Send; default 30s.
+	SendTimeout time.Duration
+	// Spill is how many inbound events are held in memory, unacknowledged,
+	// while the Inbox is unreachable; default 10000. Beyond it events are
+	// left to the platform's redelivery.
+	Spill int
+	// PutTimeout bounds one Inbox.Put; default 3s.
+	PutTimeout time.Duration
+}
+
+func (d *Durable) setDefaults() {
+	if d.LockTTL <= 0 {
+		d.LockTTL = 30 * time.Second
+	}
+	if d.SweepEvery <= 0 {
+		d.SweepEvery = 5 * time.Second
+	}
+	if d.SweepAge <= 0 {
+		d.SweepAge = 2 * d.LockTTL
+	}
+	if d.RetryMin <= 0 {
+		d.RetryMin = 250 * time.Millisecond
+	}
+	if d.RetryMax <= 0 {
+		d.RetryMax = 30 * time.Second
+	}
+	if d.GiveUp <= 0 {
+		d.GiveUp = 24 * time.Hour
+	}
+	if d.SendTimeout <= 0 {
+		d.SendTimeout = 30 * time.Second
+	}
+	if d.Spill <= 0 {
+		d.Spill = 10000
+	}
+	if d.PutTimeout <= 0 {
+		d.PutTimeout = 3 * time.Second
+	}
+}
+
+// WithDurable turns on durable work: an Inbox for inbound events and the
+// outbox lock across replicas. The outbox itself is used whenever the Store
+// implements OutboxStore.
+func WithDurable(d Durable) Option {
+	return func(e *Engine) {
+		d.setDefaults()
+		e.dur = d
+		e.inbox = d.Inbox
+	}
+}
+
+// sendKey is the context key of the outbox entry's idempotency key.
+type sendKey struct{}
+
+// SendKey returns the idempotency key of the reply being sent by the
+// outbox: the same for every attempt at one reply, so a Channel whose
+// platform can dedupe (a message nonce) passes it on, and a resend after a
+// crash between the send and its bookkeeping is dropped by the platform.
+func SendKey(ctx context.Context) string {
+	k, _ := ctx.Value(sendKey{}).(string)
+	return k
+}
+
+// outbox is the engine's sending side of the OutboxStore: one drain per
+// conversation at a time in this process, retries with backoff, a sweeper.
+type outbox struct {
+	mu      sync.Mutex
+	busy    map[ConversationID]bool      // a drain runs
+	again   map[ConversationID]bool      // a commit came during the drain
+	retries map[ConversationID]time.Time // due retries
+	tries   map[ConversationID]*backoff
+	kick    chan struct{} // buffered 1: the retry loop looks again
+	sending sync.WaitGroup
+}
+
+func newOutbox() *outbox {
+	return &outbox{busy: map[ConversationID]bool{}, again: map[ConversationID]bool{},
+		retries: map[ConversationID]time.Time{}, tries: map[ConversationID]*backoff{},
+		kick: make(chan struct{}, 1)}
+}
+
+// OutboxStats says how much the outbox holds back in this process.
+type OutboxStats struct {
+	Retrying int // conversations waiting for a retry
+}
+
+// OutboxStats reports the outbox's state (metrics, tests).
+func (e *Engine) OutboxStats() OutboxStats {
+	e.ob.mu.Lock()
+	defer e.ob.mu.Unlock()
+	return OutboxStats{Retrying: len(e.ob.retries)}
+}
+
+// drainAfterCommit sends id's outbox right after a turn committed to it,
+// unless a drain of it already runs (it will look again) or a retry is due
+// later (backoff is kept).
+func (e *Engine) drainAfterCommit(ctx context.Context, id ConversationID) {
+	o := e.ob
+	o.mu.Lock()
+	if o.busy[id] {
+		o.again[id] = true
+		o.mu.Unlock()
+		return
+	}
+	if _, waiting := o.retries[id]; waiting {
+		o.mu.Unlock()
+		return
+	}
+	o.busy[id] = true
+	o.mu.Unlock()
+	e.drainBusy(ctx, id, nil)
+}
+
+// drainBusy sends the entries of id's outbox in order until it is empty or
+// a send fails retryably (a retry is then scheduled). The caller has set
+// busy[id]. If m is set and the outbox is found empty, the mark is forgotten.
+func (e *Engine) drainBusy(ctx context.Context, id ConversationID, m *OutboxMark) {
+	o := e.ob
+	log := e.log.With("conversation", string(id))
+	retryIn := time.Duration(-1)
+	defer func() {
+		o.mu.Lock()
+		delete(o.busy, id)
+		delete(o.again, id)
+		if retryIn >= 0 {
+			o.retries[id] = time.Now().Add(retryIn)
+		} else {
+			delete(o.tries, id)
+		}
+		o.mu.Unlock()
+		if retryIn >= 0 {
+			select {
+			case o.kick <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	ctx = context.WithoutCancel(ctx)
+	var locked time.Time
+	if e.dur.Lease != nil {
+		ok, err := e.dur.Lease.Lease(ctx, "outbox:"+string(id), e.dur.Replica, e.dur.LockTTL)
+		if err != nil || !ok {
+			if err != nil {
+				log.Warn("outbox lock", "err", err)
+				retryIn = e.dur.RetryMin
+			}
+			return // another replica sends it; the sweeper looks again later
+		}
+		locked = time.Now()
+		defer func() {
+			if err := e.dur.Lease.Unlease(ctx, "outbox:"+string(id), e.dur.Replica); err != nil {
+				log.Debug("outbox unlock", "err", err)
+			}
+		}()
+	}
+	for {
+		xs, err := e.obs.Outbox(ctx, id, 16)
+		if err != nil {
+			log.Warn("outbox read", "err", err)
+			retryIn = e.backoff(id, 0)
+			return
+		}
+		if len(xs) == 0 {
+			o.mu.Lock()
+			again := o.again[id]
+			delete(o.again, id)
+			o.mu.Unlock()
+			if again {
+				continue
+			}
+			if m != nil {
+				if err := e.obs.OutboxForget(ctx, *m); err != nil {
+					log.Debug("outbox forget", "err", err)
+				}
+			}
+			return
+		}
+		for _, x := range xs {
+			if e.dur.Lease != nil && time.Since(locked) > e.dur.LockTTL/3 {
+				ok, err := e.dur.Lease.Lease(ctx, "outbox:"+string(id), e.dur.Replica, e.dur.LockTTL)
+				if err != nil || !ok {
+					retryIn = e.dur.RetryMin
+					return
+				}
+				locked = time.Now()
+			}
+			sctx, cancel := context.WithTimeout(context.WithValue(ctx, sendKey{}, x.Key), e.dur.SendTimeout)
+			err := e.Send(sctx, x.To, x.Reply)
+			cancel()
+			if err != nil && IsRetryable(err) && e.now().Sub(x.At) < e.dur.GiveUp {
+				retryIn = e.backoff(id, retryHint(err))
+				log.Warn("send reply; will retry", "err", err, "channel", x.To.Channel, "in", retryIn)
+				return
+			}
+			if err != nil {
+				log.Error("send reply; dropped", "err", err, "channel", x.To.Channel, "key", x.Key)
+			}
+			o.mu.Lock()
+			delete(o.tries, id)
+			o.mu.Unlock()
+			if err := e.obs.OutboxDone(ctx, id, x.Key); err != nil {
+				log.Warn("outbox done", "err", err)
+				retryIn = e.backoff(id, 0)
+				return
+			}
+		}
+	}
+}
+
+// backoff returns the next retry delay of id: the platform's hint if any,
+// else doubling from RetryMin to RetryMax.
+func (e *Engine) backoff(id ConversationID, hint time.Duration) time.Duration {
+	o := e.ob
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	b := o.tries[id]
+	if b == nil {
+		b = &backoff{min: e.dur.RetryMin, max: e.dur.RetryMax}
+		o.tries[id] = b
+	}
+	d := b.next()
+	if hint > 0 {
+		d = min(max(hint, e.dur.RetryMin), 10*e.dur.RetryMax)
+	}
+	return d
+}
+
+// runOutbox runs due retries and the sweeper until ctx is done, then waits
+// for the drains it started.
+func (e *Engine) runOutbox(ctx context.Context) {
+	o := e.ob
+	defer o.sending.Wait()
+	sweep := time.NewTicker(e.dur.SweepEvery)
+	defer sweep.Stop()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		now := time.Now()
+		next := now.Add(time.Hour)
+		o.mu.Lock()
+		for id, at := range o.retries {
+			if at.After(now) {
+				next = minTime(next, at)
+				continue
+			}
+			if o.busy[id] {
+				continue
+			}
+			delete(o.retries, id)
+			o.busy[id] = true
+			o.sending.Go(func() { e.drainBusy(ctx, id, nil) })
+		}
+		o.mu.Unlock()
+		timer.Reset(next.Sub(now))
+		select {
+		case <-ctx.Done():
+			return
+		case <-o.kick:
+		case <-timer.C:
+		case <-sweep.C:
+			e.sweepOutboxes(ctx)
+		}
+	}
+}
+
+// sweepOutboxes drains the outboxes whose mark is older than SweepAge.
+func (e *Engine) sweepOutboxes(ctx context.Context) {
+	marks, err := e.obs.OutboxPending(ctx, e.now().Add(-e.dur.SweepAge), 100)
+	if err != nil {
+		if ctx.Err() == nil {
+			e.log.Warn("outbox sweep", "err", err)
+		}
+		return
+	}
+	o := e.ob
+	for _, m := range marks {
+		o.mu.Lock()
+		_, waiting := o.retries[m.Conv]
+		if o.busy[m.Conv] || waiting {
+			o.mu.Unlock()
+			continue
+		}
+		o.busy[m.Conv] = true
+		o.mu.Unlock()
+		o.sending.Go(func() { e.drainBusy(ctx, m.Conv, &m) })
+	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
