@@ -17,18 +17,22 @@ import (
 	"github.com/supportbot/supportbot/bot/slack"
 	"github.com/supportbot/supportbot/handoff"
 	"github.com/supportbot/supportbot/intents"
+	"github.com/supportbot/supportbot/internal/metrics"
 	"github.com/supportbot/supportbot/store"
 )
 
 // app is the wired bot: store → router and desk → engine.
 type app struct {
-	cfg    Config
-	log    *slog.Logger
-	st     store.Store
-	router *intents.Router
-	desk   *handoff.Desk
-	engine *bot.Engine
-	slack  *slack.Channel // nil unless Slack is configured
+	cfg     Config
+	log     *slog.Logger
+	metrics *metrics.Metrics // ops.go: /metrics
+	limiter *bot.Limiter     // ops.go: per-customer flood limit
+	chans   []bot.Channel    // every channel, for /readyz
+	st      store.Store
+	router  *intents.Router
+	desk    *handoff.Desk
+	engine  *bot.Engine
+	slack   *slack.Channel // nil unless Slack is configured
 }
 
 // newApp opens the store, loads the knowledge base (seeding it from the
@@ -39,13 +43,14 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a := &app{cfg: cfg, log: log, st: st}
+	a.instrument()
 	if seeded, err := intents.Seed(ctx, st, os.DirFS(cfg.Router.KBDir)); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("seed knowledge base from %s: %w", cfg.Router.KBDir, err)
 	} else if seeded {
 		log.Info("seeded the knowledge base from files", "dir", cfg.Router.KBDir)
 	}
-	a.engine = bot.New(cfg.engine(), st, nil, log.With("component", "engine"))
+	a.engine = bot.New(cfg.engine(), st, nil, log.With("component", "engine"), bot.WithObserver(a.metrics.Observe))
 	a.desk = handoff.NewDesk(cfg.handoff(), st, st, st, st, a.engine, log.With("component", "desk"))
 	a.router = intents.New(cfg.router(), func(ctx context.Context, t *bot.Turn, reason bot.Reason, skill, topic string, prio int) error {
 		return a.desk.Handoff(ctx, t, handoff.Request{Reason: reason, Skill: skill, Topic: topic, Priority: prio})
@@ -54,7 +59,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 		st.Close()
 		return nil, fmt.Errorf("load knowledge base: %w", err)
 	}
-	a.engine.SetHandler(a.desk.Gate(a.router))
+	a.engine.SetHandler(a.desk.Gate(bot.Chain(a.router, a.metrics.Router())))
 	return a, nil
 }
 
@@ -70,7 +75,7 @@ func (a *app) connect() error {
 		if err != nil {
 			return err
 		}
-		a.engine.Add(ch)
+		a.engine.Add(a.limit(ch))
 		a.desk.AddWorkspace(ch)
 		a.slack = ch
 		log.Info("slack enabled", "mode", sc.Mode, "handoff_channel", sc.HandoffChannel)
@@ -80,7 +85,7 @@ func (a *app) connect() error {
 		if err != nil {
 			return fmt.Errorf("discord: %w", err)
 		}
-		a.engine.Add(ch)
+		a.engine.Add(a.limit(ch))
 		log.Info("discord enabled", "shard", cfg.Discord.ShardID, "shards", cfg.Discord.ShardCount)
 	}
 	return nil
@@ -127,27 +132,4 @@ func httpServer(addr string, h http.Handler, log *slog.Logger, ready chan<- stri
 		}
 		return err
 	}
-}
-
-// health serves /healthz (the process is up and the store answers) and
-// /readyz (also: the knowledge base is loaded).
-func (a *app) health(mux *http.ServeMux) {
-	check := func(w http.ResponseWriter, r *http.Request, ready bool) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		if err := a.st.Ping(ctx); err != nil {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintf(w, "store: %v\n", err)
-			return
-		}
-		if ready && a.router.Snapshot() == nil {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintln(w, "knowledge base: not loaded")
-			return
-		}
-		fmt.Fprintln(w, "ok")
-	}
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { check(w, r, false) })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { check(w, r, true) })
 }

@@ -38,10 +38,13 @@ type BotConfig struct {
 	HandlerTimeout  conf.Duration `toml:"handler_timeout"`
 	ShutdownTimeout conf.Duration `toml:"shutdown_timeout"`
 	MaxText         int           `toml:"max_text"`
+	RateLimit       float64       `toml:"rate_limit"` // messages per second one customer may send
+	RateBurst       int           `toml:"rate_burst"` // messages one customer may send at once
 }
 
 type HTTPConfig struct {
-	Addr string `toml:"addr"`
+	Addr    string `toml:"addr"`
+	MaxBody int64  `toml:"max_body"` // bytes of one request body; larger: 413
 }
 
 type LogConfig struct {
@@ -77,6 +80,8 @@ func defaults() Config {
 	c.Bot = BotConfig{HandlerTimeout: conf.Duration{Duration: 10 * time.Second},
 		ShutdownTimeout: conf.Duration{Duration: 15 * time.Second}, MaxText: 4000}
 	c.HTTP.Addr = "127.0.0.1:8080"
+	c.HTTP.MaxBody = 4 << 20
+	c.Bot.RateLimit, c.Bot.RateBurst = 0.5, 8
 	c.Log = LogConfig{Level: "info", Format: "text"}
 	c.Store.SetDefaults()
 	c.Router = RouterConfig{KBDir: "kb", DefaultLang: "en", SuggestAt: 0.15, MaxMisses: 2,
@@ -121,6 +126,15 @@ func (c *Config) validate() error {
 	}
 	if c.Bot.MaxText < 100 || c.Bot.MaxText > 100_000 {
 		bad("bot.max_text", "must be between 100 and 100000 bytes, got %d", c.Bot.MaxText)
+	}
+	if c.Bot.RateLimit <= 0 || c.Bot.RateLimit > 1000 {
+		bad("bot.rate_limit", "must be between 0 and 1000 messages per second, got %v", c.Bot.RateLimit)
+	}
+	if c.Bot.RateBurst < 1 || c.Bot.RateBurst > 10_000 {
+		bad("bot.rate_burst", "must be between 1 and 10000, got %d", c.Bot.RateBurst)
+	}
+	if c.HTTP.MaxBody < 64<<10 || c.HTTP.MaxBody > 1<<30 {
+		bad("http.max_body", "must be between 65536 and 1073741824 bytes, got %d", c.HTTP.MaxBody)
 	}
 	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
 		bad("http.addr", "want HOST:PORT, got %q", c.HTTP.Addr)
