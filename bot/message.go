@@ -86,4 +86,8 @@ type Reply struct {
 	Lang    string            `json:"lang,omitempty"`
 	Choices []Choice          `json:"choices,omitempty"`
 	Meta    map[string]string `json:"meta,omitempty"`
+	// Original is what the author wrote before translation (an agent's
+	// reply in the agent's language); the transcript keeps it, the
+	// customer is not sent it.
+	Original string `json:"original,omitempty"`
 }

@@ -170,6 +170,7 @@ func (d *Desk) Reply(ctx context.Context, id bot.ConversationID, a Agent, text s
 	}
 	a = d.agent(ctx, a)
 	claimedNow, took := false, false
+	sent, original := text, "" // what the customer reads; the agent's words if translated
 	c, err := d.act(ctx, id, func(ctx context.Context, t *bot.Turn) error {
 		c := t.Conv
 		claimedNow, took = false, false
@@ -185,7 +186,8 @@ func (d *Desk) Reply(ctx context.Context, id bot.ConversationID, a Agent, text s
 		case c.State != bot.StateAgent:
 			return fmt.Errorf("%w (%s)", ErrNotWaiting, c.State)
 		}
-		t.Reply(bot.Reply{Kind: bot.KindAgent, Author: a.Name, Text: text, Meta: map[string]string{"agent": a.ID}})
+		sent, original = d.forCustomer(ctx, c, text)
+		t.Reply(bot.Reply{Kind: bot.KindAgent, Author: a.Name, Text: sent, Original: original, Meta: map[string]string{"agent": a.ID}})
 		return nil
 	})
 	if err != nil {
@@ -197,8 +199,12 @@ func (d *Desk) Reply(ctx context.Context, id bot.ConversationID, a Agent, text s
 	if claimedNow {
 		d.claimed(ctx, c)
 	}
+	meta := map[string]string{"agent": a.ID}
+	if original != "" {
+		meta["translation"] = sent // agents see their own words; the customer read this
+	}
 	d.relay(ctx, c, bot.Message{From: c.Address, Customer: c.Customer, Role: bot.RoleAgent, Author: a.Name,
-		Text: text, Kind: bot.KindAgent, Meta: map[string]string{"agent": a.ID}, At: d.now()})
+		Text: text, Lang: d.agentLang(c), Kind: bot.KindAgent, Meta: meta, At: d.now()})
 	return nil
 }
 

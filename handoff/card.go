@@ -65,7 +65,7 @@ func (d *Desk) card(ctx context.Context, c *bot.Conversation, queue []Entry) (Ca
 func (d *Desk) lightCard(c *bot.Conversation) Card {
 	k := Card{
 		Conv: c.ID, Customer: c.Customer, Platform: c.Address.Channel,
-		Lang: c.Lang, AgentLang: c.Lang, Intent: c.Intent, Confidence: c.Score,
+		Lang: c.Lang, AgentLang: d.agentLang(c), Intent: c.Intent, Confidence: c.Score,
 		Reason: c.Reason, Tried: slices.Clone(c.Tried), Sentiment: sentimentLabel(c.Sentiment),
 		State: c.State, Skill: c.Skill, Priority: c.Priority, Since: since(c),
 		Topic: c.Data[dataTopic], Contact: c.Data[DataContact],

@@ -85,6 +85,7 @@ type Desk struct {
 	now    func() time.Time
 	sel    Selector
 	sum    Summarizer
+	tr     *translation // WithTranslator; nil: no translation
 	owner  string
 
 	mu      sync.RWMutex

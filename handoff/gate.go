@@ -53,6 +53,7 @@ func (d *Desk) Gate(next bot.Handler) bot.Handler {
 // message is in the transcript and on the card anyway.
 func (d *Desk) relay(ctx context.Context, c *bot.Conversation, m bot.Message) {
 	card := d.lightCard(c)
+	m = d.forAgents(ctx, c, m)
 	for _, ws := range d.workspaces() {
 		k := card
 		k.Refs = refsOf(c, ws.Name())

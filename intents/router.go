@@ -55,6 +55,7 @@ type Router struct {
 	notices atomic.Pointer[[]Notice]
 
 	noticesVersion atomic.Int64
+	assist         *assistHook // optional language model (SetAssistant, assist.go)
 }
 
 // New returns a Router with no knowledge base; call Load (or Run) first.
@@ -277,6 +278,9 @@ func (r *Router) Handle(ctx context.Context, t *bot.Turn) error {
 		c.Set("script", "Cyrl")
 	} else if d.LangConf >= 0.5 {
 		c.Set("script", "Latn")
+	}
+	if r.assisted(ctx, t, s, &d) {
+		return nil
 	}
 	explain := map[string]string{"explain": d.String()}
 	t.Record(bot.Event{Type: "message", Intent: d.Intent, Value: d.Confidence, Reason: d.Reason,

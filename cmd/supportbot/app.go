@@ -18,6 +18,7 @@ import (
 	"github.com/supportbot/supportbot/handoff"
 	"github.com/supportbot/supportbot/intents"
 	"github.com/supportbot/supportbot/internal/metrics"
+	"github.com/supportbot/supportbot/llm"
 	"github.com/supportbot/supportbot/store"
 )
 
@@ -33,6 +34,7 @@ type app struct {
 	desk    *handoff.Desk
 	engine  *bot.Engine
 	slack   *slack.Channel // nil unless Slack is configured
+	llm     *llm.Client    // nil unless [llm] is enabled
 }
 
 // newApp opens the store, loads the knowledge base (seeding it from the
@@ -51,10 +53,13 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 		log.Info("seeded the knowledge base from files", "dir", cfg.Router.KBDir)
 	}
 	a.engine = bot.New(cfg.engine(), st, nil, log.With("component", "engine"), bot.WithObserver(a.metrics.Observe))
-	a.desk = handoff.NewDesk(cfg.handoff(), st, st, st, st, a.engine, log.With("component", "desk"))
+	var deskOpts []handoff.Option
+	a.llm, deskOpts = newLLM(cfg.LLM, st, log) // llm.go: nil unless [llm] is enabled
+	a.desk = handoff.NewDesk(cfg.handoff(), st, st, st, st, a.engine, log.With("component", "desk"), deskOpts...)
 	a.router = intents.New(cfg.router(), func(ctx context.Context, t *bot.Turn, reason bot.Reason, skill, topic string, prio int) error {
 		return a.desk.Handoff(ctx, t, handoff.Request{Reason: reason, Skill: skill, Topic: topic, Priority: prio})
 	}, log.With("component", "router"))
+	useLLM(a.router, a.llm)
 	if err := a.router.Sync(ctx, st); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("load knowledge base: %w", err)
@@ -99,6 +104,9 @@ func (a *app) serve(ctx context.Context, extra ...func(context.Context) error) e
 	g.Go(func() error { return a.engine.Run(ctx) })
 	g.Go(func() error { return a.desk.Run(ctx) })
 	g.Go(func() error { return a.router.Watch(ctx, a.st, a.cfg.Router.SyncEvery.Duration) })
+	if a.llm != nil {
+		g.Go(func() error { return a.llm.Run(ctx) })
+	}
 	for _, f := range extra {
 		g.Go(func() error { return f(ctx) })
 	}
