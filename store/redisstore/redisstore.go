@@ -31,6 +31,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,6 +57,9 @@ type Options struct {
 	DedupeTTL  time.Duration    // FirstSeen ttl when it is called with ttl <= 0; default 24h
 	Now        func() time.Time // the clock of every expiry; default time.Now
 	Log        *slog.Logger
+	// PoolSize is the connection pool per node; default 10 per CPU plus 48,
+	// because each partition of an Inbox holds one in a blocking read.
+	PoolSize int
 }
 
 // Store is the Redis store. Create it with New.
@@ -89,7 +93,10 @@ func New(ctx context.Context, o Options) (*Store, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	uo := &redis.UniversalOptions{
+	if o.PoolSize <= 0 {
+		o.PoolSize = 10*runtime.GOMAXPROCS(0) + 48
+	}
+	uo := &redis.UniversalOptions{PoolSize: o.PoolSize,
 		Addrs: o.Addrs, MasterName: o.MasterName,
 		DialTimeout: 5 * time.Second, ReadTimeout: 3 * time.Second, WriteTimeout: 3 * time.Second,
 		ContextTimeoutEnabled: true, DisableIdentity: true,
@@ -613,6 +620,7 @@ func (s *Store) PutDoc(ctx context.Context, d bot.Doc, expect int64) (bot.Doc, e
 	if cur >= 0 {
 		return bot.Doc{}, fmt.Errorf("redisstore: doc %q: version %d, expected %d: %w", d.Name, cur, expect, bot.ErrConflict)
 	}
+	s.publishDoc(ctx, d) // replicas reload at once (WatchDocs); polling covers a lost notice
 	return d, nil
 }
 

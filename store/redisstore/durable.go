@@ -1,0 +1,277 @@
+package redisstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/supportbot/supportbot/bot"
+)
+
+// The outbox (bot.OutboxStore). Keys, with the default prefix:
+//
+//	sb:{conv:ID}:o     list of "<key>\n<json bot.Outgoing>", oldest first
+//	sb:{conv:ID}:om    the mark seq of the last commit that queued replies
+//	sb:{outbox}:marks  zset conversation → mark seq (≈ commit time in ms)
+//
+// Commit is one Lua script on the conversation's slot (record, transcript,
+// outbox, mark seq). The marks zset is a separate slot: Commit adds the mark
+// before the script, and OutboxDone removes it after emptying the outbox
+// only if no later commit re-marked it, so an outbox with entries always
+// has a mark (a crash leaves, at worst, a mark on an empty outbox, which
+// OutboxForget clears).
+
+var _ bot.OutboxStore = (*Store)(nil)
+
+func (s *Store) outKeys(id bot.ConversationID) (o, om string) {
+	k := s.p + "{conv:" + string(id) + "}:"
+	return k + "o", k + "om"
+}
+
+func (s *Store) marksKey() string { return s.p + "{outbox}:marks" }
+
+// markScript: KEYS marks; ARGV id, now (ms). The new score is now, or one
+// more than the current score: it grows with every call.
+var markScript = redis.NewScript(`
+local n = tonumber(ARGV[2])
+local s = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if s and tonumber(s) >= n then n = tonumber(s) + 1 end
+redis.call('ZADD', KEYS[1], n, ARGV[1])
+return n`)
+
+// forgetScript: KEYS marks; ARGV id, seq. Removes the mark if its score is seq.
+var forgetScript = redis.NewScript(`
+local s = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if s and tonumber(s) == tonumber(ARGV[2]) then redis.call('ZREM', KEYS[1], ARGV[1]) return 1 end
+return 0`)
+
+// commitScript: KEYS c, t, h, o, om; ARGV expected version, record,
+// pexpireat, header, number of messages, mark seq, messages..., outgoing...
+// Returns {0, stored version} on a version mismatch, {1, stored header} on
+// a header mismatch (nothing written), {2} when written.
+var commitScript = redis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+local v = 0
+if cur then v = tonumber(string.match(cur, '^%d+')) end
+if v ~= tonumber(ARGV[1]) then return {0, v} end
+local n = tonumber(ARGV[5])
+if n > 0 then
+  local h = redis.call('LINDEX', KEYS[2], 0)
+  if not h then redis.call('RPUSH', KEYS[2], ARGV[4])
+  elseif h ~= ARGV[4] then return {1, h} end
+  for i = 7, 6 + n, 100 do
+    redis.call('RPUSH', KEYS[2], unpack(ARGV, i, math.min(i + 99, 6 + n)))
+  end
+end
+if #ARGV > 6 + n then
+  for i = 7 + n, #ARGV, 100 do
+    redis.call('RPUSH', KEYS[4], unpack(ARGV, i, math.min(i + 99, #ARGV)))
+  end
+  redis.call('SET', KEYS[5], ARGV[6])
+end
+redis.call('SET', KEYS[1], ARGV[2], 'PXAT', ARGV[3])
+for i = 2, #KEYS do redis.call('PEXPIREAT', KEYS[i], ARGV[3]) end
+return {2}`)
+
+// outboxDoneScript: KEYS o, om; ARGV key. Pops the head if it is key's;
+// returns the mark seq if the outbox is empty now, else false.
+var outboxDoneScript = redis.NewScript(`
+local h = redis.call('LINDEX', KEYS[1], 0)
+if not h then return redis.call('GET', KEYS[2]) end
+local p = ARGV[1] .. '\n'
+if string.sub(h, 1, #p) ~= p then return false end
+redis.call('LPOP', KEYS[1])
+if redis.call('LLEN', KEYS[1]) == 0 then return redis.call('GET', KEYS[2]) end
+return false`)
+
+// Commit saves c, appends msgs and queues out atomically (one script on the
+// conversation's slot); the customer index is updated as by SaveConversation.
+func (s *Store) Commit(ctx context.Context, c *bot.Conversation, msgs []bot.Message, out []bot.Outgoing) error {
+	rec, err := encodeConv(c, c.Version+1)
+	if err != nil {
+		return fmt.Errorf("redisstore: commit %q: %w", c.ID, err)
+	}
+	outs := make([]any, len(out))
+	for i := range out {
+		b, err := json.Marshal(&out[i])
+		if err != nil {
+			return fmt.Errorf("redisstore: commit %q: %w", c.ID, err)
+		}
+		outs[i] = out[i].Key + "\n" + string(b)
+	}
+	var seq int64
+	if len(out) > 0 {
+		seq, err = markScript.Run(ctx, s.rdb, []string{s.marksKey()}, string(c.ID), s.now().UnixMilli()).Int64()
+		if err != nil {
+			return s.wrap(fmt.Sprintf("commit %q: mark", c.ID), err)
+		}
+	}
+	ck := s.convKeys(c.ID)
+	o, om := s.outKeys(c.ID)
+	keys := []string{ck[0], ck[1], ck[2], o, om}
+	var hdr header
+	if len(msgs) > 0 {
+		hdr = guessHeader(c.ID, msgs)
+	}
+	exp := s.expireAt()
+	for range 3 {
+		hb, err := json.Marshal(&hdr)
+		if err != nil {
+			return fmt.Errorf("redisstore: commit %q: %w", c.ID, err)
+		}
+		args := make([]any, 0, 6+len(msgs)+len(outs))
+		args = append(args, c.Version, rec, exp, hb, len(msgs), seq)
+		for i := range msgs {
+			b, err := encodeMsg(&msgs[i], &hdr)
+			if err != nil {
+				return fmt.Errorf("redisstore: commit %q: %w", c.ID, err)
+			}
+			args = append(args, b)
+		}
+		args = append(args, outs...)
+		res, err := commitScript.Run(ctx, s.rdb, keys, args...).Slice()
+		if err != nil {
+			return s.wrap(fmt.Sprintf("commit %q", c.ID), err)
+		}
+		code, _ := res[0].(int64)
+		switch code {
+		case 0:
+			return fmt.Errorf("redisstore: conversation %q: version %d, stored %v: %w", c.ID, c.Version, res[1], bot.ErrConflict)
+		case 1:
+			str, _ := res[1].(string)
+			hdr = header{}
+			if err := json.Unmarshal([]byte(str), &hdr); err != nil {
+				return fmt.Errorf("redisstore: commit %q: bad transcript header: %w", c.ID, err)
+			}
+			continue
+		}
+		if c.Customer.ID != "" {
+			k := s.p + "cust:" + c.Customer.ID
+			_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+				if c.Version == 0 {
+					created := c.Created
+					if created.IsZero() {
+						created = s.now()
+					}
+					p.ZAddNX(ctx, k, redis.Z{Score: float64(created.UnixMilli()), Member: string(c.ID)})
+				}
+				p.PExpireAt(ctx, k, time.UnixMilli(exp))
+				return nil
+			})
+			if err != nil {
+				s.log.Warn("redisstore: commit: customer index", "conversation", string(c.ID), "err", err)
+			}
+		}
+		c.Version++
+		return nil
+	}
+	return fmt.Errorf("redisstore: commit %q: transcript header keeps changing: %w", c.ID, bot.ErrConflict)
+}
+
+// Outbox returns up to n entries from the head of id's outbox (all if n <= 0).
+func (s *Store) Outbox(ctx context.Context, id bot.ConversationID, n int) ([]bot.Outgoing, error) {
+	o, _ := s.outKeys(id)
+	vals, err := s.rdb.LRange(ctx, o, 0, int64(n)-1).Result()
+	if err != nil {
+		return nil, s.wrap(fmt.Sprintf("outbox %q", id), err)
+	}
+	out := make([]bot.Outgoing, 0, len(vals))
+	for _, v := range vals {
+		_, js, ok := strings.Cut(v, "\n")
+		var x bot.Outgoing
+		if !ok || json.Unmarshal([]byte(js), &x) != nil {
+			return nil, fmt.Errorf("redisstore: outbox %q: bad entry %.40q", id, v)
+		}
+		out = append(out, x)
+	}
+	return out, nil
+}
+
+// OutboxDone pops the head of id's outbox if its key is key; when that
+// empties the outbox, the conversation's mark goes too unless a commit
+// re-marked it meanwhile.
+func (s *Store) OutboxDone(ctx context.Context, id bot.ConversationID, key string) error {
+	o, om := s.outKeys(id)
+	seq, err := outboxDoneScript.Run(ctx, s.rdb, []string{o, om}, key).Text()
+	if errors.Is(err, redis.Nil) {
+		return nil
+	}
+	if err != nil {
+		return s.wrap(fmt.Sprintf("outbox done %q", id), err)
+	}
+	n, _ := strconv.ParseInt(seq, 10, 64)
+	return s.OutboxForget(ctx, bot.OutboxMark{Conv: id, Seq: n})
+}
+
+// OutboxPending lists up to n marks older than before, oldest first.
+func (s *Store) OutboxPending(ctx context.Context, before time.Time, n int) ([]bot.OutboxMark, error) {
+	zs, err := s.rdb.ZRangeByScoreWithScores(ctx, s.marksKey(), &redis.ZRangeBy{
+		Min: "-inf", Max: "(" + strconv.FormatInt(before.UnixMilli(), 10), Count: int64(n)}).Result()
+	if err != nil {
+		return nil, s.wrap("outbox pending", err)
+	}
+	out := make([]bot.OutboxMark, len(zs))
+	for i, z := range zs {
+		out[i] = bot.OutboxMark{Conv: bot.ConversationID(fmt.Sprint(z.Member)), Seq: int64(z.Score)}
+	}
+	return out, nil
+}
+
+// OutboxForget removes m if the conversation was not marked again since.
+func (s *Store) OutboxForget(ctx context.Context, m bot.OutboxMark) error {
+	err := forgetScript.Run(ctx, s.rdb, []string{s.marksKey()}, string(m.Conv), m.Seq).Err()
+	return s.wrap("outbox forget", err)
+}
+
+// ---- doc change notices
+
+// docsChannel is the pub/sub channel PutDoc announces new versions on.
+func (s *Store) docsChannel() string { return s.p + "docs" }
+
+// publishDoc announces name's new version; a lost notice is covered by the
+// replicas' polling of DocVersion.
+func (s *Store) publishDoc(ctx context.Context, d bot.Doc) {
+	if err := s.rdb.Publish(ctx, s.docsChannel(), d.Name+"\n"+strconv.FormatInt(d.Version, 10)).Err(); err != nil {
+		s.log.Warn("redisstore: announce doc", "doc", d.Name, "err", err)
+	}
+}
+
+// WatchDocs calls fn(name, version) for every document version PutDoc
+// stores on any replica, until ctx is canceled; it returns nil then. It
+// resubscribes by itself after a disconnection; notices published meanwhile
+// are lost (pub/sub is at-most-once), so keep polling DocVersion as well.
+// ready, if not nil, is closed once the subscription is active.
+func (s *Store) WatchDocs(ctx context.Context, ready chan<- struct{}, fn func(name string, version int64)) error {
+	sub := s.rdb.Subscribe(ctx, s.docsChannel())
+	defer sub.Close()
+	if _, err := sub.Receive(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return s.wrap("watch docs", err)
+	}
+	if ready != nil {
+		close(ready)
+	}
+	ch := sub.Channel()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case m, ok := <-ch:
+			if !ok {
+				return nil
+			}
+			name, v, _ := bytes.Cut([]byte(m.Payload), []byte{'\n'})
+			n, _ := strconv.ParseInt(string(v), 10, 64)
+			fn(string(name), n)
+		}
+	}
+}

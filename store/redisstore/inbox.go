@@ -1,0 +1,472 @@
+package redisstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
+	"os"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/supportbot/supportbot/bot"
+)
+
+// Inbox is the durable inbound queue (bot.Inbox) on Redis Streams, for
+// several replicas. Keys, with the default prefix:
+//
+//	sb:{in:07}:s       stream of partition 7; consumer group "bot"
+//	sb:{in:07}:d:KEY   dedupe of platform event KEY (SET NX, in Put's script)
+//	sb:{in}:members    zset replica → heartbeat deadline (ms)
+//	sb:lease:in:07     the lease of the replica working partition 7
+//
+// A conversation always maps to the same partition (FNV-1a of its ID mod
+// Partitions), so its events keep their order in one stream. Every
+// partition is worked by exactly one replica at a time: the live replica
+// that wins rendezvous hashing over the members zset, holding a lease. It
+// handles a batch of entries with one goroutine per conversation (in
+// order), acks the batch, and reads on. A replica that takes a partition
+// over first claims (XAUTOCLAIM, MinIdle) the entries left pending by a dead
+// one and handles them before new ones. Put's dedupe key and the stream
+// share the partition's hash tag, so a Cluster runs every script on one slot.
+type Inbox struct {
+	s *Store
+	o InboxOptions
+}
+
+// InboxOptions tune an Inbox. Zero values get the defaults.
+type InboxOptions struct {
+	// Partitions is the number of streams (default 16). Keep it fixed while
+	// entries are queued: changing it moves conversations between streams.
+	Partitions int
+	// Replica names this process as a consumer; default host-pid-random. It
+	// must be unique among live replicas.
+	Replica string
+	// LeaseTTL is how long a silent replica keeps its partitions and its
+	// membership (default 10s): the takeover time after a crash.
+	LeaseTTL time.Duration
+	// MinIdle is how long an entry must have been pending before another
+	// replica claims it (XAUTOCLAIM; default 15s). Keep it above the longest
+	// turn, or a slow turn is handled twice (still answered once).
+	MinIdle time.Duration
+	// Batch is how many entries a partition reads at once (default 64).
+	Batch int
+	// Block bounds one blocking read (default 2s).
+	Block time.Duration
+	// DedupeTTL is how long Put remembers platform keys (default: the
+	// store's DedupeTTL).
+	DedupeTTL time.Duration
+	// MaxLen caps a stream approximately (default 1,000,000 entries); acked
+	// entries are trimmed anyway.
+	MaxLen int64
+}
+
+const inboxGroup = "bot"
+
+var _ bot.Inbox = (*Inbox)(nil)
+
+// NewInbox returns the inbox on s's Redis.
+func (s *Store) NewInbox(o InboxOptions) *Inbox {
+	if o.Partitions <= 0 {
+		o.Partitions = 16
+	}
+	if o.Replica == "" {
+		h, _ := os.Hostname()
+		o.Replica = fmt.Sprintf("%s-%d-%04x", h, os.Getpid(), rand.Uint32()&0xffff)
+	}
+	if o.LeaseTTL <= 0 {
+		o.LeaseTTL = 10 * time.Second
+	}
+	if o.MinIdle <= 0 {
+		o.MinIdle = 15 * time.Second
+	}
+	if o.Batch <= 0 {
+		o.Batch = 64
+	}
+	if o.Block <= 0 {
+		o.Block = 2 * time.Second
+	}
+	if o.DedupeTTL <= 0 {
+		o.DedupeTTL = s.dedupe
+	}
+	if o.MaxLen <= 0 {
+		o.MaxLen = 1_000_000
+	}
+	return &Inbox{s: s, o: o}
+}
+
+// Replica is this inbox's consumer name.
+func (ib *Inbox) Replica() string { return ib.o.Replica }
+
+// Partition is the partition of conversation id.
+func (ib *Inbox) Partition(id bot.ConversationID) int {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return int(h.Sum32() % uint32(ib.o.Partitions))
+}
+
+func (ib *Inbox) tag(p int) string       { return ib.s.p + fmt.Sprintf("{in:%02d}", p) }
+func (ib *Inbox) streamKey(p int) string { return ib.tag(p) + ":s" }
+func (ib *Inbox) membersKey() string     { return ib.s.p + "{in}:members" }
+func leaseName(p int) string             { return fmt.Sprintf("in:%02d", p) }
+
+// StreamKey is the key of partition p's stream (tests, operations).
+func (ib *Inbox) StreamKey(p int) string { return ib.streamKey(p) }
+
+// inWire is an Inbound in a stream entry (Ack is not stored).
+type inWire struct {
+	Key string      `json:"k,omitempty"`
+	Msg bot.Message `json:"m"`
+}
+
+// putScript: KEYS stream, dedupe; ARGV dedupe pxat, use dedupe (1/0),
+// maxlen, entry. Returns the entry ID, or nil for a duplicate.
+var putScript = redis.NewScript(`
+if ARGV[2] == '1' and not redis.call('SET', KEYS[2], '1', 'NX', 'PXAT', ARGV[1]) then return false end
+return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'in', ARGV[4])`)
+
+// Put adds in to its conversation's stream unless in.Key was Put within
+// DedupeTTL (dup), in one script: dedupe and append are atomic.
+func (ib *Inbox) Put(ctx context.Context, in bot.Inbound) (bool, error) {
+	b, err := json.Marshal(&inWire{Key: in.Key, Msg: in.Msg})
+	if err != nil {
+		return false, fmt.Errorf("redisstore: inbox put: %w", err)
+	}
+	p := ib.Partition(in.Msg.From.ConversationID())
+	use := "0"
+	if in.Key != "" {
+		use = "1"
+	}
+	at := ib.s.now().Add(ib.o.DedupeTTL).UnixMilli()
+	err = putScript.Run(ctx, ib.s.rdb, []string{ib.streamKey(p), ib.tag(p) + ":d:" + in.Key}, at, use, ib.o.MaxLen, b).Err()
+	if errors.Is(err, redis.Nil) {
+		return true, nil
+	}
+	if err != nil {
+		return false, ib.s.wrap("inbox put", err)
+	}
+	return false, nil
+}
+
+// owner returns the rendezvous winner of partition p among members.
+func owner(p int, members []string) string {
+	best, bestH := "", uint64(0)
+	for _, m := range members {
+		h := fnv.New64a()
+		fmt.Fprintf(h, "%d/%s", p, m)
+		if v := h.Sum64(); best == "" || v > bestH {
+			best, bestH = m, v
+		}
+	}
+	return best
+}
+
+// partWorker is one partition worked by this replica.
+type partWorker struct {
+	cancel  context.CancelFunc
+	done    chan struct{}
+	renewed time.Time // last successful lease renewal
+}
+
+// Consume implements bot.Inbox: it keeps this replica's membership and
+// partition leases, and works its partitions until ctx is canceled. Then
+// it finishes the batches in flight, acks them, gives its leases and
+// membership up (others take over at once) and returns nil.
+func (ib *Inbox) Consume(ctx context.Context, handle func(context.Context, bot.Delivery) error) error {
+	workers := map[int]*partWorker{}
+	var wg sync.WaitGroup
+	defer func() {
+		for _, w := range workers {
+			w.cancel()
+		}
+		wg.Wait()
+		bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		for p := range workers {
+			if err := ib.s.Unlease(bg, leaseName(p), ib.o.Replica); err != nil {
+				ib.s.log.Debug("inbox: unlease", "partition", p, "err", err)
+			}
+		}
+		if err := ib.s.rdb.ZRem(bg, ib.membersKey(), ib.o.Replica).Err(); err != nil {
+			ib.s.log.Debug("inbox: leave", "err", err)
+		}
+	}()
+	tick := time.NewTicker(ib.o.LeaseTTL / 4)
+	defer tick.Stop()
+	for {
+		ib.balance(ctx, workers, &wg, handle)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// balance renews membership and leases, starts workers for the partitions
+// this replica should own and stops the others.
+func (ib *Inbox) balance(ctx context.Context, workers map[int]*partWorker, wg *sync.WaitGroup, handle func(context.Context, bot.Delivery) error) {
+	now := ib.s.now()
+	stop := func(p int, release bool) {
+		w := workers[p]
+		w.cancel()
+		delete(workers, p)
+		if release {
+			wg.Go(func() {
+				<-w.done
+				bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+				defer cancel()
+				ib.s.Unlease(bg, leaseName(p), ib.o.Replica)
+			})
+		}
+	}
+	for p, w := range workers {
+		select {
+		case <-w.done: // stopped by itself
+			stop(p, true)
+		default:
+		}
+	}
+	var members *redis.StringSliceCmd
+	_, err := ib.s.rdb.TxPipelined(ctx, func(pp redis.Pipeliner) error {
+		pp.ZAdd(ctx, ib.membersKey(), redis.Z{Score: float64(now.Add(ib.o.LeaseTTL).UnixMilli()), Member: ib.o.Replica})
+		pp.ZRemRangeByScore(ctx, ib.membersKey(), "-inf", "("+strconv.FormatInt(now.UnixMilli(), 10))
+		members = pp.ZRange(ctx, ib.membersKey(), 0, -1)
+		return nil
+	})
+	if err != nil {
+		if ctx.Err() == nil {
+			ib.s.log.Warn("inbox: heartbeat", "err", err)
+		}
+		for p, w := range workers { // unsure whether we still own them
+			if now.Sub(w.renewed) > ib.o.LeaseTTL*2/3 {
+				stop(p, false)
+			}
+		}
+		return
+	}
+	live := members.Val()
+	sort.Strings(live)
+	for p := range ib.o.Partitions {
+		w := workers[p]
+		if owner(p, live) != ib.o.Replica {
+			if w != nil {
+				stop(p, true)
+			}
+			continue
+		}
+		ok, err := ib.s.Lease(ctx, leaseName(p), ib.o.Replica, ib.o.LeaseTTL)
+		switch {
+		case err != nil:
+			if w != nil && now.Sub(w.renewed) > ib.o.LeaseTTL*2/3 {
+				stop(p, false)
+			}
+		case !ok:
+			if w != nil {
+				stop(p, false)
+			}
+		case w != nil:
+			w.renewed = now
+		default:
+			wctx, cancel := context.WithCancel(ctx)
+			w = &partWorker{cancel: cancel, done: make(chan struct{}), renewed: now}
+			workers[p] = w
+			wg.Go(func() {
+				defer close(w.done)
+				ib.work(wctx, p, handle)
+			})
+		}
+	}
+}
+
+// work handles partition p until ctx is done: first the entries other
+// consumers left pending (claimed once idle for MinIdle), then its own
+// pending ones, then new ones, in stream order.
+func (ib *Inbox) work(ctx context.Context, p int, handle func(context.Context, bot.Delivery) error) {
+	rdb, stream, me := ib.s.rdb, ib.streamKey(p), ib.o.Replica
+	log := ib.s.log.With("partition", p)
+	retry := func() bool { return sleep(ctx, 200*time.Millisecond) }
+	for {
+		err := rdb.XGroupCreateMkStream(ctx, stream, inboxGroup, "0").Err()
+		if err == nil || redis.HasErrorPrefix(err, "BUSYGROUP") {
+			break
+		}
+		log.Warn("inbox: create group", "err", err)
+		if !retry() {
+			return
+		}
+	}
+	// Take over what dead consumers left pending.
+	for start := time.Now(); ; {
+		claimed := 0
+		cur := "0-0"
+		for {
+			msgs, next, err := rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{Stream: stream, Group: inboxGroup,
+				Consumer: me, MinIdle: ib.o.MinIdle, Start: cur, Count: 100}).Result()
+			if err != nil {
+				break
+			}
+			claimed += len(msgs)
+			if next == "0-0" || next == "" {
+				break
+			}
+			cur = next
+		}
+		sum, err := rdb.XPending(ctx, stream, inboxGroup).Result()
+		if err != nil {
+			if !retry() {
+				return
+			}
+			continue
+		}
+		others := sum.Count - sum.Consumers[me]
+		if claimed > 0 {
+			log.Info("inbox: claimed entries of a dead consumer", "entries", claimed)
+		}
+		if others <= 0 {
+			ib.dropIdleConsumers(ctx, stream, sum.Consumers)
+			break
+		}
+		if time.Since(start) < 100*time.Millisecond {
+			log.Info("inbox: waiting for entries of another consumer to become claimable", "entries", others, "min_idle", ib.o.MinIdle)
+		}
+		if !sleep(ctx, min(ib.o.MinIdle/4, 500*time.Millisecond)) {
+			return
+		}
+	}
+	id := "0" // own pending entries first, then new ones
+	var lastTrim time.Time
+	for ctx.Err() == nil {
+		block := ib.o.Block
+		if id == "0" {
+			block = -1 // history: never block
+		}
+		res, err := rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: inboxGroup, Consumer: me,
+			Streams: []string{stream, id}, Count: int64(ib.o.Batch), Block: block}).Result()
+		if errors.Is(err, redis.Nil) {
+			continue
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Warn("inbox: read", "err", err)
+				retry()
+			}
+			continue
+		}
+		var msgs []redis.XMessage
+		if len(res) > 0 {
+			msgs = res[0].Messages
+		}
+		if len(msgs) == 0 {
+			id = ">"
+			continue
+		}
+		last, ok := ib.process(ctx, stream, msgs, handle)
+		if !ok {
+			return
+		}
+		if time.Since(lastTrim) > time.Second {
+			lastTrim = time.Now()
+			if sum, err := rdb.XPending(ctx, stream, inboxGroup).Result(); err == nil && sum.Count == 0 {
+				rdb.XTrimMinIDApprox(ctx, stream, last, 0)
+			}
+		}
+	}
+}
+
+// dropIdleConsumers deletes consumers other than this one that have no
+// pending entries (replicas gone, or no longer working the partition).
+func (ib *Inbox) dropIdleConsumers(ctx context.Context, stream string, pending map[string]int64) {
+	cs, err := ib.s.rdb.XInfoConsumers(ctx, stream, inboxGroup).Result()
+	if err != nil {
+		return
+	}
+	for _, c := range cs {
+		if c.Name != ib.o.Replica && c.Pending == 0 && pending[c.Name] == 0 {
+			ib.s.rdb.XGroupDelConsumer(ctx, stream, inboxGroup, c.Name)
+		}
+	}
+}
+
+// process handles msgs, one goroutine per conversation in stream order,
+// retrying failed entries with backoff while ctx lasts, and acks those
+// handled. It returns the last entry's ID and whether all were handled.
+func (ib *Inbox) process(ctx context.Context, stream string, msgs []redis.XMessage, handle func(context.Context, bot.Delivery) error) (string, bool) {
+	type conv struct{ ds []bot.Delivery }
+	convs := map[bot.ConversationID]*conv{}
+	var order []bot.ConversationID
+	var bad []string
+	for _, m := range msgs {
+		raw, _ := m.Values["in"].(string)
+		var w inWire
+		if raw == "" || json.Unmarshal([]byte(raw), &w) != nil {
+			ib.s.log.Error("inbox: dropping a malformed entry", "stream", stream, "id", m.ID)
+			bad = append(bad, m.ID)
+			continue
+		}
+		id := w.Msg.From.ConversationID()
+		c := convs[id]
+		if c == nil {
+			c = &conv{}
+			convs[id] = c
+			order = append(order, id)
+		}
+		c.ds = append(c.ds, bot.Delivery{In: bot.Inbound{Key: w.Key, Msg: w.Msg}, Seq: m.ID})
+	}
+	var mu sync.Mutex
+	done := bad
+	all := true
+	var wg sync.WaitGroup
+	for _, id := range order {
+		c := convs[id]
+		wg.Go(func() {
+			for _, d := range c.ds {
+				for wait := 50 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
+					err := handle(context.WithoutCancel(ctx), d)
+					if err == nil {
+						break
+					}
+					if !sleep(ctx, wait) {
+						mu.Lock()
+						all = false
+						mu.Unlock()
+						return // left pending for whoever works the partition next
+					}
+				}
+				mu.Lock()
+				done = append(done, d.Seq)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(done) > 0 {
+		bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		for wait := 50 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+			err := ib.s.rdb.XAck(bg, stream, inboxGroup, done...).Err()
+			if err == nil || bg.Err() != nil {
+				break // unacked entries are handled again, and skipped by their Seq
+			}
+			sleep(bg, wait)
+		}
+	}
+	return msgs[len(msgs)-1].ID, all
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

@@ -1,0 +1,184 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/supportbot/supportbot/bot"
+	"github.com/supportbot/supportbot/store"
+)
+
+// The outbox contract (bot.OutboxStore); a backend without it skips these.
+func init() {
+	tests = append(tests,
+		suiteTest{"Commit saves, appends and queues all or nothing; a stale version writes nothing", testCommit},
+		suiteTest{"Commit of one version by 50 goroutines: exactly one wins and only its replies are queued", testConcurrentCommit},
+		suiteTest{"OutboxDone pops only the named head; the mark goes with the last entry unless a commit re-marked it", testOutboxDone},
+		suiteTest{"Outbox entries survive reopening the store", testOutboxReopen},
+	)
+}
+
+func outboxStore(t *testing.T, s store.Store) bot.OutboxStore {
+	t.Helper()
+	ob, ok := s.(bot.OutboxStore)
+	if !ok {
+		t.Skip("the backend has no outbox")
+	}
+	return ob
+}
+
+func outgoing(c *bot.Conversation, key string, at time.Time) bot.Outgoing {
+	return bot.Outgoing{Key: key, To: c.Address, Reply: bot.Reply{Text: "reply " + key, Kind: bot.KindAnswer}, At: at}
+}
+
+func outKeys(xs []bot.Outgoing) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = x.Key
+	}
+	return out
+}
+
+func testCommit(t *testing.T, f *Features, s store.Store) {
+	ob := outboxStore(t, s)
+	now := f.Clock.Now()
+	c := conv("commit", "ann", now)
+	c.Inbound = "1700000000000-3"
+	msgs := []bot.Message{msg(c, 1, bot.RoleCustomer, now), msg(c, 2, bot.RoleBot, now)}
+	must(t, ob.Commit(ctx, c, msgs, []bot.Outgoing{outgoing(c, "m1-r0", now), outgoing(c, "m1-r1", now)}))
+	same(t, "version after commit", c.Version, int64(1))
+	got, err := s.Conversation(ctx, c.ID)
+	must(t, err)
+	same(t, "conversation", got, c)
+	tr, err := s.Transcript(ctx, c.ID, 0)
+	must(t, err)
+	same(t, "transcript", tr, msgs)
+	xs, err := ob.Outbox(ctx, c.ID, 0)
+	must(t, err)
+	same(t, "outbox", xs, []bot.Outgoing{outgoing(c, "m1-r0", now), outgoing(c, "m1-r1", now)})
+	marks, err := ob.OutboxPending(ctx, now.Add(time.Minute), 100)
+	must(t, err)
+	if !hasMark(marks, c.ID) {
+		t.Fatalf("no mark for %s in %v", c.ID, marks)
+	}
+
+	stale := *got
+	stale.Version = 0
+	err = ob.Commit(ctx, &stale, []bot.Message{msg(c, 3, bot.RoleCustomer, now)}, []bot.Outgoing{outgoing(c, "m3-r0", now)})
+	if !errors.Is(err, bot.ErrConflict) {
+		t.Fatalf("stale commit: %v, want ErrConflict", err)
+	}
+	tr, _ = s.Transcript(ctx, c.ID, 0)
+	xs, _ = ob.Outbox(ctx, c.ID, 0)
+	same(t, "transcript after a stale commit", len(tr), 2)
+	same(t, "outbox after a stale commit", outKeys(xs), []string{"m1-r0", "m1-r1"})
+
+	// A commit without replies or messages only saves.
+	must(t, ob.Commit(ctx, got, nil, nil))
+	same(t, "version", got.Version, int64(2))
+	xs, _ = ob.Outbox(ctx, c.ID, 1)
+	same(t, "outbox head", outKeys(xs), []string{"m1-r0"})
+	ids, err := s.CustomerConversations(ctx, c.Customer.ID)
+	must(t, err)
+	same(t, "customer index", ids, []bot.ConversationID{c.ID})
+}
+
+func hasMark(ms []bot.OutboxMark, id bot.ConversationID) bool {
+	for _, m := range ms {
+		if m.Conv == id {
+			return true
+		}
+	}
+	return false
+}
+
+func testConcurrentCommit(t *testing.T, f *Features, s store.Store) {
+	ob := outboxStore(t, s)
+	now := f.Clock.Now()
+	c := conv("race", "bob", now)
+	must(t, s.SaveConversation(ctx, c))
+	var wins atomic.Int32
+	winner := make(chan int, Contenders)
+	race(Contenders, func(i int) {
+		cc := *c
+		key := fmt.Sprintf("m%d-r0", i)
+		err := ob.Commit(ctx, &cc, []bot.Message{msg(c, i, bot.RoleCustomer, now)}, []bot.Outgoing{outgoing(c, key, now)})
+		switch {
+		case err == nil:
+			wins.Add(1)
+			winner <- i
+		case !errors.Is(err, bot.ErrConflict):
+			t.Errorf("commit %d: %v", i, err)
+		}
+	})
+	if wins.Load() != 1 {
+		t.Fatalf("%d winners, want 1", wins.Load())
+	}
+	w := <-winner
+	xs, err := ob.Outbox(ctx, c.ID, 0)
+	must(t, err)
+	same(t, "outbox", outKeys(xs), []string{fmt.Sprintf("m%d-r0", w)})
+	tr, err := s.Transcript(ctx, c.ID, 0)
+	must(t, err)
+	same(t, "transcript", len(tr), 1)
+}
+
+func testOutboxDone(t *testing.T, f *Features, s store.Store) {
+	ob := outboxStore(t, s)
+	now := f.Clock.Now()
+	c := conv("done", "cy", now)
+	must(t, ob.Commit(ctx, c, nil, []bot.Outgoing{outgoing(c, "a", now), outgoing(c, "b", now)}))
+	must(t, ob.OutboxDone(ctx, c.ID, "b")) // not the head: no-op
+	xs, _ := ob.Outbox(ctx, c.ID, 0)
+	same(t, "after done of a non-head", outKeys(xs), []string{"a", "b"})
+	must(t, ob.OutboxDone(ctx, c.ID, "a"))
+	must(t, ob.OutboxDone(ctx, c.ID, "a")) // again: no-op
+	xs, _ = ob.Outbox(ctx, c.ID, 0)
+	same(t, "after done of a", outKeys(xs), []string{"b"})
+	marks, _ := ob.OutboxPending(ctx, now.Add(time.Minute), 100)
+	if !hasMark(marks, c.ID) {
+		t.Fatal("mark gone while an entry is queued")
+	}
+	must(t, ob.OutboxDone(ctx, c.ID, "b"))
+	xs, _ = ob.Outbox(ctx, c.ID, 0)
+	same(t, "outbox after the last done", len(xs), 0)
+	marks, _ = ob.OutboxPending(ctx, now.Add(time.Minute), 100)
+	if hasMark(marks, c.ID) {
+		t.Fatal("mark kept after the outbox emptied")
+	}
+
+	// A mark listed before a newer commit is not forgotten.
+	must(t, ob.Commit(ctx, c, nil, []bot.Outgoing{outgoing(c, "c", now)}))
+	marks, _ = ob.OutboxPending(ctx, now.Add(time.Minute), 100)
+	var old bot.OutboxMark
+	for _, m := range marks {
+		if m.Conv == c.ID {
+			old = m
+		}
+	}
+	must(t, ob.Commit(ctx, c, nil, []bot.Outgoing{outgoing(c, "d", now)}))
+	must(t, ob.OutboxForget(ctx, old))
+	marks, _ = ob.OutboxPending(ctx, now.Add(time.Minute), 100)
+	if !hasMark(marks, c.ID) {
+		t.Fatal("OutboxForget of an outdated mark removed the current one")
+	}
+	// Marks are listed only when older than before.
+	marks, _ = ob.OutboxPending(ctx, now.Add(-time.Minute), 100)
+	if hasMark(marks, c.ID) {
+		t.Fatal("a fresh mark listed as older than a minute ago")
+	}
+}
+
+func testOutboxReopen(t *testing.T, f *Features, s store.Store) {
+	outboxStore(t, s)
+	now := f.Clock.Now()
+	c := conv("reopen", "di", now)
+	must(t, s.(bot.OutboxStore).Commit(ctx, c, []bot.Message{msg(c, 1, bot.RoleCustomer, now)}, []bot.Outgoing{outgoing(c, "k", now)}))
+	s = f.Reopen(t, s)
+	xs, err := s.(bot.OutboxStore).Outbox(ctx, c.ID, 0)
+	must(t, err)
+	same(t, "outbox after reopen", outKeys(xs), []string{"k"})
+}
