@@ -42,12 +42,18 @@ func (a *app) guard(h http.Handler) http.Handler {
 // health serves /healthz (the process is up and the store answers: 503
 // while Redis is unreachable, 200 again as soon as the client has
 // reconnected, with no restart), /readyz (also: the knowledge base is
-// loaded and every channel has connected) and /metrics.
+// loaded and every channel has connected) and /metrics (with the LLM
+// client's collectors when it is enabled).
 func (a *app) health(mux *http.ServeMux) {
 	st := a.metrics.Store(a.st) // counts failed pings in store_errors_total
 	mux.Handle("GET /healthz", probe(st, nil))
 	mux.Handle("GET /readyz", probe(st, a.ready))
 	mux.Handle("GET /metrics", a.metrics.Handler())
+	if a.llm != nil {
+		if err := a.llm.Register(a.metrics.Registry()); err != nil {
+			a.log.Warn("llm metrics", "err", err)
+		}
+	}
 }
 
 // ready reports why the bot cannot serve yet, nil when it can.

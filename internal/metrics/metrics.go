@@ -20,9 +20,9 @@
 //     Outbox (Depth is read on each scrape, with a 2s timeout), and call
 //     OutboxRetry / OutboxDropped / OutboxSent as sends are retried, given up
 //     or delivered. Inbound streams may do the same with WatchInbound.
-//   - LLM: call LLMTokens after every completion with the usage the API
-//     reported, and LLMRequest with its outcome ("ok", "error", "timeout",
-//     "ungrounded") and latency.
+//   - LLM: llm.Client.Register(m.Registry()) adds its own collectors
+//     (supportbot_llm_requests_total, _fallbacks_total, _tokens_total,
+//     _latency_seconds, _month_tokens, _breaker_open); cmd/supportbot does it.
 //   - Anything else: Register a prometheus.Collector (names supportbot_*).
 //
 // Metric names (all prefixed supportbot_):
@@ -45,9 +45,6 @@
 //	outbox_dropped_total{channel}               counter: sends given up
 //	outbox_sent_total{channel}                  counter
 //	inbound_pending                             gauge (scrape): inbound events not yet acked
-//	llm_tokens_total{model,kind}                counter: kind prompt|completion
-//	llm_requests_total{model,outcome}           counter
-//	llm_duration_seconds{model}                 histogram
 //	http_requests_too_large_total               counter: bodies refused with 413
 //
 // Agent utilisation is sum(agent_held_conversations{status="on"}) /
@@ -89,9 +86,6 @@ type Metrics struct {
 	retries     *prometheus.CounterVec
 	dropped     *prometheus.CounterVec
 	sent        *prometheus.CounterVec
-	tokens      *prometheus.CounterVec
-	llmReqs     *prometheus.CounterVec
-	llmTime     *prometheus.HistogramVec
 	tooLarge    prometheus.Counter
 
 	now func() time.Time // the clock of the queue wait; tests replace it
@@ -100,7 +94,7 @@ type Metrics struct {
 	watched map[string]bool // WatchDesk/WatchOutbox/WatchInbound done
 }
 
-// latency buckets from 5ms to 30s: chat turns, router decisions, LLM calls.
+// latency buckets from 5ms to 30s: chat turns and router decisions.
 var latency = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
 
 // New returns Metrics with every collector registered, plus the Go runtime
@@ -129,9 +123,6 @@ func New() *Metrics {
 	m.retries = counter("outbox_retries_total", "Outbound sends retried, by channel and reason (429, 5xx, network).", "channel", "reason")
 	m.dropped = counter("outbox_dropped_total", "Outbound sends given up after their retries.", "channel")
 	m.sent = counter("outbox_sent_total", "Outbound sends delivered from the outbox.", "channel")
-	m.tokens = counter("llm_tokens_total", "LLM tokens used, by model and kind (prompt, completion).", "model", "kind")
-	m.llmReqs = counter("llm_requests_total", "LLM requests, by model and outcome.", "model", "outcome")
-	m.llmTime = histogram("llm_duration_seconds", "LLM request latency.", latency, "model")
 	m.tooLarge = counter("http_requests_too_large_total", "HTTP requests refused with 413 because their body was too large.").WithLabelValues()
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -299,29 +290,4 @@ func (g *gaugeFunc) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, float64(n))
-}
-
-// ---- LLM
-
-// LLMTokens adds the tokens one completion used, as reported by the API.
-func (m *Metrics) LLMTokens(model string, prompt, completion int) {
-	if m == nil {
-		return
-	}
-	if prompt > 0 {
-		m.tokens.WithLabelValues(model, "prompt").Add(float64(prompt))
-	}
-	if completion > 0 {
-		m.tokens.WithLabelValues(model, "completion").Add(float64(completion))
-	}
-}
-
-// LLMRequest counts one LLM request with its outcome ("ok", "error",
-// "timeout", "ungrounded") and latency.
-func (m *Metrics) LLMRequest(model, outcome string, took time.Duration) {
-	if m == nil {
-		return
-	}
-	m.llmReqs.WithLabelValues(model, outcome).Inc()
-	m.llmTime.WithLabelValues(model).Observe(took.Seconds())
 }

@@ -160,7 +160,7 @@ type depth int64
 func (d depth) Depth(context.Context) (int64, error)   { return int64(d), nil }
 func (d depth) Pending(context.Context) (int64, error) { return int64(d) * 2, nil }
 
-func TestOutboxAndLLMHooks(t *testing.T) {
+func TestOutboxHooks(t *testing.T) {
 	m := metrics.New()
 	m.WatchOutbox(depth(7))
 	m.WatchInbound(depth(7))
@@ -168,8 +168,6 @@ func TestOutboxAndLLMHooks(t *testing.T) {
 	m.OutboxRetry("slack", "429")
 	m.OutboxDropped("discord")
 	m.OutboxSent("slack")
-	m.LLMTokens("gpt-x", 120, 30)
-	m.LLMRequest("gpt-x", "ok", 300*time.Millisecond)
 	m.RateLimited("web")
 	m.TooLarge()
 	has(t, scrape(t, m),
@@ -178,9 +176,6 @@ func TestOutboxAndLLMHooks(t *testing.T) {
 		`supportbot_outbox_retries_total{channel="slack",reason="429"} 2`,
 		`supportbot_outbox_dropped_total{channel="discord"} 1`,
 		`supportbot_outbox_sent_total{channel="slack"} 1`,
-		`supportbot_llm_tokens_total{kind="prompt",model="gpt-x"} 120`,
-		`supportbot_llm_tokens_total{kind="completion",model="gpt-x"} 30`,
-		`supportbot_llm_requests_total{model="gpt-x",outcome="ok"} 1`,
 		`supportbot_rate_limited_total{channel="web"} 1`,
 		"supportbot_http_requests_too_large_total 1",
 	)
@@ -190,7 +185,6 @@ func TestOutboxAndLLMHooks(t *testing.T) {
 func TestNilMetricsIsANoOp(t *testing.T) {
 	var m *metrics.Metrics
 	m.Observe(bot.Inbound{}, bot.Handled, time.Second)
-	m.LLMTokens("x", 1, 1)
 	m.OutboxRetry("x", "5xx")
 	m.RateLimited("x")
 	m.WatchDesk(&fakeDesk{})
