@@ -169,7 +169,7 @@ type wireMsg struct {
 }
 
 // metaForCustomer are the Reply.Meta keys the widget may see (never "explain").
-var metaForCustomer = []string{"position", "eta", "agent", "agent_name"}
+var metaForCustomer = []string{"position", "eta", "agent", "agent_name", "event", "after_hours"}
 
 func customerMeta(m map[string]string) map[string]string {
 	var out map[string]string
