@@ -56,9 +56,9 @@ type detector struct {
 // detectors run in order; later ones never see earlier placeholders.
 var detectors = []detector{
 	{KindEmail, regexp.MustCompile(`(?i)[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}`), nil},
-	{KindIBAN, regexp.MustCompile(`(?i)\b[a-z]{2}\d{2}(?:[ ]?[a-z0-9]){11,30}\b`), validIBAN},
-	{KindCard, regexp.MustCompile(`\b(?:\d[ \-]?){12,18}\d\b`), func(s string) bool { return luhn(digitsOf(s)) }},
+	{KindIBAN, regexp.MustCompile(`\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b`), validIBAN},
 	{KindID, regexp.MustCompile(`\b\d{13}\b`), func(s string) bool { return validJMBG(s) }},
+	{KindCard, regexp.MustCompile(`\b(?:\d[ \-]?){12,18}\d\b`), func(s string) bool { return luhn(digitsOf(s)) }},
 	{KindID, regexp.MustCompile(`\b\d{6} ?\d{5}\b`), func(s string) bool { return validFNR(digitsOf(s)) }},
 	{KindID, regexp.MustCompile(`\b(?:(?:19|20)?\d{6}[-+]\d{4}|(?:19|20)\d{10})\b`), validPersonnummer},
 	{KindID, regexp.MustCompile(`\b\d{3}[- ]\d{2}[- ]\d{4}\b`), validSSN},
@@ -239,15 +239,24 @@ func validSSN(s string) bool {
 
 var (
 	isoDate = regexp.MustCompile(`^\d{4}[-./]\d{1,2}[-./]\d{1,2}$|^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$`)
+	// idShape is what the ID and card detectors look at; a look-alike
+	// that failed their check digits is not a phone number either.
+	idShape = regexp.MustCompile(`^(?:\d{11}|\d{13}|\d{6} \d{5}|(?:19|20)?\d{6}[-+]\d{4}|\d{3}[- ]\d{2}[- ]\d{4}|(?:\d{4}[ \-]){3}\d{1,7})$`)
 )
 
-// validPhone accepts 7 to 15 digits that do not look like a date.
+// validPhone accepts 7 to 10 digits, or up to 15 after "+" or "00", that
+// do not look like a date or an identity or card number.
 func validPhone(s string) bool {
+	s = strings.TrimSpace(s)
 	n := 0
 	for _, r := range s {
 		if unicode.IsDigit(r) {
 			n++
 		}
 	}
-	return n >= 7 && n <= 15 && !isoDate.MatchString(strings.TrimSpace(s))
+	most := 10
+	if strings.HasPrefix(s, "+") || strings.HasPrefix(s, "00") {
+		most = 15
+	}
+	return n >= 7 && n <= most && !isoDate.MatchString(s) && !idShape.MatchString(s)
 }
