@@ -45,6 +45,9 @@ func (t *Turn) Record(e Event) {
 	if e.Conv == "" {
 		e.Conv = t.Conv.ID
 	}
+	if e.Customer == "" {
+		e.Customer = t.Conv.Customer.ID
+	}
 	if e.Channel == "" {
 		e.Channel = t.Conv.Address.Channel
 	}

@@ -84,17 +84,20 @@ type DocStore interface {
 
 // Event is one analytics fact: a message handled, a handoff, a claim, a CSAT.
 type Event struct {
-	At      time.Time         `json:"at"`
-	Type    string            `json:"type"`
-	Conv    ConversationID    `json:"conv,omitempty"`
-	Channel string            `json:"channel,omitempty"`
-	Lang    string            `json:"lang,omitempty"`
-	Reason  Reason            `json:"reason,omitempty"`
-	Intent  string            `json:"intent,omitempty"`
-	Agent   string            `json:"agent,omitempty"`
-	Value   float64           `json:"value,omitempty"` // seconds, score or rating
-	Text    string            `json:"text,omitempty"`
-	Meta    map[string]string `json:"meta,omitempty"`
+	At   time.Time      `json:"at"`
+	Type string         `json:"type"`
+	Conv ConversationID `json:"conv,omitempty"`
+	// Customer is the Customer.ID of the conversation, so a customer's
+	// events are found (export, delete) even after the conversation expired.
+	Customer string            `json:"customer,omitempty"`
+	Channel  string            `json:"channel,omitempty"`
+	Lang     string            `json:"lang,omitempty"`
+	Reason   Reason            `json:"reason,omitempty"`
+	Intent   string            `json:"intent,omitempty"`
+	Agent    string            `json:"agent,omitempty"`
+	Value    float64           `json:"value,omitempty"` // seconds, score or rating
+	Text     string            `json:"text,omitempty"`
+	Meta     map[string]string `json:"meta,omitempty"`
 }
 
 // EventLog is an append-only analytics log, trimmed by retention.

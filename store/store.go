@@ -20,6 +20,7 @@ import (
 	"github.com/supportbot/supportbot/bot"
 	"github.com/supportbot/supportbot/handoff"
 	"github.com/supportbot/supportbot/store/embedded"
+	"github.com/supportbot/supportbot/store/privacy"
 	"github.com/supportbot/supportbot/store/redisstore"
 )
 
@@ -38,7 +39,22 @@ type Store interface {
 	// Close releases the store and waits for its goroutines. Calling it again
 	// is a no-op; other methods fail after it.
 	Close() error
+
+	// ExportCustomer returns everything kept about the customer with this ID
+	// (bot.Customer.ID): the conversations of its customer index with their
+	// transcripts, claims and queue entries, and the timers and analytics
+	// events of those conversations. Nothing stored is an empty CustomerData
+	// and no error.
+	ExportCustomer(ctx context.Context, customerID string) (CustomerData, error)
+	// DeleteCustomer removes all of it: afterwards no key, value or index
+	// entry of the backend names the customer's ID or the IDs of its
+	// conversations (storetest proves it by reading every key). Deleting an
+	// unknown customer is not an error; a failed call can be repeated.
+	DeleteCustomer(ctx context.Context, customerID string) error
 }
+
+// CustomerData is a customer's data export (see store/privacy).
+type CustomerData = privacy.CustomerData
 
 var (
 	_ Store = (*embedded.Store)(nil)
@@ -66,9 +82,13 @@ type Config struct {
 	// DataDir holds the embedded store's file (default "./data").
 	DataDir string `toml:"data_dir"`
 	// Retention is how long an idle or resolved conversation (record,
-	// transcript, claim), its customer index entry and analytics events are
+	// transcript, claim, queued replies) and its customer index entry are
 	// kept after their last write (default 30 days).
 	Retention Duration `toml:"retention"`
+	// EventsRetention is how long analytics events (which may quote
+	// customers, e.g. unanswered questions and CSAT comments) are kept
+	// (0, the default: the same as Retention).
+	EventsRetention Duration `toml:"events_retention"`
 	// DedupeTTL is how long platform message/event IDs are remembered when
 	// FirstSeen is called with ttl <= 0 (default 24h; at most Retention).
 	DedupeTTL Duration `toml:"dedupe_ttl"`
@@ -126,6 +146,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Retention <= 0 {
 		return fmt.Errorf("store: retention %v: must be positive", c.Retention)
+	}
+	if c.EventsRetention < 0 {
+		return fmt.Errorf("store: events_retention %v: must not be negative", c.EventsRetention)
 	}
 	if c.DedupeTTL <= 0 || c.DedupeTTL > c.Retention {
 		return fmt.Errorf("store: dedupe_ttl %v: must be positive and at most retention (%v)", c.DedupeTTL, c.Retention)
@@ -186,6 +209,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if cfg.EventsRetention == 0 {
+		cfg.EventsRetention = cfg.Retention
+	}
 	if log == nil {
 		log = slog.Default()
 	}
@@ -194,7 +220,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (Store, error) {
 		s, err := redisstore.New(ctx, redisstore.Options{
 			URL: cfg.Redis.URL, Addrs: cfg.Redis.Addrs, MasterName: cfg.Redis.MasterName,
 			KeyPrefix: cfg.Redis.KeyPrefix, Retention: time.Duration(cfg.Retention),
-			DedupeTTL: time.Duration(cfg.DedupeTTL), Log: log,
+			EventsRetention: time.Duration(cfg.EventsRetention),
+			DedupeTTL:       time.Duration(cfg.DedupeTTL), Log: log,
 		})
 		if err != nil {
 			return nil, err
@@ -205,7 +232,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (Store, error) {
 			return nil, fmt.Errorf("store: data_dir: %w", err)
 		}
 		s, err := embedded.Open(filepath.Join(cfg.DataDir, embedded.FileName), embedded.Options{
-			Retention: time.Duration(cfg.Retention), DedupeTTL: time.Duration(cfg.DedupeTTL), Log: log,
+			Retention: time.Duration(cfg.Retention), EventsRetention: time.Duration(cfg.EventsRetention),
+			DedupeTTL: time.Duration(cfg.DedupeTTL), Log: log,
 		})
 		if err != nil {
 			return nil, err

@@ -43,11 +43,13 @@ const FileName = "supportbot.db"
 
 // Options tune a Store. Zero values get the defaults.
 type Options struct {
-	Retention  time.Duration    // idle conversations and events are kept this long; default 30 days
-	DedupeTTL  time.Duration    // FirstSeen ttl when it is called with ttl <= 0; default 24h
-	Now        func() time.Time // the clock for every expiry; default time.Now
-	SweepEvery time.Duration    // sweeper period; default 1m; < 0 disables the sweeper
-	Log        *slog.Logger
+	Retention time.Duration // idle conversations are kept this long; default 30 days
+	// EventsRetention is how long analytics events are kept; default Retention.
+	EventsRetention time.Duration
+	DedupeTTL       time.Duration    // FirstSeen ttl when it is called with ttl <= 0; default 24h
+	Now             func() time.Time // the clock for every expiry; default time.Now
+	SweepEvery      time.Duration    // sweeper period; default 1m; < 0 disables the sweeper
+	Log             *slog.Logger
 }
 
 // Store is the embedded store. Create it with Open.
@@ -55,6 +57,7 @@ type Store struct {
 	db        *bolt.DB
 	path      string
 	retention time.Duration
+	events    time.Duration // events retention
 	dedupe    time.Duration
 	now       func() time.Time
 	log       *slog.Logger
@@ -101,6 +104,9 @@ func Open(path string, o Options) (*Store, error) {
 	if o.DedupeTTL <= 0 {
 		o.DedupeTTL = min(24*time.Hour, o.Retention)
 	}
+	if o.EventsRetention <= 0 {
+		o.EventsRetention = o.Retention
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -131,7 +137,7 @@ func Open(path string, o Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("embedded: init %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path, retention: o.Retention, dedupe: o.DedupeTTL, now: o.Now, log: o.Log}
+	s := &Store{db: db, path: path, retention: o.Retention, events: o.EventsRetention, dedupe: o.DedupeTTL, now: o.Now, log: o.Log}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop = cancel
 	if o.SweepEvery > 0 {
@@ -219,7 +225,7 @@ func (s *Store) Sweep(ctx context.Context) (int, error) {
 			n += len(keys)
 			keys = keys[:0]
 			c = tx.Bucket(bEvents).Cursor()
-			cut := now.Add(-s.retention).UnixNano()
+			cut := now.Add(-s.events).UnixNano()
 			for k, _ := c.First(); k != nil && len(keys) < sweepBatch && decTime(k) < cut; k, _ = c.Next() {
 				keys = append(keys, bytes.Clone(k))
 			}
@@ -657,9 +663,9 @@ func (s *Store) RecordEvent(ctx context.Context, e bot.Event) error {
 }
 
 // Events returns the events with since <= At < until, oldest first, among
-// those younger than retention.
+// those younger than the events retention.
 func (s *Store) Events(ctx context.Context, since, until time.Time) ([]bot.Event, error) {
-	if cut := s.now().Add(-s.retention); since.Before(cut) {
+	if cut := s.now().Add(-s.events); since.Before(cut) {
 		since = cut
 	}
 	var out []bot.Event

@@ -37,6 +37,14 @@ func TestConformance(t *testing.T) {
 			}
 			return openAt(t, path, clock)
 		},
+		Dump: func(t *testing.T, s store.Store) []string {
+			var out []string
+			err := s.(*embedded.Store).Dump(func(path string, v []byte) { out = append(out, path+" = "+string(v)) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			return out
+		},
 	}, func(t *testing.T) store.Store {
 		return openAt(t, filepath.Join(t.TempDir(), embedded.FileName), clock)
 	})

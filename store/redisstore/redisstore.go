@@ -52,11 +52,13 @@ type Options struct {
 	// Addrs are Cluster nodes (two or more) or, with MasterName, Sentinels.
 	Addrs      []string
 	MasterName string
-	KeyPrefix  string           // default "sb:"
-	Retention  time.Duration    // default 30 days
-	DedupeTTL  time.Duration    // FirstSeen ttl when it is called with ttl <= 0; default 24h
-	Now        func() time.Time // the clock of every expiry; default time.Now
-	Log        *slog.Logger
+	KeyPrefix  string        // default "sb:"
+	Retention  time.Duration // default 30 days
+	// EventsRetention is how long analytics events are kept; default Retention.
+	EventsRetention time.Duration
+	DedupeTTL       time.Duration    // FirstSeen ttl when it is called with ttl <= 0; default 24h
+	Now             func() time.Time // the clock of every expiry; default time.Now
+	Log             *slog.Logger
 	// PoolSize is the connection pool per node; default 10 per CPU plus 48,
 	// because each partition of an Inbox holds one in a blocking read.
 	PoolSize int
@@ -68,6 +70,7 @@ type Store struct {
 	addr      string
 	p         string
 	retention time.Duration
+	events    time.Duration // events retention
 	dedupe    time.Duration
 	now       func() time.Time
 	log       *slog.Logger
@@ -86,6 +89,9 @@ func New(ctx context.Context, o Options) (*Store, error) {
 	}
 	if o.DedupeTTL <= 0 {
 		o.DedupeTTL = min(24*time.Hour, o.Retention)
+	}
+	if o.EventsRetention <= 0 {
+		o.EventsRetention = o.Retention
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -116,7 +122,7 @@ func New(ctx context.Context, o Options) (*Store, error) {
 		return nil, errors.New("redisstore: no Redis address (URL or Addrs)")
 	}
 	s := &Store{rdb: redis.NewUniversalClient(uo), addr: strings.Join(uo.Addrs, ","), p: o.KeyPrefix,
-		retention: o.Retention, dedupe: o.DedupeTTL, now: o.Now, log: o.Log}
+		retention: o.Retention, events: o.EventsRetention, dedupe: o.DedupeTTL, now: o.Now, log: o.Log}
 	if err := s.rdb.Ping(ctx).Err(); err != nil {
 		s.rdb.Close()
 		return nil, fmt.Errorf("redis %s: %w", s.addr, unavailable(err))
@@ -638,7 +644,7 @@ func (s *Store) DocHistory(ctx context.Context, name string, limit int) ([]bot.D
 func (s *Store) eventKey(t time.Time) string { return s.p + "ev:" + t.UTC().Format("20060102") }
 
 // RecordEvent adds e (At defaults to now) to the set of its UTC day, which
-// expires Retention after the day ends; events older than Retention are trimmed.
+// expires EventsRetention after the day ends; older events are trimmed.
 func (s *Store) RecordEvent(ctx context.Context, e bot.Event) error {
 	now := s.now()
 	if e.At.IsZero() {
@@ -656,17 +662,17 @@ func (s *Store) RecordEvent(ctx context.Context, e bot.Event) error {
 	dayEnd := time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC)
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.ZAdd(ctx, k, redis.Z{Score: float64(e.At.UnixMilli()), Member: member})
-		p.ZRemRangeByScore(ctx, k, "-inf", "("+strconv.FormatInt(now.Add(-s.retention).UnixMilli(), 10))
-		p.PExpireAt(ctx, k, dayEnd.Add(s.retention))
+		p.ZRemRangeByScore(ctx, k, "-inf", "("+strconv.FormatInt(now.Add(-s.events).UnixMilli(), 10))
+		p.PExpireAt(ctx, k, dayEnd.Add(s.events))
 		return nil
 	})
 	return s.wrap("record event", err)
 }
 
 // Events returns the events with since <= At < until, oldest first, among
-// those younger than retention.
+// those younger than the events retention.
 func (s *Store) Events(ctx context.Context, since, until time.Time) ([]bot.Event, error) {
-	if cut := s.now().Add(-s.retention); since.Before(cut) {
+	if cut := s.now().Add(-s.events); since.Before(cut) {
 		since = cut
 	}
 	if !since.Before(until) {

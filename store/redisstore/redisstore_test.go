@@ -7,6 +7,7 @@ import (
 	"net"
 	"reflect"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -54,6 +55,9 @@ func conformance(t *testing.T, base redisstore.Options, restart func(t *testing.
 			return openPrefix(t, p)
 		},
 		Restart: restart,
+		Dump: func(t *testing.T, s store.Store) []string {
+			return dump(t, base, s.(*redisstore.Store).KeyPrefix())
+		},
 	}, func(t *testing.T) store.Store {
 		return openPrefix(t, fmt.Sprintf("t%d:", prefixes.Add(1)))
 	})
@@ -218,4 +222,65 @@ func BenchmarkMessagePath(b *testing.B) {
 			storetest.BenchmarkMessagePath(b, newStore(b, redisstore.Options{URL: srv.URL()}))
 		})
 	}
+}
+
+// dump returns every key under prefix with its whole contents as text, read
+// with a separate client (every master of a Cluster).
+func dump(t *testing.T, o redisstore.Options, prefix string) []string {
+	t.Helper()
+	uo := &redis.UniversalOptions{Addrs: o.Addrs}
+	if o.URL != "" {
+		ro, err := redis.ParseURL(o.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		uo.Addrs = []string{ro.Addr}
+	}
+	rdb := redis.NewUniversalClient(uo)
+	defer rdb.Close()
+	ctx := context.Background()
+	var keys []string
+	scan := func(ctx context.Context, c *redis.Client) error {
+		iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+		for iter.Next(ctx) {
+			keys = append(keys, iter.Val())
+		}
+		return iter.Err()
+	}
+	var err error
+	if cc, ok := rdb.(*redis.ClusterClient); ok {
+		var mu sync.Mutex
+		err = cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
+			mu.Lock()
+			defer mu.Unlock()
+			return scan(ctx, c)
+		})
+	} else {
+		err = scan(ctx, rdb.(*redis.Client))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]string, 0, len(keys))
+	for _, k := range keys {
+		var v any
+		switch typ := rdb.Type(ctx, k).Val(); typ {
+		case "string":
+			v = rdb.Get(ctx, k).Val()
+		case "list":
+			v = rdb.LRange(ctx, k, 0, -1).Val()
+		case "hash":
+			v = rdb.HGetAll(ctx, k).Val()
+		case "set":
+			v = rdb.SMembers(ctx, k).Val()
+		case "zset":
+			v = rdb.ZRangeWithScores(ctx, k, 0, -1).Val()
+		case "stream":
+			v = rdb.XRange(ctx, k, "-", "+").Val()
+		default:
+			v = "type " + typ
+		}
+		out = append(out, fmt.Sprintf("%s = %v", k, v))
+	}
+	return out
 }

@@ -63,6 +63,11 @@ type Features struct {
 	// Restart restarts the backend server, keeping its data; nil if there is
 	// no server (the test is skipped).
 	Restart func(t *testing.T)
+	// Dump returns every key the backend holds for s, each with its whole
+	// value as text (Redis: every key under s's prefix with its contents;
+	// embedded: every key and value of every bucket). The customer-deletion
+	// test searches it for the deleted customer. Required.
+	Dump func(t *testing.T, s store.Store) []string
 }
 
 // Contenders is how many goroutines race in the concurrency tests.
@@ -71,8 +76,8 @@ const Contenders = 50
 // Run runs the suite. open returns a store over fresh, empty data, closed
 // when the test ends.
 func Run(t *testing.T, f Features, open func(t *testing.T) store.Store) {
-	if f.Clock == nil || f.Retention <= 0 || f.Reopen == nil {
-		t.Fatal("storetest: Features.Clock, Retention and Reopen are required")
+	if f.Clock == nil || f.Retention <= 0 || f.Reopen == nil || f.Dump == nil {
+		t.Fatal("storetest: Features.Clock, Retention, Reopen and Dump are required")
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
