@@ -62,6 +62,10 @@ type Store struct {
 	now       func() time.Time
 	log       *slog.Logger
 
+	bmu        sync.Mutex // guards queue and committing: group commit (commit.go)
+	queue      []*call
+	committing bool
+
 	stop      context.CancelFunc
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -192,7 +196,8 @@ func (s *Store) Sweep(ctx context.Context) (int, error) {
 		}
 		n := 0
 		now := s.now()
-		err := s.update("sweep", func(tx *bolt.Tx) error {
+		// Its own transaction: the function counts what it deletes.
+		err := s.wrap("sweep", s.db.Update(func(tx *bolt.Tx) error {
 			var ids [][]byte
 			c := tx.Bucket(bExpiry).Cursor()
 			for k, _ := c.First(); k != nil && len(ids) < sweepBatch && decTime(k) <= now.UnixNano(); k, _ = c.Next() {
@@ -245,7 +250,7 @@ func (s *Store) Sweep(ctx context.Context) (int, error) {
 			}
 			n += len(keys)
 			return nil
-		})
+		}))
 		total += n
 		if err != nil || n < sweepBatch {
 			return total, err
@@ -269,10 +274,6 @@ func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 
 func (s *Store) view(op string, fn func(*bolt.Tx) error) error {
 	return s.wrap(op, s.db.View(fn))
-}
-
-func (s *Store) update(op string, fn func(*bolt.Tx) error) error {
-	return s.wrap(op, s.db.Update(fn))
 }
 
 func (s *Store) wrap(op string, err error) error {
@@ -388,16 +389,23 @@ func (s *Store) SaveConversation(ctx context.Context, c *bot.Conversation) error
 // saveTx writes record rec of c as version next if c.Version is the stored
 // version (SaveConversation and Commit).
 func (s *Store) saveTx(tx *bolt.Tx, c *bot.Conversation, next int64, rec []byte) error {
-	b, err := s.conv(tx, c.ID, true)
+	b, err := s.conv(tx, c.ID, false)
 	if err != nil {
 		return err
 	}
 	var cur int64
-	if v := b.Get(kVer); v != nil {
-		cur = int64(binary.BigEndian.Uint64(v))
+	if b != nil {
+		if v := b.Get(kVer); v != nil {
+			cur = int64(binary.BigEndian.Uint64(v))
+		}
 	}
 	if cur != c.Version {
-		return fmt.Errorf("conversation %q: version %d, stored %d: %w", c.ID, c.Version, cur, bot.ErrConflict)
+		return refuse(fmt.Errorf("conversation %q: version %d, stored %d: %w", c.ID, c.Version, cur, bot.ErrConflict))
+	}
+	if b == nil {
+		if b, err = tx.Bucket(bConv).CreateBucket([]byte(c.ID)); err != nil {
+			return err
+		}
 	}
 	if cur == 0 && c.Customer.ID != "" {
 		created := c.Created
@@ -513,6 +521,7 @@ func (s *Store) FirstSeen(ctx context.Context, key string, ttl time.Duration) (b
 	}
 	first := false
 	err := s.update("first seen", func(tx *bolt.Tx) error {
+		first = false // the function may run again (group commit)
 		db, idx := tx.Bucket(bDedupe), tx.Bucket(bDexp)
 		now := s.now()
 		if old := db.Get([]byte(key)); old != nil {
@@ -595,7 +604,7 @@ func (s *Store) PutDoc(ctx context.Context, d bot.Doc, expect int64) (bot.Doc, e
 	}
 	err = s.update("put doc", func(tx *bolt.Tx) error {
 		if cur := docVersion(tx, d.Name); cur != expect {
-			return fmt.Errorf("doc %q: version %d, expected %d: %w", d.Name, cur, expect, bot.ErrConflict)
+			return refuse(fmt.Errorf("doc %q: version %d, expected %d: %w", d.Name, cur, expect, bot.ErrConflict))
 		}
 		b, err := tx.Bucket(bDocs).CreateBucketIfNotExists([]byte(d.Name))
 		if err != nil {
@@ -681,6 +690,7 @@ func (s *Store) Events(ctx context.Context, since, until time.Time) ([]bot.Event
 func (s *Store) Lease(ctx context.Context, name, owner string, ttl time.Duration) (bool, error) {
 	held := false
 	err := s.update("lease", func(tx *bolt.Tx) error {
+		held = false // the function may run again (group commit)
 		b := tx.Bucket(bLease)
 		now := s.now()
 		if v := b.Get([]byte(name)); v != nil && decTime(v) > now.UnixNano() && string(v[8:]) != owner {
@@ -837,7 +847,7 @@ func (s *Store) Claim(ctx context.Context, id bot.ConversationID, agent string) 
 			return err
 		}
 		if h := b.Get(kHolder); h != nil && string(h) != agent {
-			return fmt.Errorf("conversation %q is held by %s: %w", id, h, bot.ErrClaimed)
+			return refuse(fmt.Errorf("conversation %q is held by %s: %w", id, h, bot.ErrClaimed))
 		}
 		if err := b.Put(kHolder, []byte(agent)); err != nil {
 			return err
