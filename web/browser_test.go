@@ -7,9 +7,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/supportbot/supportbot/intents"
@@ -80,6 +82,15 @@ type person struct {
 	name string
 	ctx  context.Context
 	base string
+
+	mu     sync.Mutex
+	thrown []string // uncaught JavaScript exceptions
+}
+
+func (p *person) exceptions() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.thrown...)
 }
 
 func newPerson(t *testing.T, bctx context.Context, name, base string) *person {
@@ -91,6 +102,22 @@ func newPerson(t *testing.T, bctx context.Context, name, base string) *person {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("%s: open a tab: %v", name, err)
 	}
+	thrown := chromedp.Events(ctx, runtime.ExceptionThrown)
+	go func() {
+		for ev, err := range thrown {
+			if err != nil {
+				return
+			}
+			d := ev.ExceptionDetails
+			msg := fmt.Sprintf("%s:%d: %s", d.URL, d.LineNumber+1, d.Text)
+			if d.Exception != nil {
+				msg += " " + d.Exception.Description
+			}
+			p.mu.Lock()
+			p.thrown = append(p.thrown, msg)
+			p.mu.Unlock()
+		}
+	}()
 	return p
 }
 
@@ -207,7 +234,7 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("HandoffClaimReplyResolveRate", func(t *testing.T) {
 		cust.t, agent.t = t, t
-		agent.login(testAgent, testAgentPassword, "/inbox", "#queue")
+		agent.login(testAgent, testAgentPassword, "/inbox", "body[data-ready]")
 		agent.do(chromedp.Click(chromedp.CSS(`#status button[data-status="on"]`)))
 		agent.wait("availability on", `document.querySelector('#status button[data-status="on"]').getAttribute("aria-pressed") === "true"`)
 
@@ -283,7 +310,7 @@ func TestBrowser(t *testing.T) {
 	var firstVersion int64
 	t.Run("AdminAddsFAQLiveWithoutRestart", func(t *testing.T) {
 		admin.t, cust2.t = t, t
-		admin.login(testAdmin, testAdminPassword, "/admin", "#kb-list li button")
+		admin.login(testAdmin, testAdminPassword, "/admin", "body[data-ready]")
 		admin.do(chromedp.Click(chromedp.ID("kb-new-faq")), chromedp.WaitVisible(chromedp.ID("f-name")),
 			chromedp.SendKeys(chromedp.ID("f-name"), "giraffe-socks"),
 			chromedp.SendKeys(chromedp.ID("f-q-en"), "do you sell giraffe socks?\rare there socks with giraffes\rgiraffe socks\rI want socks with a giraffe pattern"),
@@ -387,6 +414,14 @@ func TestBrowser(t *testing.T) {
 		admin.wait("the charts", `[...document.querySelectorAll("#an-charts img")].length === 9`)
 		admin.do(chromedp.Click(chromedp.ID("tab-audit")))
 		admin.wait("the audit log", `[...document.querySelectorAll("#audit-table td")].some(td => td.textContent.includes("rollback"))`)
+	})
+
+	t.Run("NoScriptErrors", func(t *testing.T) {
+		for _, p := range []*person{cust, agent, admin, cust2} {
+			for _, e := range p.exceptions() {
+				t.Errorf("%s: uncaught exception: %s", p.name, e)
+			}
+		}
 	})
 }
 

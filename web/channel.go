@@ -375,6 +375,9 @@ func (c *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		sid, after = newID(), 0
 	}
 	name := cleanName(hello.Name)
+	if name == "" {
+		name = "Visitor " + sid[:6]
+	}
 	k.push(map[string]any{"type": "hello", "sid": sid})
 	rm := c.room(sid, true)
 	rm.mu.Lock()

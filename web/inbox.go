@@ -167,6 +167,9 @@ func (s *Server) inboxState(w http.ResponseWriter, r *http.Request, u User) {
 		writeErr(w, statusOf(err), err.Error())
 		return
 	}
+	if out.Agents == nil {
+		out.Agents = []handoff.Agent{}
+	}
 	writeJSON(w, http.StatusOK, out)
 }
 

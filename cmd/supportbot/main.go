@@ -37,6 +37,7 @@ func commands() []command {
 		{"eval", "measure the router on labelled data, or cross-validate the live knowledge base", cmdEval},
 		{"kb", "import, export or check knowledge-base files (kb import|export|check)", cmdKB},
 		{"discord", "Discord helpers: invite-url", cmdDiscord},
+		{"admin", "web accounts: admin create --user NAME (password from stdin or SUPPORTBOT_ADMIN_PASSWORD)", cmdAdmin},
 		{"health", "check a running bot's /healthz (Docker HEALTHCHECK)", cmdHealth},
 	}
 }

@@ -39,6 +39,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if a.slack != nil {
 		mux.Handle("/slack/", a.slack.Handler())
 	}
+	ui, err := a.webUI(ctx) // admin.go: chat widget, agent inbox, admin console
+	if err != nil {
+		a.st.Close()
+		return err
+	}
+	mux.Handle("/", ui)
 	ready := make(chan string, 1)
 	go func() {
 		if addr, ok := <-ready; ok {

@@ -527,9 +527,9 @@
 
   SB.init().then(function (me) {
     if (!me) return;
-    loadKB();
     var h = location.hash.slice(1);
     var t = h && $("tab-" + h);
-    if (t) select(t);
+    if (t && t.id !== "tab-kb") select(t);
+    loadKB().then(function () { document.body.setAttribute("data-ready", "1"); });
   });
 })();

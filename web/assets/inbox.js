@@ -59,10 +59,13 @@
     loading = (async function () {
       try {
         var s = await SB.api("GET", "/inbox/api/state");
+        s.queue = s.queue || []; s.mine = s.mine || []; s.agents = s.agents || [];
         state = s;
         renderLists();
+        if ($("live").textContent.indexOf("Could not") === 0) $("live").textContent = "Live.";
       } catch (e) {
-        $("live").textContent = "Could not load the queue: " + e.error;
+        if (window.console) console.error(e);
+        $("live").textContent = "Could not load the queue: " + (e.error || e.message || e);
       } finally { loading = null; }
     })();
     return loading;
@@ -238,6 +241,7 @@
     if (!me) return;
     refresh().then(function () {
       if (location.hash.length > 1) open(decodeURIComponent(location.hash.slice(1)));
+      document.body.setAttribute("data-ready", "1");
     });
     listen();
   });
