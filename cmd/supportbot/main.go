@@ -5,6 +5,7 @@
 //	supportbot eval           measure the router on labelled data
 //	supportbot kb             import, export or check the knowledge base files
 //	supportbot discord        Discord helpers (invite-url)
+//	supportbot customer       export or delete a customer's data
 package main
 
 import (
@@ -39,6 +40,7 @@ func commands() []command {
 		{"discord", "Discord helpers: invite-url", cmdDiscord},
 		{"admin", "web accounts: admin create --user NAME (password from stdin or SUPPORTBOT_ADMIN_PASSWORD)", cmdAdmin},
 		{"health", "check a running bot's /healthz (Docker HEALTHCHECK)", cmdHealth},
+		{"customer", "export or delete everything stored about one customer (customer export|delete ID)", cmdCustomer},
 	}
 }
 
