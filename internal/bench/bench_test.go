@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/supportbot/supportbot/bot"
+	"github.com/supportbot/supportbot/intents"
+)
+
+// Go benchmarks of the same rigs as the program, for pprof:
+//
+//	go test -run '^$' -bench Router -benchmem -cpuprofile cpu.out ./internal/bench
+//	go test -run '^$' -bench Engine -benchtime 5000x -cpuprofile cpu.out ./internal/bench
+
+var (
+	kbOnce sync.Once
+	kbData *clinc
+	kbSnap *intents.Snapshot
+	kbRtr  *intents.Router
+	kbErr  error
+)
+
+func clincKB(b *testing.B) (*clinc, *intents.Snapshot, *intents.Router) {
+	kbOnce.Do(func() {
+		if kbData, kbErr = loadCLINC("../../../shared/data"); kbErr == nil {
+			kbRtr, kbSnap, kbErr = newRouter(context.Background(), kbData, nil)
+		}
+	})
+	if kbErr != nil {
+		b.Skip(kbErr)
+	}
+	return kbData, kbSnap, kbRtr
+}
+
+// BenchmarkRouter is classify plus decide (Router.Explain) on CLINC150's
+// test messages.
+func BenchmarkRouter(b *testing.B) {
+	c, _, r := clincKB(b)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		r.Explain(c.test[i%len(c.test)], "en", 0)
+		i++
+	}
+}
+
+// BenchmarkRouterHandle is the router as the engine calls it: decide, then
+// the answer, the events and the conversation's updates.
+func BenchmarkRouterHandle(b *testing.B) {
+	c, snap, _ := clincKB(b)
+	r := intents.New(intents.Config{}, func(context.Context, *bot.Turn, bot.Reason, string, string, int) error { return nil }, quiet())
+	r.Use(snap)
+	texts := answered(r, c.test)
+	ctx := context.Background()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		conv := bot.NewConversation(bot.Address{Channel: "load", Room: "r"}, bot.Customer{ID: "c"}, time.Now())
+		t := &bot.Turn{Conv: conv, Msg: bot.Message{Text: texts[i%len(texts)], Role: bot.RoleCustomer}, Now: time.Now(), Log: quiet()}
+		if err := r.Handle(ctx, t); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// BenchmarkEngineEmbedded runs 100 conversations through the engine on the
+// embedded store; b.N is the number of messages.
+func BenchmarkEngineEmbedded(b *testing.B) {
+	c, snap, r := clincKB(b)
+	texts := answered(r, c.test)
+	st, dir, err := openEmbedded()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { st.Close(); removeAll(dir) }()
+	rg := startRig(st, snap)
+	defer rg.close()
+	b.ReportAllocs()
+	b.ResetTimer()
+	if err := converse(rg, texts, 0, 100, max(1, b.N/100)); err != nil {
+		b.Fatal(err)
+	}
+}

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// redisServer is a redis-server this program started on a free loopback
+// port, with its data in a temporary directory (the logic of
+// internal/redistest, which needs a testing.TB).
+type redisServer struct {
+	Addr string
+	dir  string
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// startRedis starts redis-server with AOF on (appendfsync everysec, the
+// usual production setting) and RDB snapshots off.
+func startRedis() (*redisServer, error) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return nil, errors.New("redis-server not installed (scripts/bench installs redis-server and redis-tools)")
+	}
+	dir, err := os.MkdirTemp("", "supportbot-bench-redis")
+	if err != nil {
+		return nil, err
+	}
+	for range 3 { // another process may take the free port first
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		s := &redisServer{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), dir: dir, done: make(chan struct{})}
+		s.cmd = exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
+			"--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--daemonize", "no", "--logfile", "redis.log")
+		if err := s.cmd.Start(); err != nil {
+			return nil, err
+		}
+		go func() { s.cmd.Wait(); close(s.done) }()
+		if err := s.waitPing(); err == nil {
+			return s, nil
+		}
+		s.kill()
+	}
+	os.RemoveAll(dir)
+	return nil, errors.New("redis-server did not start")
+}
+
+func (s *redisServer) waitPing() error {
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, DisableIdentity: true})
+	defer c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.done:
+			return errors.New("exited")
+		default:
+		}
+		if c.Ping(context.Background()).Err() == nil {
+			return nil
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return errors.New("no PONG")
+}
+
+func (s *redisServer) URL() string { return "redis://" + s.Addr + "/0" }
+
+func (s *redisServer) kill() {
+	if s.cmd.Process != nil {
+		s.cmd.Process.Kill()
+		<-s.done
+	}
+}
+
+// close kills the server and removes its data.
+func (s *redisServer) close() {
+	s.kill()
+	os.RemoveAll(s.dir)
+}
+
+// flush empties the server between rows.
+func (s *redisServer) flush() error {
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, DisableIdentity: true})
+	defer c.Close()
+	return c.FlushAll(context.Background()).Err()
+}
+
+// refResult is redis-benchmark's requests per second, by test.
+type refResult struct {
+	cmd string
+	rps map[string]float64 // PING_INLINE, PING_MBULK, SET, GET
+}
+
+var rpsRe = regexp.MustCompile(`^"?([A-Z_]+)"?[:,]\s*"?([0-9.]+)`)
+
+// redisReference runs redis-benchmark against s.
+func redisReference(s *redisServer) (refResult, error) {
+	host, port, _ := net.SplitHostPort(s.Addr)
+	args := []string{"-h", host, "-p", port, "-q", "-n", "200000", "-P", "1", "-t", "ping,set,get"}
+	res := refResult{cmd: "redis-benchmark " + strings.Join(args, " "), rps: map[string]float64{}}
+	bin, err := exec.LookPath("redis-benchmark")
+	if err != nil {
+		return res, errors.New("redis-benchmark not installed (Debian's redis-tools)")
+	}
+	out, err := exec.Command(bin, args...).Output()
+	if err != nil {
+		return res, fmt.Errorf("redis-benchmark: %w", err)
+	}
+	// -q prints "SET: 81234.56 requests per second, p50=0.303 msec" with \r progress lines.
+	sc := bufio.NewScanner(bytes.NewReader(bytes.ReplaceAll(out, []byte("\r"), []byte("\n"))))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if !strings.Contains(line, "requests per second") {
+			continue
+		}
+		if m := rpsRe.FindStringSubmatch(line); m != nil {
+			v, _ := strconv.ParseFloat(m[2], 64)
+			res.rps[m[1]] = v
+		}
+	}
+	if res.rps["SET"] == 0 {
+		return res, fmt.Errorf("redis-benchmark: no SET figure in %q", out)
+	}
+	return res, nil
+}
