@@ -85,7 +85,17 @@ func Normalize(s string) string {
 			}
 			continue
 		}
-		if t, ok := special[r]; ok {
+		if t, ok := srCyrl[r]; ok && r >= 0x400 && r <= 0x4ff {
+			// A Cyrillic letter that NFD freed from its accent ("ѐ" → "е"),
+			// so it escaped TransliterateSerbian: transliterate it now.
+			for _, c := range norm.NFD.String(t) {
+				if x, ok := special[c]; ok {
+					b.WriteString(x)
+				} else if !unicode.Is(unicode.Mn, c) {
+					b.WriteRune(c)
+				}
+			}
+		} else if t, ok := special[r]; ok {
 			b.WriteString(t)
 		} else {
 			b.WriteRune(r)
