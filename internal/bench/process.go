@@ -74,6 +74,7 @@ func benchProcess(bin string, c *clinc, texts []string, starts, msgs int) (proce
 		return res, err
 	}
 	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+	cmd.SysProcAttr = dieWithUs()
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {
 		return res, err
@@ -119,6 +120,7 @@ func startOnce(bin, cfg, dir string, idle bool) (time.Duration, int64, error) {
 	var stderr strings.Builder
 	cmd := exec.Command(bin, "run", "--config", cfg, "--data-dir", dir, "--http-addr", addr)
 	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+	cmd.SysProcAttr = dieWithUs()
 	client := &http.Client{Timeout: time.Second}
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {

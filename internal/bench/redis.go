@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -48,6 +49,7 @@ func startRedis() (*redisServer, error) {
 		s := &redisServer{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), dir: dir, done: make(chan struct{})}
 		s.cmd = exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
 			"--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--daemonize", "no", "--logfile", "redis.log")
+		s.cmd.SysProcAttr = dieWithUs()
 		if err := s.cmd.Start(); err != nil {
 			return nil, err
 		}
@@ -139,3 +141,7 @@ func redisReference(s *redisServer) (refResult, error) {
 	}
 	return res, nil
 }
+
+// dieWithUs makes a child process get SIGKILL when this program exits,
+// however it exits.
+func dieWithUs() *syscall.SysProcAttr { return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} }
