@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/supportbot/supportbot/bot"
 	"github.com/supportbot/supportbot/intents/nlp"
@@ -452,8 +453,27 @@ func similarity(a, b map[string]bool) float64 {
 	return float64(in) / float64(len(a)+len(b)-in)
 }
 
+// contentTokens are the normalised tokens of text that carry meaning: words
+// of four letters or more (short ones are mostly "do", "you", "can", "the"
+// in every language), or all words when there are none such.
+func contentTokens(text string) map[string]bool {
+	all := nlp.Tokens(text)
+	out := map[string]bool{}
+	for _, t := range all {
+		if utf8.RuneCountInString(t) >= 4 {
+			out[t] = true
+		}
+	}
+	if len(out) == 0 {
+		for _, t := range all {
+			out[t] = true
+		}
+	}
+	return out
+}
+
 // groupUnanswered groups the texts of "unanswered" events, newest first,
-// by shared normalised tokens (Jaccard >= 0.5 with a group's first text).
+// by shared content tokens (Jaccard >= 0.5 with a group's first text).
 func groupUnanswered(evs []bot.Event) []*unansweredGroup {
 	var groups []*unansweredGroup
 	for i := len(evs) - 1; i >= 0; i-- {
@@ -461,10 +481,7 @@ func groupUnanswered(evs []bot.Event) []*unansweredGroup {
 		if e.Type != "unanswered" || strings.TrimSpace(e.Text) == "" {
 			continue
 		}
-		toks := map[string]bool{}
-		for _, t := range nlp.Tokens(e.Text) {
-			toks[t] = true
-		}
+		toks := contentTokens(e.Text)
 		var best *unansweredGroup
 		bestSim := 0.0
 		norm := nlp.Normalize(e.Text)

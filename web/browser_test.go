@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/supportbot/supportbot/bot"
 	"github.com/supportbot/supportbot/intents"
 )
 
@@ -23,7 +24,7 @@ import (
 // cookies and storage are apart, as on separate computers.
 
 // step bounds one browser step; a hung page fails the test instead of the run.
-const step = 20 * time.Second
+const step = slow * 20 * time.Second
 
 func chromiumPath(t *testing.T) string {
 	t.Helper()
@@ -209,8 +210,11 @@ func (p *person) ask(text string) (kind, reply string) {
 }
 
 func TestBrowser(t *testing.T) {
+	start := time.Now()
 	bctx := browser(t)
+	t.Logf("browser up in %v", time.Since(start))
 	s := newStack(t)
+	t.Logf("stack up in %v", time.Since(start))
 	base := s.srv.URL
 	cust := newPerson(t, bctx, "customer", base)
 	agent := newPerson(t, bctx, "agent", base)
@@ -407,11 +411,23 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("ConsolePagesRender", func(t *testing.T) {
 		admin.t = t
+		if err := s.st.RecordEvent(context.Background(), bot.Event{Type: "unanswered", Text: "do you ship to the moon?", Lang: "en",
+			Reason: bot.ReasonOutOfScope, Channel: "web", At: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
 		for _, tab := range []string{"unanswered", "analytics", "settings", "notices", "audit", "accounts"} {
 			admin.do(chromedp.Click(chromedp.ID("tab-" + tab)))
 			admin.wait(tab, fmt.Sprintf(`!document.getElementById("p-%s").hidden && document.getElementById("p-%s").querySelectorAll("table, .card, form, fieldset, p").length > 0`, tab, tab))
 		}
-		admin.wait("the charts", `[...document.querySelectorAll("#an-charts img")].length === 9`)
+		admin.wait("the charts", `[...document.querySelectorAll("#an-charts img")].length === 9 && [...document.querySelectorAll("#an-charts img")].every(i => i.complete && i.naturalWidth > 0)`)
+		// "Create FAQ from this" opens the editor prefilled with the question.
+		admin.do(chromedp.Click(chromedp.ID("tab-unanswered")))
+		admin.wait("the unanswered group", `[...document.querySelectorAll("#un-list .un-group")].some(g => g.textContent.includes("moon"))`)
+		admin.do(chromedp.Click(chromedp.CSS("#un-list .un-group .create-faq")))
+		admin.wait("the prefilled editor", `!document.getElementById("p-kb").hidden && document.getElementById("f-q-en") !== null && document.getElementById("f-q-en").value.includes("moon")`)
+		if got := eval[string](admin, `document.getElementById("f-name").value`); got != "do-you-ship-to-the" {
+			t.Errorf("suggested ID %q", got)
+		}
 		admin.do(chromedp.Click(chromedp.ID("tab-audit")))
 		admin.wait("the audit log", `[...document.querySelectorAll("#audit-table td")].some(td => td.textContent.includes("rollback"))`)
 	})

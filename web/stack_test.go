@@ -73,13 +73,16 @@ func newStack(t testing.TB) *stack {
 	go func() { s.router.Watch(ctx, st, 100*time.Millisecond); done <- struct{}{} }()
 	s.srv = httptest.NewServer(s.web.Handler())
 	t.Cleanup(func() {
+		start := time.Now()
 		s.srv.CloseClientConnections()
 		s.srv.Close()
+		t.Logf("server closed in %v", time.Since(start))
 		cancel()
 		for range 3 {
 			<-done
 		}
 		st.Close()
+		t.Logf("stack stopped in %v", time.Since(start))
 	})
 	return s
 }
