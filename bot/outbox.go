@@ -99,14 +99,79 @@ type outbox struct {
 	again   map[ConversationID]bool      // a commit came during the drain
 	retries map[ConversationID]time.Time // due retries
 	tries   map[ConversationID]*backoff
-	kick    chan struct{} // buffered 1: the retry loop looks again
+	gates   map[string]*gate // per channel: closed after a retryable failure
+	kick    chan struct{}    // buffered 1: the retry loop looks again
 	sending sync.WaitGroup
 }
 
 func newOutbox() *outbox {
 	return &outbox{busy: map[ConversationID]bool{}, again: map[ConversationID]bool{},
 		retries: map[ConversationID]time.Time{}, tries: map[ConversationID]*backoff{},
-		kick: make(chan struct{}, 1)}
+		gates: map[string]*gate{}, kick: make(chan struct{}, 1)}
+}
+
+// gate holds back every send to one channel after a retryable failure (the
+// platform is down or rate-limits the bot): until then only one send at a
+// time probes it, so an outage costs one request per backoff step, not one
+// per conversation.
+type gate struct {
+	until   time.Time
+	probing bool
+	bo      backoff
+}
+
+// gateWait returns how long a send to channel must wait, 0 to go now (then
+// the caller may be the probe and must report with gateDone).
+func (e *Engine) gateWait(channel string) time.Duration {
+	o := e.ob
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	g := o.gates[channel]
+	now := time.Now()
+	switch {
+	case g == nil:
+		return 0
+	case now.Before(g.until):
+		return g.until.Sub(now) + time.Duration(len(o.retries)%16)*time.Millisecond
+	case g.probing:
+		return e.dur.RetryMin
+	}
+	g.probing = true
+	return 0
+}
+
+// gateDone records the result of a send to channel: a retryable failure
+// closes the gate for the platform's hint or the next backoff step, a
+// success opens it and makes every waiting retry due.
+func (e *Engine) gateDone(channel string, err error) time.Duration {
+	o := e.ob
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	g := o.gates[channel]
+	if err != nil && IsRetryable(err) {
+		if g == nil {
+			g = &gate{bo: backoff{min: e.dur.RetryMin, max: e.dur.RetryMax}}
+			o.gates[channel] = g
+		}
+		d := g.bo.next()
+		if h := retryHint(err); h > 0 {
+			d = min(max(h, e.dur.RetryMin), 10*e.dur.RetryMax)
+		}
+		g.until, g.probing = time.Now().Add(d), false
+		return d
+	}
+	if g != nil {
+		delete(o.gates, channel)
+		now := time.Now()
+		for id := range o.retries {
+			o.retries[id] = now
+		}
+		select {
+		case o.kick <- struct{}{}:
+		default:
+		}
+	}
+	return 0
 }
 
 // OutboxStats says how much the outbox holds back in this process.
@@ -214,11 +279,16 @@ func (e *Engine) drainBusy(ctx context.Context, id ConversationID, m *OutboxMark
 				}
 				locked = time.Now()
 			}
+			if wait := e.gateWait(x.To.Channel); wait > 0 {
+				retryIn = wait
+				return
+			}
 			sctx, cancel := context.WithTimeout(context.WithValue(ctx, sendKey{}, x.Key), e.dur.SendTimeout)
 			err := e.Send(sctx, x.To, x.Reply)
 			cancel()
+			closed := e.gateDone(x.To.Channel, err)
 			if err != nil && IsRetryable(err) && e.now().Sub(x.At) < e.dur.GiveUp {
-				retryIn = e.backoff(id, retryHint(err))
+				retryIn = closed
 				log.Warn("send reply; will retry", "err", err, "channel", x.To.Channel, "in", retryIn)
 				return
 			}

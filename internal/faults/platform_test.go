@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,8 +35,10 @@ type post struct {
 }
 
 // platform is the fake chat platform: customers' events wait in a queue,
-// are handed to whichever connection polls, and come back if not acked
-// within redeliver. Posts are recorded; a post whose key was seen is
+// are handed to whichever connection polls, and come back (first in line)
+// if not acked within redeliver. Like a platform with ordered delivery per
+// conversation (Discord's gateway per shard), it hands out a room's next
+// event only once the previous one is acked. Posts are recorded; a post whose key was seen is
 // counted as a resend and dropped.
 type platform struct {
 	redeliver time.Duration
@@ -46,6 +49,7 @@ type platform struct {
 	byKey    map[string]event
 	byText   map[string]string // room+"\x00"+text → event key
 	answers  map[string]int    // event key → replies quoting it
+	answerAt map[string]time.Time
 	answered int               // events with a reply
 	redeliv  map[string]bool   // events handed out again after no ack
 	acked    map[string]bool
@@ -55,12 +59,13 @@ type platform struct {
 	fail     func() (status int, retryAfter time.Duration) // nil: accept
 	failures int
 	pollers  map[string]bool
+	handled  int // turns committed (Observer outcome handled), in-process engines only
 	changed  chan struct{} // closed and replaced on every change
 }
 
 func newPlatform(t *testing.T, redeliver time.Duration) (*platform, string) {
 	p := &platform{redeliver: redeliver, inflight: map[string]time.Time{}, byKey: map[string]event{},
-		byText: map[string]string{}, answers: map[string]int{}, redeliv: map[string]bool{},
+		byText: map[string]string{}, answers: map[string]int{}, answerAt: map[string]time.Time{}, redeliv: map[string]bool{},
 		acked: map[string]bool{}, seen: map[string]bool{}, pollers: map[string]bool{}, changed: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /events", p.serveEvents)
@@ -87,6 +92,17 @@ func (p *platform) say(room, text string) event {
 	p.queue = append(p.queue, e)
 	p.changedLocked()
 	return e
+}
+
+// observe is the Observer of in-process engines: it counts handled turns.
+func (p *platform) observe(_ bot.Inbound, o bot.Outcome, _ time.Duration) {
+	if o != bot.Handled {
+		return
+	}
+	p.mu.Lock()
+	p.handled++
+	p.changedLocked()
+	p.mu.Unlock()
 }
 
 // setFail makes sends fail as fn says (nil: accept them).
@@ -135,19 +151,34 @@ func (p *platform) serveEvents(w http.ResponseWriter, r *http.Request) {
 	for {
 		p.mu.Lock()
 		now := time.Now()
+		var again []event
 		for k, dl := range p.inflight { // redeliver what was not acked in time
 			if now.After(dl) {
 				delete(p.inflight, k)
 				p.redeliv[k] = true
-				p.queue = append(p.queue, p.byKey[k])
+				again = append(again, p.byKey[k])
 			}
 		}
-		n := min(max, len(p.queue))
-		out := append([]event(nil), p.queue[:n]...)
-		p.queue = p.queue[n:]
-		for _, e := range out {
-			p.inflight[e.Key] = now.Add(p.redeliver)
+		if len(again) > 0 {
+			sort.Slice(again, func(i, j int) bool { return keyNum(again[i].Key) < keyNum(again[j].Key) })
+			p.queue = append(again, p.queue...)
 		}
+		busy := map[string]bool{}
+		for k := range p.inflight {
+			busy[p.byKey[k].Room] = true
+		}
+		var out []event
+		rest := p.queue[:0:0]
+		for _, e := range p.queue {
+			if len(out) < max && !busy[e.Room] {
+				out = append(out, e)
+				busy[e.Room] = true
+				p.inflight[e.Key] = now.Add(p.redeliver)
+			} else {
+				rest = append(rest, e)
+			}
+		}
+		p.queue = rest
 		ch := p.changed
 		p.mu.Unlock()
 		if len(out) > 0 {
@@ -210,6 +241,7 @@ func (p *platform) serveSend(w http.ResponseWriter, r *http.Request) {
 		if k, ok := p.byText[m.Room+"\x00"+txt]; ok {
 			if p.answers[k]++; p.answers[k] == 1 {
 				p.answered++
+				p.answerAt[k] = m.At
 			}
 		}
 	}
@@ -257,6 +289,11 @@ func (p *platform) figures() figures {
 		prev[m.Room] = last{i, redel}
 	}
 	return f
+}
+
+func keyNum(k string) int {
+	n, _ := strconv.Atoi(strings.TrimPrefix(k, "e"))
+	return n
 }
 
 // seqOf is the message number in a text "<room>/m<i>".
@@ -367,4 +404,13 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 func echo(_ context.Context, t *bot.Turn) error {
 	t.Reply(bot.Reply{Text: "re: " + t.Msg.Text, Kind: bot.KindAnswer})
 	return nil
+}
+
+// slowEcho is echo taking d per turn, like a handler waiting for a model,
+// so that accepted work piles up in the inbox.
+func slowEcho(d time.Duration) bot.HandlerFunc {
+	return func(ctx context.Context, t *bot.Turn) error {
+		sleepCtx(ctx, d)
+		return echo(ctx, t)
+	}
 }

@@ -181,12 +181,29 @@ type partWorker struct {
 func (ib *Inbox) Consume(ctx context.Context, handle func(context.Context, bot.Delivery) error) error {
 	workers := map[int]*partWorker{}
 	var wg sync.WaitGroup
+	tick := time.NewTicker(ib.o.LeaseTTL / 4)
+	defer tick.Stop()
 	defer func() {
 		for _, w := range workers {
 			w.cancel()
 		}
-		wg.Wait()
-		bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		// Keep the leases while the batches in flight finish, so nobody
+		// claims entries that are still being handled.
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		bg := context.WithoutCancel(ctx)
+		for waiting := true; waiting; {
+			select {
+			case <-done:
+				waiting = false
+			case <-tick.C:
+				ib.s.rdb.ZAdd(bg, ib.membersKey(), redis.Z{Score: float64(ib.s.now().Add(ib.o.LeaseTTL).UnixMilli()), Member: ib.o.Replica})
+				for p := range workers {
+					ib.s.Lease(bg, leaseName(p), ib.o.Replica, ib.o.LeaseTTL)
+				}
+			}
+		}
+		bg, cancel := context.WithTimeout(bg, 2*time.Second)
 		defer cancel()
 		for p := range workers {
 			if err := ib.s.Unlease(bg, leaseName(p), ib.o.Replica); err != nil {
@@ -197,8 +214,6 @@ func (ib *Inbox) Consume(ctx context.Context, handle func(context.Context, bot.D
 			ib.s.log.Debug("inbox: leave", "err", err)
 		}
 	}()
-	tick := time.NewTicker(ib.o.LeaseTTL / 4)
-	defer tick.Stop()
 	for {
 		ib.balance(ctx, workers, &wg, handle)
 		select {
@@ -347,7 +362,10 @@ func (ib *Inbox) work(ctx context.Context, p int, handle func(context.Context, b
 		if id == "0" {
 			block = -1 // history: never block
 		}
-		res, err := rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: inboxGroup, Consumer: me,
+		// The read is not canceled with ctx: entries it takes become this
+		// consumer's, so it handles them before stopping rather than
+		// stranding them until MinIdle. Block bounds the wait.
+		res, err := rdb.XReadGroup(context.WithoutCancel(ctx), &redis.XReadGroupArgs{Group: inboxGroup, Consumer: me,
 			Streams: []string{stream, id}, Count: int64(ib.o.Batch), Block: block}).Result()
 		if errors.Is(err, redis.Nil) {
 			continue
