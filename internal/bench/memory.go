@@ -110,15 +110,18 @@ func benchRedisMemory(srv *redisServer, snap *intents.Snapshot, texts []string, 
 			extra += n
 		}
 	}
-	// Dedupe keys: one per inbound message, all of them this run's.
-	iter := rdb.Scan(ctx, 0, st.KeyPrefix()+"dd:*", 1000).Iterator()
-	for iter.Next(ctx) {
-		if n, err := rdb.MemoryUsage(ctx, iter.Val(), 0).Result(); err == nil {
-			extra += n
+	// Dedupe keys: one per inbound message, all of them this run's (the
+	// inbox's, or FirstSeen's without one).
+	for _, pat := range []string{"{in:*}:d:*", "dd:*"} {
+		iter := rdb.Scan(ctx, 0, st.KeyPrefix()+pat, 1000).Iterator()
+		for iter.Next(ctx) {
+			if n, err := rdb.MemoryUsage(ctx, iter.Val(), 0).Result(); err == nil {
+				extra += n
+			}
 		}
-	}
-	if err := iter.Err(); err != nil {
-		return res, err
+		if err := iter.Err(); err != nil {
+			return res, err
+		}
 	}
 	res.overhead = float64(over) / float64(convs)
 	res.withDedupe = float64(over+extra) / float64(convs)
