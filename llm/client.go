@@ -147,6 +147,16 @@ func (c *Client) Run(ctx context.Context) error {
 	}
 }
 
+// open reports (and counts) a fallback at once while the breaker is open,
+// before any work is spent on a call that cannot be made.
+func (c *Client) open(purpose string) error {
+	if c.br.State() != StateOpen {
+		return nil
+	}
+	c.met.fallback(purpose, "breaker_open")
+	return fmt.Errorf("%w: circuit breaker open", ErrUnavailable)
+}
+
 // call is one guarded request: limits and breaker before, metrics and
 // breaker after.
 type call struct {
@@ -234,10 +244,13 @@ func classifyErr(parent, cctx context.Context, err error) (outcome string, faile
 // chat sends msgs (redacted first when configured) and returns the
 // assistant's text with redacted values restored.
 func (c *Client) chat(ctx context.Context, purpose, conv string, msgs []openai.ChatCompletionMessage, maxTokens int) (string, error) {
+	if err := c.open(purpose); err != nil {
+		return "", err
+	}
 	red := &Redacted{}
 	var chars int
 	for i := range msgs {
-		if c.cfg.Redact {
+		if c.cfg.Redact && msgs[i].Role != openai.ChatMessageRoleSystem { // system prompts are ours and constant
 			msgs[i].Content = red.Add(msgs[i].Content)
 		}
 		chars += len(msgs[i].Content) + 16
@@ -278,6 +291,9 @@ func (c *Client) chat(ctx context.Context, purpose, conv string, msgs []openai.C
 func (c *Client) Embed(ctx context.Context, texts []string) ([][]float32, error) {
 	if c.cfg.EmbeddingModel == "" {
 		return nil, fmt.Errorf("%w: no embedding_model", ErrUnavailable)
+	}
+	if err := c.open(PurposeEmbed); err != nil {
+		return nil, err
 	}
 	in := make([]string, len(texts))
 	var chars int

@@ -51,6 +51,9 @@ func (g *Grounder) Answer(ctx context.Context, q intents.AssistRequest) (intents
 	if len(q.Sources) == 0 {
 		return intents.AssistReply{}, fmt.Errorf("%w: no sources", ErrFallback)
 	}
+	if err := g.c.open(PurposeAnswer); err != nil {
+		return intents.AssistReply{}, err
+	}
 	canary := newCanary()
 	srcs := make([]intents.Source, len(q.Sources))
 	for i, s := range q.Sources {

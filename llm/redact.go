@@ -78,7 +78,17 @@ func Redact(text string) *Redacted {
 // Add redacts text, numbering placeholders after those already given; the
 // same value gets the same placeholder.
 func (r *Redacted) Add(text string) string {
+	digits := 0
+	for i := 0; i < len(text) && digits < 7; i++ {
+		if text[i] >= '0' && text[i] <= '9' {
+			digits++
+		}
+	}
+	hasAt := strings.IndexByte(text, '@') >= 0
 	for _, d := range detectors {
+		if d.kind == KindEmail && !hasAt || d.kind != KindEmail && digits < 7 {
+			continue // nothing this detector could find (every other kind has at least 7 digits)
+		}
 		text = d.re.ReplaceAllStringFunc(text, func(m string) string {
 			core := strings.TrimRight(m, " ().-/")
 			if d.valid != nil && !d.valid(core) {

@@ -20,7 +20,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 	"unicode"
 
 	openai "github.com/sashabaranov/go-openai"
@@ -72,7 +74,12 @@ type Server struct {
 	requests []Request
 	release  chan struct{}
 	released bool
+	busy     atomic.Int64 // nanoseconds spent answering (the "model's own time")
 }
+
+// ServerTime is the total time the server spent answering requests: the
+// model's own time, to subtract when measuring the client's overhead.
+func (s *Server) ServerTime() time.Duration { return time.Duration(s.busy.Load()) }
 
 // New starts a server on 127.0.0.1 and closes it when t ends.
 func New(t testing.TB) *Server {
@@ -157,6 +164,8 @@ func (s *Server) EmbeddedInputs() []string {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	defer func() { s.busy.Add(int64(time.Since(start))) }()
 	body, _ := io.ReadAll(r.Body)
 	req := Request{Path: r.URL.Path, Header: r.Header.Clone(), Body: body}
 	switch {
