@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/supportbot/supportbot/bot"
 	"github.com/supportbot/supportbot/handoff"
@@ -79,7 +80,14 @@ func cmdAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 func (a *app) webUI(ctx context.Context) (http.Handler, error) {
 	ch := web.NewChannel(web.ChannelOptions{Transcripts: a.st, Log: a.log})
 	a.engine.Add(a.limit(ch))
-	srv, err := web.New(ctx, web.Options{Store: a.st, Channel: ch, Desk: a.desk, Router: a.router, Log: a.log})
+	srv, err := web.New(ctx, web.Options{Store: a.st, Channel: ch, Desk: a.desk, Router: a.router, Log: a.log,
+		Apply: func(s web.Settings) error {
+			hc, err := s.Apply(a.cfg.handoff())
+			if err != nil {
+				return err
+			}
+			return a.desk.SetConfig(hc)
+		}})
 	if err != nil {
 		return nil, err
 	}
@@ -141,4 +149,27 @@ func deskConfig(ctx context.Context, cfg Config, st bot.DocStore, log *slog.Logg
 	}
 	log.Info("handoff settings from the admin console", "version", v)
 	return applied
+}
+
+// watchSettings applies console settings saved on any replica to this
+// replica's desk within about one router.sync_every, with no restart.
+func (a *app) watchSettings(ctx context.Context) error {
+	seen, _ := a.st.DocVersion(ctx, web.SettingsDoc)
+	t := time.NewTicker(a.cfg.Router.SyncEvery.Duration)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		v, err := a.st.DocVersion(ctx, web.SettingsDoc)
+		if err != nil || v == seen {
+			continue
+		}
+		seen = v
+		if err := a.desk.SetConfig(deskConfig(ctx, a.cfg, a.st, a.log)); err != nil {
+			a.log.Warn("apply console settings", "version", v, "err", err)
+		}
+	}
 }

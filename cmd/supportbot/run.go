@@ -54,5 +54,5 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			}
 		}
 	}()
-	return a.serve(ctx, httpServer(cfg.HTTP.Addr, a.guard(mux), log, ready))
+	return a.serve(ctx, httpServer(cfg.HTTP.Addr, a.guard(mux), log, ready), a.watchSettings)
 }
