@@ -27,8 +27,7 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	folds := fs.Int("folds", 0, "cross-validate with `K` folds on the train split (default 5 for the live knowledge base)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	withLLM := fs.Bool("llm", false, "with --faq: also rank with [llm] embedding_model blended with the offline ranking, and report the gain")
-	cfgPath := fs.String("config", "./config.toml", "configuration `file` (live knowledge base)")
-	dataDir := fs.String("data-dir", "", "`directory` of the embedded store (live knowledge base)")
+	cf := withConfig(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -68,7 +67,7 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			rows = keep
 		}
 		if *withLLM {
-			return evalWithEmbeddings(ctx, *cfgPath, isSet(fs, "config"), docs, rows, *asJSON, stdout, stderr)
+			return evalWithEmbeddings(ctx, *cf.path, isSet(fs, "config"), docs, rows, *asJSON, stdout, stderr)
 		}
 		rep, err := evaluate.Retrieval(ctx, docs, rows, intentsRetrieverOptions())
 		if err != nil {
@@ -88,7 +87,7 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	} else {
 		var err error
-		if rows, err = liveRows(ctx, *cfgPath, isSet(fs, "config"), *dataDir); err != nil {
+		if rows, err = liveRows(ctx, cf); err != nil {
 			return err
 		}
 		opts.TrainSplit = ""
@@ -104,13 +103,10 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 // liveRows turns the live knowledge base's examples into labelled rows.
-func liveRows(ctx context.Context, cfgPath string, explicit bool, dataDir string) ([]evaluate.Row, error) {
-	cfg, err := loadConfig(cfgPath, explicit)
+func liveRows(ctx context.Context, cf configFlags) ([]evaluate.Row, error) {
+	cfg, err := cf.load()
 	if err != nil {
 		return nil, err
-	}
-	if dataDir != "" {
-		cfg.Store.DataDir = dataDir
 	}
 	st, err := store.Open(ctx, cfg.Store, newLogger("warn", "text", io.Discard))
 	if err != nil {
