@@ -1,17 +1,9 @@
 package classify
 
 import (
-	"context"
 	"math"
 	"sort"
 )
-
-// heldOut is one held-out prediction: raw decision values (indexed by the
-// full model's classes) and the true class.
-type heldOut struct {
-	scores []float64
-	y      int32
-}
 
 // folds assigns each example to one of k folds, stratified by label and
 // deterministic: the i-th example of a label goes to fold i mod k, with
@@ -26,117 +18,100 @@ func folds(ys []int32, k int) []int {
 	return out
 }
 
-// crossScores trains on k-1 folds and scores the held-out fold, k times.
-func crossScores(ctx context.Context, examples []Example, ys []int32, labels []string, k int, opts Options) ([]heldOut, error) {
-	fold := folds(ys, k)
-	index := map[string]int{}
-	for i, l := range labels {
-		index[l] = i
-	}
-	var out []heldOut
-	for f := 0; f < k; f++ {
-		var train []Example
-		var test []int
-		for i, e := range examples {
-			if fold[i] == f {
-				test = append(test, i)
-			} else {
-				train = append(train, e)
-			}
-		}
-		sub, _, err := fit(ctx, train, opts)
-		if err != nil {
-			return nil, err
-		}
-		s := sub.getScratch()
-		for _, i := range test {
-			sub.rawScores(examples[i].Text, s)
-			full := make([]float64, len(labels))
-			for c := range full {
-				full[c] = -2 // a class missing from this fold's training scores low
-			}
-			for c, l := range sub.labels {
-				full[index[l]] = s.scores[c]
-			}
-			out = append(out, heldOut{full, ys[i]})
-		}
-	}
-	return out, nil
+// heldOut is the cross-validated decision values of the training
+// examples: scores[i*nc+c] is example i's score for class c by the model
+// trained without i's fold.
+type heldOut struct {
+	scores []float32
+	ys     []int32
+	nc     int
 }
 
-// calibrate fits the softmax scale on held-out folds (minimum negative
-// log-likelihood) and, unless opts fixes it, the OOS threshold.
-func (m *Model) calibrate(ctx context.Context, examples []Example, ys []int32, opts Options) error {
-	// Every label needs an example outside each fold to be learnable; tiny
-	// knowledge bases still calibrate, labels with one example simply
-	// score low when held out.
-	sub := opts
-	sub.CalibrationFolds = 1
-	ho, err := crossScores(ctx, examples, ys, m.labels, opts.CalibrationFolds, sub)
-	if err != nil {
-		return err
+// transpose turns class-major held-out scores [c*n+i] into heldOut.
+func transpose(held []float32, ys []int32) heldOut {
+	n := len(ys)
+	nc := len(held) / n
+	h := heldOut{scores: make([]float32, len(held)), ys: ys, nc: nc}
+	for c := 0; c < nc; c++ {
+		for i, v := range held[c*n : c*n+n] {
+			h.scores[i*nc+c] = v
+		}
 	}
-	m.scale = fitScale(ho)
+	return h
+}
+
+func (h heldOut) row(i int) []float32 { return h.scores[i*h.nc : i*h.nc+h.nc] }
+
+// calibrate fits the softmax scale and, unless opts fixes it, the OOS
+// threshold on held-out predictions.
+func (m *Model) calibrate(h heldOut, opts Options) {
+	m.scale = fitScale(h)
 	if opts.OOSThreshold == 0 && m.oos >= 0 {
-		m.threshold = m.chooseThreshold(ho, opts.OOSPrior)
+		m.threshold = m.chooseThreshold(h, opts.OOSPrior)
 	}
-	return nil
 }
 
-// nll is the mean negative log-likelihood of the held-out labels under
-// softmax(scale * scores).
-func nll(ho []heldOut, scale float64) float64 {
-	var sum float64
-	for _, h := range ho {
-		mx := math.Inf(-1)
-		for _, v := range h.scores {
-			mx = math.Max(mx, v)
+// fitScale returns the softmax scale s that minimises the mean negative
+// log-likelihood of the held-out labels under softmax(s · scores). The
+// objective is convex in s (a log-sum-exp of functions linear in s), so
+// a safeguarded Newton iteration on it converges in a few steps.
+func fitScale(h heldOut) float64 {
+	const lo, hi = 0.5, 200.0
+	n := len(h.ys)
+	// d[i*nc+c] = score - max score of the row, so that exp never overflows.
+	d := make([]float64, len(h.scores))
+	for i := 0; i < n; i++ {
+		r := h.row(i)
+		mx := r[0]
+		for _, v := range r {
+			mx = max(mx, v)
 		}
-		var z float64
-		for _, v := range h.scores {
-			z += math.Exp(scale * (v - mx))
-		}
-		sum += math.Log(z) - scale*(h.scores[h.y]-mx)
-	}
-	return sum / float64(len(ho))
-}
-
-// fitScale minimises nll over the scale by golden-section search on a log
-// scale (nll is unimodal in the scale for practical purposes).
-func fitScale(ho []heldOut) float64 {
-	lo, hi := math.Log(0.5), math.Log(200.0)
-	g := (math.Sqrt(5) - 1) / 2
-	a, b := hi-g*(hi-lo), lo+g*(hi-lo)
-	fa, fb := nll(ho, math.Exp(a)), nll(ho, math.Exp(b))
-	for i := 0; i < 40; i++ {
-		if fa < fb {
-			hi, b, fb = b, a, fa
-			a = hi - g*(hi-lo)
-			fa = nll(ho, math.Exp(a))
-		} else {
-			lo, a, fa = a, b, fb
-			b = lo + g*(hi-lo)
-			fb = nll(ho, math.Exp(b))
+		for c, v := range r {
+			d[i*h.nc+c] = float64(v - mx)
 		}
 	}
-	return math.Exp((lo + hi) / 2)
+	s := float64(defaultScale)
+	for iter := 0; iter < 50; iter++ {
+		var g, hess float64 // first and second derivatives of the NLL
+		for i := 0; i < n; i++ {
+			row := d[i*h.nc : i*h.nc+h.nc]
+			var z, m1, m2 float64
+			for _, v := range row {
+				e := math.Exp(s * v)
+				z += e
+				m1 += e * v
+				m2 += e * v * v
+			}
+			mean := m1 / z
+			g += mean - row[h.ys[i]]
+			hess += m2/z - mean*mean
+		}
+		step := -g / math.Max(hess, 1e-12)
+		// Newton on a convex function of one variable: damp to at most
+		// doubling or halving s per step.
+		next := math.Min(math.Max(s+step, s/2), 2*s)
+		next = math.Min(math.Max(next, lo), hi)
+		if math.Abs(next-s) < 1e-4*s {
+			return next
+		}
+		s = next
+	}
+	return s
 }
 
-// chooseThreshold picks the OOS threshold on held-out predictions: it
-// maximises the expected rate of right outcomes when a share prior of the
-// traffic is out of scope, (1-prior)·in-scope accuracy +
-// prior·out-of-scope recall. Both are rates, so the choice does not depend
-// on how many oos examples the knowledge base has.
-func (m *Model) chooseThreshold(ho []heldOut, prior float64) float64 {
+func (m *Model) chooseThreshold(h heldOut, prior float64) float64 {
 	type point struct {
 		p            float64
 		inScope, ok  bool // true label in scope; prediction right
 		oosPredicted bool // the oos class won regardless of threshold
 	}
-	pts := make([]point, len(ho))
+	pts := make([]point, len(h.ys))
+	probs := make([]float64, h.nc)
 	var nIn, nOOS float64
-	for i, h := range ho {
-		probs := append([]float64(nil), h.scores...)
+	for i, y := range h.ys {
+		for c, v := range h.row(i) {
+			probs[c] = float64(v)
+		}
 		m.probs(probs)
 		best, bestIn := 0, -1
 		for c, p := range probs {
@@ -147,8 +122,8 @@ func (m *Model) chooseThreshold(ho []heldOut, prior float64) float64 {
 				bestIn = c
 			}
 		}
-		pt := point{p: probs[bestIn], inScope: int(h.y) != m.oos, oosPredicted: best == m.oos}
-		pt.ok = pt.inScope && !pt.oosPredicted && bestIn == int(h.y)
+		pt := point{p: probs[bestIn], inScope: int(y) != m.oos, oosPredicted: best == m.oos}
+		pt.ok = pt.inScope && !pt.oosPredicted && bestIn == int(y)
 		if pt.inScope {
 			nIn++
 		} else {

@@ -121,15 +121,13 @@ func Train(ctx context.Context, examples []Example, opts Options) (*Model, error
 		return nil, ErrNoExamples
 	}
 	opts = opts.withDefaults(len(examples))
-	m, ys, err := fit(ctx, examples, opts)
+	m, ys, held, err := fit(ctx, examples, opts)
 	if err != nil {
 		return nil, err
 	}
 	m.scale = defaultScale
-	if opts.CalibrationFolds > 1 {
-		if err := m.calibrate(ctx, examples, ys, opts); err != nil {
-			return nil, err
-		}
+	if held != nil {
+		m.calibrate(transpose(held, ys), opts)
 	}
 	if opts.OOSThreshold > 0 {
 		m.threshold = opts.OOSThreshold
@@ -140,7 +138,7 @@ func Train(ctx context.Context, examples []Example, opts Options) (*Model, error
 }
 
 // fit trains the featurizer and SVMs on examples.
-func fit(ctx context.Context, examples []Example, opts Options) (*Model, []int32, error) {
+func fit(ctx context.Context, examples []Example, opts Options) (*Model, []int32, []float32, error) {
 	m := &Model{oos: -1, topK: opts.TopK}
 	index := map[string]int32{}
 	ys := make([]int32, len(examples))
@@ -154,7 +152,7 @@ func fit(ctx context.Context, examples []Example, opts Options) (*Model, []int32
 		ys[i] = id
 	}
 	if len(m.labels) < 2 {
-		return nil, nil, fmt.Errorf("%w: got %q", ErrOneLabel, m.labels)
+		return nil, nil, nil, fmt.Errorf("%w: got %q", ErrOneLabel, m.labels)
 	}
 	if id, ok := index[OOS]; ok {
 		m.oos = int(id)
@@ -169,12 +167,16 @@ func fit(ctx context.Context, examples []Example, opts Options) (*Model, []int32
 	for i := range raws {
 		xs[i] = m.feat.vectorize(&raws[i], nil)
 	}
-	var err error
-	m.w, m.bias, err = trainOVR(ctx, xs, ys, len(m.labels), len(m.feat.idf), opts.C, opts.Workers)
-	if err != nil {
-		return nil, nil, err
+	var fold []int
+	if opts.CalibrationFolds > 1 {
+		fold = folds(ys, opts.CalibrationFolds)
 	}
-	return m, ys, nil
+	o, err := trainOVR(ctx, newDataset(xs), ys, len(m.labels), len(m.feat.idf), opts.C, opts.Workers, fold)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	m.w, m.bias = o.w, o.bias
+	return m, ys, o.held, nil
 }
 
 // Labels returns the labels the model knows, OOS included if trained.
