@@ -75,7 +75,7 @@ func (c *Channel) Send(ctx context.Context, to bot.Address, r bot.Reply) error {
 			})
 		}
 		if err != nil {
-			return fmt.Errorf("discord: send to %s (part %d of %d): %w", room, n+1, len(parts), err)
+			return fmt.Errorf("discord: send to %s (part %d of %d): %w", room, n+1, len(parts), retryable(err))
 		}
 	}
 	return nil
@@ -223,6 +223,23 @@ func (c *Channel) bucketWait(ctx context.Context, url string) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// retryable marks a rate limit still in force after call's own waits, and
+// Discord's 5xx, as bot.ErrRetryable, so the engine's outbox keeps the
+// reply and tries again later, in order.
+func retryable(err error) error {
+	var rl *discordgo.RateLimitError
+	var re *discordgo.RESTError
+	switch {
+	case errors.As(err, &rl) && rl.RateLimit != nil:
+		return bot.Retryable(err, rl.RetryAfter)
+	case errors.Is(err, ErrRateLimited):
+		return bot.Retryable(err, 0)
+	case errors.As(err, &re) && re.Response != nil && re.Response.StatusCode >= 500:
+		return bot.Retryable(err, 0)
+	}
+	return err
 }
 
 func restErr(err error) error {

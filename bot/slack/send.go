@@ -35,9 +35,24 @@ func (c *Channel) Send(ctx context.Context, to bot.Address, r bot.Reply) error {
 		opts = append(opts, slackgo.MsgOptionTS(to.Thread))
 	}
 	if _, _, err := c.post(ctx, to.Room, opts...); err != nil {
-		return fmt.Errorf("slack: send to %s: %w", to.Room, err)
+		return fmt.Errorf("slack: send to %s: %w", to.Room, retryable(err))
 	}
 	return nil
+}
+
+// retryable marks a rate limit Slack still reports after post's own
+// retries, and Slack's 5xx, as bot.ErrRetryable (with Retry-After), so the
+// engine's outbox keeps the reply and tries again later, in order.
+func retryable(err error) error {
+	var rl *slackgo.RateLimitedError
+	var sc slackgo.StatusCodeError
+	switch {
+	case errors.As(err, &rl):
+		return bot.Retryable(err, rl.RetryAfter)
+	case errors.As(err, &sc) && (sc.Code >= 500 || sc.Code == 429):
+		return bot.Retryable(err, 0)
+	}
+	return err
 }
 
 // maxText bounds a message's text (Slack truncates at 40,000 characters).

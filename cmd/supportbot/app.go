@@ -52,7 +52,8 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 	} else if seeded {
 		log.Info("seeded the knowledge base from files", "dir", cfg.Router.KBDir)
 	}
-	a.engine = bot.New(cfg.engine(), st, nil, log.With("component", "engine"), bot.WithObserver(a.metrics.Observe))
+	a.engine = bot.New(cfg.engine(), st, nil, log.With("component", "engine"),
+		append(durable(st, log), bot.WithObserver(a.metrics.Observe))...)
 	var deskOpts []handoff.Option
 	a.llm, deskOpts = newLLM(cfg.LLM, st, log) // llm.go: nil unless [llm] is enabled
 	a.desk = handoff.NewDesk(deskConfig(ctx, cfg, st, log), st, st, st, st, a.engine, log.With("component", "desk"), deskOpts...)
@@ -104,6 +105,7 @@ func (a *app) serve(ctx context.Context, extra ...func(context.Context) error) e
 	g.Go(func() error { return a.engine.Run(ctx) })
 	g.Go(func() error { return a.desk.Run(ctx) })
 	g.Go(func() error { return a.router.Watch(ctx, a.st, a.cfg.Router.SyncEvery.Duration) })
+	g.Go(func() error { return a.watchDocs(ctx) })
 	if a.llm != nil {
 		g.Go(func() error { return a.llm.Run(ctx) })
 	}

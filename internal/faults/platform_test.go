@@ -50,8 +50,8 @@ type platform struct {
 	byText   map[string]string // room+"\x00"+text → event key
 	answers  map[string]int    // event key → replies quoting it
 	answerAt map[string]time.Time
-	answered int               // events with a reply
-	redeliv  map[string]bool   // events handed out again after no ack
+	answered int             // events with a reply
+	redeliv  map[string]bool // events handed out again after no ack
 	acked    map[string]bool
 	posts    []post // accepted, in order
 	seen     map[string]bool
@@ -59,7 +59,7 @@ type platform struct {
 	fail     func() (status int, retryAfter time.Duration) // nil: accept
 	failures int
 	pollers  map[string]bool
-	handled  int // turns committed (Observer outcome handled), in-process engines only
+	handled  int           // turns committed (Observer outcome handled), in-process engines only
 	changed  chan struct{} // closed and replaced on every change
 }
 
