@@ -46,9 +46,66 @@ func (h heldOut) row(i int) []float32 { return h.scores[i*h.nc : i*h.nc+h.nc] }
 // threshold on held-out predictions.
 func (m *Model) calibrate(h heldOut, opts Options) {
 	m.scale = fitScale(h)
+	if m.oos >= 0 {
+		m.platt = fitPlatt(h, m.oos, opts.OOSPrior)
+	}
 	if opts.OOSThreshold == 0 && m.oos >= 0 {
 		m.threshold = m.chooseThreshold(h, opts.OOSPrior)
 	}
+}
+
+// fitPlatt fits σ(a·gap + b) as the probability that a held-out message
+// is in scope, where gap is its best in-scope score minus its oos score,
+// by weighted logistic regression (Newton's method, a little ridge so
+// that separable data stays finite). Out-of-scope examples carry a total
+// weight of prior, in-scope ones 1 - prior.
+func fitPlatt(h heldOut, oos int, prior float64) [2]float64 {
+	n := len(h.ys)
+	gap := make([]float64, n)
+	var nOOS float64
+	for i, y := range h.ys {
+		r := h.row(i)
+		best := float32(math.Inf(-1))
+		for c, v := range r {
+			if c != oos {
+				best = max(best, v)
+			}
+		}
+		gap[i] = float64(best - r[oos])
+		if int(y) == oos {
+			nOOS++
+		}
+	}
+	if nOOS == 0 || nOOS == float64(n) {
+		return [2]float64{defaultScale, 0}
+	}
+	wIn, wOOS := (1-prior)/(float64(n)-nOOS), prior/nOOS
+	const ridge = 1e-3
+	a, b := float64(defaultScale), 0.0
+	for iter := 0; iter < 50; iter++ {
+		ga, gb := ridge*a, ridge*b
+		haa, hab, hbb := ridge, 0.0, ridge
+		for i, y := range h.ys {
+			p := 1 / (1 + math.Exp(-(a*gap[i] + b)))
+			t, w := 1.0, wIn
+			if int(y) == oos {
+				t, w = 0, wOOS
+			}
+			r, v := w*(p-t), w*p*(1-p)
+			ga += r * gap[i]
+			gb += r
+			haa += v * gap[i] * gap[i]
+			hab += v * gap[i]
+			hbb += v
+		}
+		det := haa*hbb - hab*hab
+		da, db := (hbb*ga-hab*gb)/det, (haa*gb-hab*ga)/det
+		a, b = a-da, b-db
+		if math.Abs(da)+math.Abs(db) < 1e-6 {
+			break
+		}
+	}
+	return [2]float64{a, b}
 }
 
 // fitScale returns the softmax scale s that minimises the mean negative
@@ -112,6 +169,13 @@ func (m *Model) chooseThreshold(h heldOut, prior float64) float64 {
 		for c, v := range h.row(i) {
 			probs[c] = float64(v)
 		}
+		in := -1
+		for c, v := range probs {
+			if c != m.oos && (in < 0 || v > probs[in]) {
+				in = c
+			}
+		}
+		score := m.inScope(probs, in)
 		m.probs(probs)
 		best, bestIn := 0, -1
 		for c, p := range probs {
@@ -122,7 +186,7 @@ func (m *Model) chooseThreshold(h heldOut, prior float64) float64 {
 				bestIn = c
 			}
 		}
-		pt := point{p: probs[bestIn], inScope: int(y) != m.oos, oosPredicted: best == m.oos}
+		pt := point{p: score, inScope: int(y) != m.oos, oosPredicted: best == m.oos}
 		pt.ok = pt.inScope && !pt.oosPredicted && bestIn == int(y)
 		if pt.inScope {
 			nIn++
