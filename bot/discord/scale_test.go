@@ -62,9 +62,11 @@ func TestShardsSplitGuilds(t *testing.T) {
 	if !shards[[2]int{0, 2}] || !shards[[2]int{1, 2}] {
 		t.Fatalf("identified shards %v, want 0/2 and 1/2", shards)
 	}
+	st.mu.Lock()
 	if st.leases["discord:shard:0/2"] == "" || st.leases["discord:shard:1/2"] == "" {
 		t.Errorf("leases = %v", st.leases)
 	}
+	st.mu.Unlock()
 
 	id1 := fd.Message(fakediscord.Msg{GuildID: guild, ChannelID: support, Author: alice, Content: "guild on shard 1"})
 	id0 := fd.Message(fakediscord.Msg{GuildID: guild0, ChannelID: support0, Author: alice, Content: "guild on shard 0"})
