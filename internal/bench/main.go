@@ -282,7 +282,6 @@ func main() {
 		}
 	}
 
-
 	md := render(rep, started, *cmdline)
 	fmt.Print(md)
 	if *out != "" {
