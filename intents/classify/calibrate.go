@@ -81,7 +81,20 @@ func fitPlatt(h heldOut, oos int, prior float64) [2]float64 {
 	}
 	wIn, wOOS := (1-prior)/(float64(n)-nOOS), prior/nOOS
 	const ridge = 1e-3
+	loss := func(a, b float64) float64 {
+		l := ridge * (a*a + b*b) / 2
+		for i, y := range h.ys {
+			z := a*gap[i] + b
+			if int(y) == oos {
+				l += wOOS * softplus(z) // -log(1 - σ(z))
+			} else {
+				l += wIn * softplus(-z) // -log σ(z)
+			}
+		}
+		return l
+	}
 	a, b := float64(defaultScale), 0.0
+	cur := loss(a, b)
 	for iter := 0; iter < 50; iter++ {
 		ga, gb := ridge*a, ridge*b
 		haa, hab, hbb := ridge, 0.0, ridge
@@ -100,12 +113,28 @@ func fitPlatt(h heldOut, oos int, prior float64) [2]float64 {
 		}
 		det := haa*hbb - hab*hab
 		da, db := (hbb*ga-hab*gb)/det, (haa*gb-hab*ga)/det
-		a, b = a-da, b-db
-		if math.Abs(da)+math.Abs(db) < 1e-6 {
+		// Backtrack until the loss decreases (Newton can overshoot where
+		// the sigmoid saturates).
+		step := 1.0
+		for ; step > 1e-4; step /= 2 {
+			if l := loss(a-step*da, b-step*db); l <= cur {
+				a, b, cur = a-step*da, b-step*db, l
+				break
+			}
+		}
+		if step <= 1e-4 || step*(math.Abs(da)+math.Abs(db)) < 1e-6 {
 			break
 		}
 	}
 	return [2]float64{a, b}
+}
+
+// softplus is log(1 + e^z) without overflow.
+func softplus(z float64) float64 {
+	if z > 30 {
+		return z
+	}
+	return math.Log1p(math.Exp(z))
 }
 
 // fitScale returns the softmax scale s that minimises the mean negative
