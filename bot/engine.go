@@ -97,6 +97,8 @@ type job struct {
 	at   time.Time
 	cut  bool   // the customer's text was truncated
 	seq  string // Delivery.Seq of an inbox entry; "" for the in-process path
+	// outcome, for inbox entries, receives the result instead of Ack.
+	outcome chan Outcome // buffered 1
 }
 
 type mailbox struct{ jobs []*job }
@@ -300,11 +302,15 @@ func (e *Engine) run(id ConversationID, j *job) {
 		return
 	}
 	o := e.inbound(id, j, log)
-	if o != StoreError && j.in.Ack != nil {
-		j.in.Ack()
-	}
 	if e.observe != nil {
 		e.observe(*j.in, o, e.now().Sub(j.at))
+	}
+	if j.outcome != nil {
+		j.outcome <- o
+		return
+	}
+	if o != StoreError && j.in.Ack != nil {
+		j.in.Ack()
 	}
 }
 

@@ -159,16 +159,20 @@ var errRetryLater = errors.New("bot: store unavailable; entry kept for a retry")
 
 // consume handles one inbox entry; it fails (the entry is retried) only
 // when the store could not be reached.
+// The entry runs in its conversation's mailbox, so it is ordered with the
+// desk's Do turns (agent replies, claims, announcements) of that conversation.
 func (e *Engine) consume(ctx context.Context, d Delivery) error {
-	j := &job{in: &d.In, ctx: ctx, at: e.now(), seq: d.Seq}
-	id := j.convID()
-	log := e.log.With("conversation", string(id))
-	o := e.inbound(id, j, log)
-	if e.observe != nil {
-		e.observe(*j.in, o, e.now().Sub(j.at))
+	j := &job{in: &d.In, ctx: ctx, at: e.now(), seq: d.Seq, outcome: make(chan Outcome, 1)}
+	if !e.enqueue(j) {
+		return fmt.Errorf("%w: %s (shutting down)", errRetryLater, d.Seq)
 	}
-	if o == StoreError {
-		return fmt.Errorf("%w: %s", errRetryLater, d.Seq)
+	select {
+	case o := <-j.outcome:
+		if o == StoreError {
+			return fmt.Errorf("%w: %s", errRetryLater, d.Seq)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%w: %s: %w", errRetryLater, d.Seq, ctx.Err())
 	}
-	return nil
 }
