@@ -111,6 +111,7 @@ type scratch struct {
 	toks   []string
 	vec    vector
 	scores []float64
+	acc    []float32
 }
 
 // defaultScale is the softmax scale when calibration is skipped.
@@ -212,7 +213,7 @@ func (m *Model) getScratch() *scratch {
 	if s, ok := m.pool.Get().(*scratch); ok {
 		return s
 	}
-	return &scratch{scores: make([]float64, len(m.labels))}
+	return &scratch{scores: make([]float64, len(m.labels)), acc: make([]float32, len(m.labels))}
 }
 
 // rawScores fills s.scores with the SVM decision values for text.
@@ -220,16 +221,27 @@ func (m *Model) rawScores(text string, s *scratch) {
 	s.toks = extract(text, &s.rf, s.toks)
 	s.vec = m.feat.vectorize(&s.rf, s.vec)
 	nc := len(m.labels)
-	sc := s.scores
-	for c := range sc {
-		sc[c] = float64(m.bias[c])
-	}
+	// Accumulate in float32 over the rows of the active features: each
+	// row is nc contiguous weights.
+	acc := s.acc[:nc]
+	copy(acc, m.bias)
 	for _, f := range s.vec {
 		row := m.w[int(f.idx)*nc : int(f.idx)*nc+nc]
-		v := float64(f.val)
-		for c, w := range row {
-			sc[c] += v * float64(w)
+		row = row[:len(acc)]
+		v := f.val
+		c := 0
+		for ; c+4 <= len(acc); c += 4 {
+			acc[c] += v * row[c]
+			acc[c+1] += v * row[c+1]
+			acc[c+2] += v * row[c+2]
+			acc[c+3] += v * row[c+3]
 		}
+		for ; c < len(acc); c++ {
+			acc[c] += v * row[c]
+		}
+	}
+	for c, v := range acc {
+		s.scores[c] = float64(v)
 	}
 }
 
