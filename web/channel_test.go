@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/supportbot/supportbot/bot"
 	"github.com/supportbot/supportbot/bot/channeltest"
+	"github.com/supportbot/supportbot/store/embedded"
 )
 
 // visitor is a widget as the server sees it: a socket speaking the widget
@@ -161,7 +163,15 @@ func echo(_ context.Context, t *bot.Turn) error {
 // With a store behind it, a widget that reconnects gets what it missed,
 // once, and a message resent after a reconnect is handled once.
 func TestReconnectReplaysWithoutDuplicates(t *testing.T) {
-	st := newMemStore()
+	st, err := embedded.Open(filepath.Join(t.TempDir(), "x.db"), embedded.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := st.Close(); err != nil {
+			t.Errorf("close store: %v", err)
+		}
+	})
 	ch := NewChannel(ChannelOptions{Transcripts: st})
 	eng := bot.New(bot.Config{}, st, bot.HandlerFunc(echo), discard())
 	eng.Add(ch)

@@ -2,9 +2,8 @@ package discord
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"slices"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/supportbot/supportbot/bot"
 	"github.com/supportbot/supportbot/internal/fakediscord"
+	"github.com/supportbot/supportbot/store/embedded"
 )
 
 // wait bounds every wait on the fake.
@@ -122,11 +122,27 @@ var echo = bot.HandlerFunc(func(_ context.Context, t *bot.Turn) error {
 	return nil
 })
 
-// runEngine runs a real bot.Engine with ch and h on an in-memory store
-// until the test ends.
-func runEngine(t testing.TB, ch *Channel, h bot.Handler) *memStore {
+// newStore opens the real embedded store (it passes store/storetest) in
+// the test's temporary directory and closes it when the test ends.
+func newStore(t testing.TB) *embedded.Store {
 	t.Helper()
-	st := newMemStore()
+	st, err := embedded.Open(filepath.Join(t.TempDir(), "x.db"), embedded.Options{Log: testLog(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := st.Close(); err != nil {
+			t.Errorf("close store: %v", err)
+		}
+	})
+	return st
+}
+
+// runEngine runs a real bot.Engine with ch and h on the embedded store
+// until the test ends.
+func runEngine(t testing.TB, ch *Channel, h bot.Handler) *embedded.Store {
+	t.Helper()
+	st := newStore(t)
 	e := bot.New(bot.Config{}, st, h, testLog(t))
 	e.Add(ch)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -146,134 +162,82 @@ func runEngine(t testing.TB, ch *Channel, h bot.Handler) *memStore {
 	return st
 }
 
-// memStore is a small in-memory bot.Store and Leaser for these tests.
-type memStore struct {
-	mu     sync.Mutex
-	convs  map[bot.ConversationID]bot.Conversation
-	msgs   map[bot.ConversationID][]bot.Message
-	seen   map[string]bool
-	leases map[string]string
-	tries  map[string]int // failed Lease calls per owner
-	change chan struct{}
-}
-
-func newMemStore() *memStore {
-	return &memStore{convs: map[bot.ConversationID]bot.Conversation{}, msgs: map[bot.ConversationID][]bot.Message{},
-		seen: map[string]bool{}, leases: map[string]string{}, tries: map[string]int{}, change: make(chan struct{})}
-}
-
-func (s *memStore) Conversation(_ context.Context, id bot.ConversationID) (*bot.Conversation, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, ok := s.convs[id]
-	if !ok {
-		return nil, fmt.Errorf("%s: %w", id, bot.ErrNotFound)
+// transcriptTexts reads the conversation's transcript from the store as
+// "role:text" lines.
+func transcriptTexts(t testing.TB, st bot.Store, id bot.ConversationID) []string {
+	t.Helper()
+	msgs, err := st.Transcript(context.Background(), id, 0)
+	if err != nil {
+		t.Fatalf("transcript of %s: %v", id, err)
 	}
-	return &c, nil
-}
-
-func (s *memStore) SaveConversation(_ context.Context, c *bot.Conversation) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if old := s.convs[c.ID]; old.Version != c.Version {
-		return bot.ErrConflict
+	var out []string
+	for _, m := range msgs {
+		out = append(out, string(m.Role)+":"+m.Text)
 	}
-	c.Version++
-	s.convs[c.ID] = *c
-	return nil
+	return out
 }
 
-func (s *memStore) CustomerConversations(_ context.Context, cust string) ([]bot.ConversationID, error) {
+// leaseSpy is the real embedded store with its Lease calls observed: after
+// delegating each call it counts the answer (refusals per owner, grants per
+// lease and owner) and wakes waitFor. Everything else is the store's own.
+type leaseSpy struct {
+	*embedded.Store
+	mu      sync.Mutex
+	refused map[string]int    // owner -> Lease calls the store refused
+	granted map[[2]string]int // {lease, owner} -> Lease calls the store granted
+	called  chan struct{}     // closed and replaced after every Lease call
+}
+
+func newLeaseSpy(t testing.TB) *leaseSpy {
+	return &leaseSpy{Store: newStore(t), refused: map[string]int{}, granted: map[[2]string]int{}, called: make(chan struct{})}
+}
+
+func (s *leaseSpy) Lease(ctx context.Context, name, owner string, ttl time.Duration) (bool, error) {
+	held, err := s.Store.Lease(ctx, name, owner, ttl)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var ids []bot.ConversationID
-	for id, c := range s.convs {
-		if c.Customer.ID == cust {
-			ids = append(ids, id)
-		}
+	switch {
+	case err != nil:
+	case held:
+		s.granted[[2]string{name, owner}]++
+	default:
+		s.refused[owner]++
 	}
-	slices.Sort(ids)
-	return ids, nil
+	close(s.called)
+	s.called = make(chan struct{})
+	return held, err
 }
 
-func (s *memStore) Append(_ context.Context, id bot.ConversationID, m ...bot.Message) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.msgs[id] = append(s.msgs[id], m...)
-	return nil
-}
-
-func (s *memStore) Transcript(_ context.Context, id bot.ConversationID, n int) ([]bot.Message, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m := s.msgs[id]
-	if n > 0 && len(m) > n {
-		m = m[len(m)-n:]
-	}
-	return slices.Clone(m), nil
-}
-
-func (s *memStore) FirstSeen(_ context.Context, key string, _ time.Duration) (bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.seen[key] {
-		return false, nil
-	}
-	s.seen[key] = true
-	return true, nil
-}
-
-func (s *memStore) Lease(_ context.Context, name, owner string, _ time.Duration) (bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	defer s.notify()
-	if h, ok := s.leases[name]; ok && h != owner {
-		s.tries[owner]++
-		return false, nil
-	}
-	s.leases[name] = owner
-	return true, nil
-}
-
-func (s *memStore) Unlease(_ context.Context, name, owner string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.leases[name] == owner {
-		delete(s.leases, name)
-	}
-	s.notify()
-	return nil
-}
-
-func (s *memStore) notify() { close(s.change); s.change = make(chan struct{}) }
-
-// waitFor waits until cond (called under the store's lock) holds.
-func (s *memStore) waitFor(t testing.TB, what string, cond func(*memStore) bool) {
+// waitFor waits, at most wait, until cond (called under the spy's lock)
+// holds, checking it again after every Lease call.
+func (s *leaseSpy) waitFor(t testing.TB, what string, cond func(*leaseSpy) bool) {
 	t.Helper()
 	deadline := time.After(wait)
 	for {
 		s.mu.Lock()
-		ok, ch := cond(s), s.change
+		ok, called := cond(s), s.called
 		s.mu.Unlock()
 		if ok {
 			return
 		}
 		select {
-		case <-ch:
+		case <-called:
 		case <-deadline:
 			t.Fatalf("timed out waiting for %s", what)
 		}
 	}
 }
 
-func (s *memStore) transcriptTexts(id bot.ConversationID) []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []string
-	for _, m := range s.msgs[id] {
-		out = append(out, string(m.Role)+":"+m.Text)
+// leased reports whether someone holds lease name in the store: a rival
+// owner's Lease is refused. The probe's ttl is a nanosecond, so a probe that
+// is granted (the lease was free) leaves nothing held.
+func leased(t testing.TB, st bot.Leaser, name string) bool {
+	t.Helper()
+	got, err := st.Lease(context.Background(), name, "probe", time.Nanosecond)
+	if err != nil {
+		t.Fatalf("probe lease %s: %v", name, err)
 	}
-	return out
+	return !got
 }
 
 func countPosts(fd *fakediscord.Server, channelID, content string) int {

@@ -13,7 +13,7 @@ import (
 func TestShardLeaseOneSessionPerShard(t *testing.T) {
 	t.Parallel()
 	fd := newFake(t)
-	st := newMemStore()
+	st := newLeaseSpy(t)
 	cfgA, cfgB := testConfig(), testConfig()
 	cfgA.Owner, cfgB.Owner = "replica-a", "replica-b"
 	a := newAdapter(t, fd, cfgA, WithLeaser(st))
@@ -24,7 +24,7 @@ func TestShardLeaseOneSessionPerShard(t *testing.T) {
 	go func() { doneA <- a.Listen(ctxA, func(context.Context, bot.Inbound) {}) }()
 	connected(t, fd, 1)
 	inB := listen(t, b)
-	st.waitFor(t, "replica b to try the lease twice", func(s *memStore) bool { return s.tries["replica-b"] >= 2 })
+	st.waitFor(t, "replica b to try the lease twice", func(s *leaseSpy) bool { return s.refused["replica-b"] >= 2 })
 	if n := len(fd.Identifies()); n != 1 {
 		t.Fatalf("%d gateway sessions for one shard, want 1", n)
 	}
@@ -36,7 +36,10 @@ func TestShardLeaseOneSessionPerShard(t *testing.T) {
 	if err := fd.Wait(wait, func() bool { return len(fd.Identifies()) == 2 && fd.Connected() == 1 }); err != nil {
 		t.Fatalf("replica b did not take over: identifies %d, connected %d", len(fd.Identifies()), fd.Connected())
 	}
-	st.waitFor(t, "b to hold the lease", func(s *memStore) bool { return s.leases["discord:shard:0/1"] == "replica-b" })
+	st.waitFor(t, "b to hold the lease", func(s *leaseSpy) bool { return s.granted[[2]string{"discord:shard:0/1", "replica-b"}] > 0 })
+	if !leased(t, st, "discord:shard:0/1") {
+		t.Fatal("nobody holds the lease after b took it")
+	}
 	fd.Message(fakediscord.Msg{ChannelID: "91001", Author: alice, Content: "to b"})
 	if i := next(t, inB); i.Msg.Text != "to b" {
 		t.Errorf("b delivered %q", i.Msg.Text)
@@ -49,7 +52,7 @@ func TestShardLeaseOneSessionPerShard(t *testing.T) {
 func TestShardsSplitGuilds(t *testing.T) {
 	t.Parallel()
 	fd := newFake(t)
-	st := newMemStore()
+	st := newStore(t)
 	cfg0, cfg1 := testConfig(), testConfig()
 	cfg0.ShardCount, cfg1.ShardCount, cfg1.ShardID = 2, 2, 1
 	in0 := listen(t, newAdapter(t, fd, cfg0, WithLeaser(st)))
@@ -62,11 +65,11 @@ func TestShardsSplitGuilds(t *testing.T) {
 	if !shards[[2]int{0, 2}] || !shards[[2]int{1, 2}] {
 		t.Fatalf("identified shards %v, want 0/2 and 1/2", shards)
 	}
-	st.mu.Lock()
-	if st.leases["discord:shard:0/2"] == "" || st.leases["discord:shard:1/2"] == "" {
-		t.Errorf("leases = %v", st.leases)
+	for _, name := range []string{"discord:shard:0/2", "discord:shard:1/2"} {
+		if !leased(t, st, name) {
+			t.Errorf("lease %s is not held", name)
+		}
 	}
-	st.mu.Unlock()
 
 	id1 := fd.Message(fakediscord.Msg{GuildID: guild, ChannelID: support, Author: alice, Content: "guild on shard 1"})
 	id0 := fd.Message(fakediscord.Msg{GuildID: guild0, ChannelID: support0, Author: alice, Content: "guild on shard 0"})

@@ -47,7 +47,7 @@ func TestSupportChannelQuestionAnsweredInThread(t *testing.T) {
 		t.Errorf("%d threads, want the conversation to stay in one", n)
 	}
 	conv := bot.Address{Channel: "discord", Space: guild, Room: id}.ConversationID()
-	got := st.transcriptTexts(conv)
+	got := transcriptTexts(t, st, conv)
 	want := []string{"customer:Where is my order?", "bot:echo: Where is my order?", "customer:It is late", "bot:echo: It is late"}
 	if !slices.Equal(got, want) {
 		t.Errorf("transcript of %s = %q, want %q", conv, got, want)
@@ -148,7 +148,7 @@ func TestButtonClickDelivered(t *testing.T) {
 		t.Errorf("ack = %+v, %v; want a deferred update (6)", cb, err)
 	}
 	conv := bot.Address{Channel: "discord", Space: guild, Room: id}.ConversationID()
-	if got := st.transcriptTexts(conv); !slices.Contains(got, "customer:refund status") {
+	if got := transcriptTexts(t, st, conv); !slices.Contains(got, "customer:refund status") {
 		t.Errorf("transcript = %q", got)
 	}
 }
@@ -357,7 +357,7 @@ func TestBadTokenFails(t *testing.T) {
 // the session's Close).
 func TestListenLeavesNoGoroutines(t *testing.T) {
 	fd := newFake(t)
-	ch := newAdapter(t, fd, testConfig(), WithLeaser(newMemStore()))
+	ch := newAdapter(t, fd, testConfig(), WithLeaser(newStore(t)))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	in := make(chan bot.Inbound, 1)
