@@ -66,7 +66,8 @@ func (s *Store) ExportCustomer(ctx context.Context, customer string) (privacy.Cu
 }
 
 // DeleteCustomer removes everything kept about customer: each conversation
-// of its index (the record, transcript and claim keys under {conv:ID}), its
+// of its index (the record, transcript, claim and outbox keys under
+// {conv:ID}, and its outbox mark), its
 // queue entry and place in any agent's held set, its timers and analytics
 // events, and the customer index. Deleting an unknown customer is not an
 // error. It is idempotent, so a call that failed half-way can be repeated.
@@ -81,11 +82,15 @@ func (s *Store) DeleteCustomer(ctx context.Context, customer string) error {
 	for i, raw := range ids {
 		set[bot.ConversationID(raw)] = true
 		members[i] = raw
-		if err := s.rdb.Del(ctx, s.convKeys(bot.ConversationID(raw))...).Err(); err != nil {
+		o, om := s.outKeys(bot.ConversationID(raw))
+		if err := s.rdb.Del(ctx, append(s.convKeys(bot.ConversationID(raw)), o, om)...).Err(); err != nil {
 			return s.wrap("delete customer", err)
 		}
 	}
 	if len(ids) > 0 {
+		if err := s.rdb.ZRem(ctx, s.marksKey(), members...).Err(); err != nil {
+			return s.wrap("delete customer", err)
+		}
 		if err := s.rdb.HDel(ctx, s.queueKey(), ids...).Err(); err != nil {
 			return s.wrap("delete customer", err)
 		}
