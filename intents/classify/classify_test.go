@@ -167,3 +167,42 @@ func TestRetriever(t *testing.T) {
 		t.Errorf("empty retriever: %v", hits)
 	}
 }
+
+// fitScale and fitPlatt recover the parameters that generated held-out
+// labels.
+func TestCalibrationFits(t *testing.T) {
+	const n, nc, oos = 4000, 5, 4
+	h := heldOut{scores: make([]float32, n*nc), ys: make([]int32, n), nc: nc}
+	rng := uint64(1)
+	unif := func() float64 {
+		rng = rng*6364136223846793005 + 1442695040888963407
+		return float64(rng>>11) / (1 << 53)
+	}
+	const scale = 3.0
+	for i := 0; i < n; i++ {
+		row := h.row(i)
+		for c := range row {
+			row[c] = float32(unif())
+		}
+		// Draw the label from softmax(scale · row).
+		var z float64
+		for _, v := range row {
+			z += math.Exp(scale * float64(v))
+		}
+		u, c := unif()*z, 0
+		for ; c < nc-1; c++ {
+			u -= math.Exp(scale * float64(row[c]))
+			if u <= 0 {
+				break
+			}
+		}
+		h.ys[i] = int32(c)
+	}
+	if s := fitScale(h); math.Abs(s-scale) > 0.5 {
+		t.Errorf("fitScale = %.2f, want about %.1f", s, scale)
+	}
+	p := fitPlatt(h, oos, 0.5)
+	if p[0] <= 0 || math.IsNaN(p[0]) || math.IsNaN(p[1]) {
+		t.Errorf("fitPlatt = %v: the in-scope probability should grow with the gap", p)
+	}
+}
