@@ -113,6 +113,46 @@ type OutboxStore interface {
 	OutboxForget(ctx context.Context, m OutboxMark) error
 }
 
+// TurnCommit is one turn's effects for TurnCommitter.CommitTurn.
+type TurnCommit struct {
+	Conv *Conversation
+	Msgs []Message
+	Out  []Outgoing
+	// Dedupe, if not empty, is the inbound event's platform key, recorded
+	// as by Deduper.FirstSeen(Dedupe, DedupeTTL) in the same atomic write.
+	// If it is already recorded, nothing is written and CommitTurn returns
+	// an error wrapping ErrDuplicate.
+	Dedupe    string
+	DedupeTTL time.Duration
+	// Events are the turn's analytics events (EventLog), recorded with the
+	// commit, in the same write where the store can.
+	Events []Event
+	// Head is set by CommitTurn: Out are the first entries of the outbox
+	// (it was empty before), so they can be sent without reading it back.
+	Head bool
+}
+
+// ErrDuplicate is returned by CommitTurn when TurnCommit.Dedupe was seen.
+var ErrDuplicate = errors.New("bot: inbound event already handled")
+
+// TurnCommitter is an OutboxStore that writes a whole turn in one atomic
+// write: Commit plus the dedupe key and the analytics events, so a message
+// costs one durable write (one fsync, one round trip) instead of several.
+// The Engine uses it when the Store implements it.
+type TurnCommitter interface {
+	OutboxStore
+	// Seen reports whether key was recorded by FirstSeen or CommitTurn
+	// within its TTL; it writes nothing.
+	Seen(ctx context.Context, key string) (bool, error)
+	// CommitTurn does what Commit(t.Conv, t.Msgs, t.Out) does, and records
+	// t.Dedupe and t.Events, all or nothing.
+	CommitTurn(ctx context.Context, t *TurnCommit) error
+	// OutboxDoneLeft is OutboxDone that also reports whether entries may
+	// be left in the outbox (false: it is empty now), so the sender need
+	// not read it again.
+	OutboxDoneLeft(ctx context.Context, id ConversationID, key string) (left bool, err error)
+}
+
 // ---- the inbox
 
 // Delivery is one inbound event taken from an Inbox.

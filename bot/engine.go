@@ -77,8 +77,9 @@ type Engine struct {
 	chans   map[string]Channel
 	observe Observer
 	dur     Durable
-	inbox   Inbox       // nil: in-process mailboxes
-	obs     OutboxStore // st, if it implements OutboxStore
+	inbox   Inbox         // nil: in-process mailboxes
+	obs     OutboxStore   // st, if it implements OutboxStore
+	tc      TurnCommitter // st, if it implements TurnCommitter
 	ob      *outbox
 	spill   *spill
 
@@ -97,6 +98,9 @@ type job struct {
 	at   time.Time
 	cut  bool   // the customer's text was truncated
 	seq  string // Delivery.Seq of an inbox entry; "" for the in-process path
+	// dedupe is the platform key the commit records (TurnCommitter), "" if
+	// it was recorded before the turn or there is none.
+	dedupe string
 	// outcome, for inbox entries, receives the result instead of Ack.
 	outcome chan Outcome // buffered 1
 }
@@ -125,6 +129,9 @@ func New(cfg Config, st Store, h Handler, log *slog.Logger, opts ...Option) *Eng
 	}
 	if obs, ok := st.(OutboxStore); ok {
 		e.obs = obs
+	}
+	if tc, ok := st.(TurnCommitter); ok {
+		e.tc = tc
 	}
 	for _, o := range opts {
 		o(e)
@@ -355,7 +362,21 @@ func (e *Engine) inbound(id ConversationID, j *job, log *slog.Logger) Outcome {
 	if m.At.IsZero() {
 		m.At = e.now()
 	}
-	if j.in.Key != "" && j.seq == "" { // an inbox dedupes in Put
+	if j.in.Key != "" && j.seq == "" && e.tc != nil {
+		// The key is recorded by the turn's commit, in the same write; a
+		// turn that fails to commit leaves it unrecorded, so the platform's
+		// redelivery is handled.
+		seen, err := e.tc.Seen(j.ctx, "in:"+j.in.Key)
+		if err != nil {
+			log.Error("dedupe", "err", err)
+			return StoreError
+		}
+		if seen {
+			log.Info("dropped duplicate", "key", j.in.Key)
+			return Duplicate
+		}
+		j.dedupe = "in:" + j.in.Key
+	} else if j.in.Key != "" && j.seq == "" { // an inbox dedupes in Put
 		first, err := e.st.FirstSeen(j.ctx, "in:"+j.in.Key, e.cfg.DedupeTTL)
 		if err != nil {
 			log.Error("dedupe", "err", err)
@@ -375,6 +396,9 @@ func (e *Engine) inbound(id ConversationID, j *job, log *slog.Logger) Outcome {
 	switch {
 	case errors.Is(err, errRedelivered):
 		log.Info("dropped redelivered inbox entry", "seq", j.seq)
+		return Duplicate
+	case errors.Is(err, ErrDuplicate):
+		log.Info("dropped duplicate", "key", j.in.Key)
 		return Duplicate
 	case errors.Is(err, ErrUnavailable):
 		return StoreError
@@ -507,6 +531,9 @@ func (e *Engine) commit(ctx context.Context, c *Conversation, j *job, t *Turn, o
 	if j.seq != "" {
 		c.Inbound = j.seq
 	}
+	if e.tc != nil {
+		return e.commitTurn(ctx, c, j, t, out, og, herr)
+	}
 	if err := e.obs.Commit(ctx, c, out, og); err != nil {
 		return fmt.Errorf("commit %s: %w", c.ID, err)
 	}
@@ -519,6 +546,42 @@ func (e *Engine) commit(ctx context.Context, c *Conversation, j *job, t *Turn, o
 				log.Warn("record event", "err", err)
 			}
 		}
+	}
+	return herr
+}
+
+// commitTurn is commit with a TurnCommitter: the dedupe key and the events
+// go into the commit's write, and the replies just committed are sent from
+// memory when they head the outbox.
+func (e *Engine) commitTurn(ctx context.Context, c *Conversation, j *job, t *Turn, out []Message, og []Outgoing, herr error) error {
+	tc := &TurnCommit{Conv: c, Msgs: out, Out: og, Events: t.events}
+	if j.dedupe != "" {
+		tc.Dedupe, tc.DedupeTTL = j.dedupe, e.cfg.DedupeTTL
+	}
+	// Reserve the drain of c's outbox before the commit, so that no other
+	// drain of it in this process (sweeper, retry) sends between the commit
+	// and the sending of its replies from memory.
+	reserved := len(og) > 0 && e.reserveDrain(c.ID)
+	if err := e.tc.CommitTurn(ctx, tc); err != nil {
+		if reserved {
+			e.releaseDrain(ctx, c.ID)
+		}
+		if errors.Is(err, ErrDuplicate) {
+			return err
+		}
+		return fmt.Errorf("commit %s: %w", c.ID, err)
+	}
+	switch {
+	case reserved:
+		var first []Outgoing
+		// Across replicas (Lease) another replica's sweeper may have sent
+		// them before this one locks the outbox: read it back then.
+		if tc.Head && e.dur.Lease == nil {
+			first = og
+		}
+		e.drainBusy(ctx, c.ID, nil, first)
+	case len(og) > 0:
+		e.drainAfterCommit(ctx, c.ID)
 	}
 	return herr
 }

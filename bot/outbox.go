@@ -203,13 +203,47 @@ func (e *Engine) drainAfterCommit(ctx context.Context, id ConversationID) {
 	}
 	o.busy[id] = true
 	o.mu.Unlock()
-	e.drainBusy(ctx, id, nil)
+	e.drainBusy(ctx, id, nil, nil)
+}
+
+// reserveDrain marks id's outbox as being drained by the caller, who must
+// then call drainBusy or releaseDrain. It reports false if a drain already
+// runs (it is told to look again) or a retry is due later.
+func (e *Engine) reserveDrain(id ConversationID) bool {
+	o := e.ob
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.busy[id] {
+		o.again[id] = true
+		return false
+	}
+	if _, waiting := o.retries[id]; waiting {
+		return false
+	}
+	o.busy[id] = true
+	return true
+}
+
+// releaseDrain gives up a reservation of reserveDrain without sending,
+// unless a commit asked for a drain meanwhile.
+func (e *Engine) releaseDrain(ctx context.Context, id ConversationID) {
+	o := e.ob
+	o.mu.Lock()
+	if o.again[id] {
+		o.mu.Unlock()
+		e.drainBusy(ctx, id, nil, nil)
+		return
+	}
+	delete(o.busy, id)
+	o.mu.Unlock()
 }
 
 // drainBusy sends the entries of id's outbox in order until it is empty or
 // a send fails retryably (a retry is then scheduled). The caller has set
 // busy[id]. If m is set and the outbox is found empty, the mark is forgotten.
-func (e *Engine) drainBusy(ctx context.Context, id ConversationID, m *OutboxMark) {
+// first, if not nil, is known to be the head of the outbox (the replies the
+// caller just committed): it is sent without reading the outbox first.
+func (e *Engine) drainBusy(ctx context.Context, id ConversationID, m *OutboxMark, first []Outgoing) {
 	o := e.ob
 	log := e.log.With("conversation", string(id))
 	retryIn := time.Duration(-1)
@@ -248,8 +282,17 @@ func (e *Engine) drainBusy(ctx context.Context, id ConversationID, m *OutboxMark
 			}
 		}()
 	}
+	empty := false // the last OutboxDoneLeft emptied the outbox
 	for {
-		xs, err := e.obs.Outbox(ctx, id, 16)
+		xs, err := first, error(nil)
+		switch {
+		case empty:
+			xs, empty = nil, false
+		case first != nil:
+			first = nil
+		default:
+			xs, err = e.obs.Outbox(ctx, id, 16)
+		}
 		if err != nil {
 			log.Warn("outbox read", "err", err)
 			retryIn = e.backoff(id, 0)
@@ -298,11 +341,18 @@ func (e *Engine) drainBusy(ctx context.Context, id ConversationID, m *OutboxMark
 			o.mu.Lock()
 			delete(o.tries, id)
 			o.mu.Unlock()
-			if err := e.obs.OutboxDone(ctx, id, x.Key); err != nil {
+			left := true
+			if e.tc != nil {
+				left, err = e.tc.OutboxDoneLeft(ctx, id, x.Key)
+			} else {
+				err = e.obs.OutboxDone(ctx, id, x.Key)
+			}
+			if err != nil {
 				log.Warn("outbox done", "err", err)
 				retryIn = e.backoff(id, 0)
 				return
 			}
+			empty = !left
 		}
 	}
 }
@@ -348,7 +398,7 @@ func (e *Engine) runOutbox(ctx context.Context) {
 			}
 			delete(o.retries, id)
 			o.busy[id] = true
-			o.sending.Go(func() { e.drainBusy(ctx, id, nil) })
+			o.sending.Go(func() { e.drainBusy(ctx, id, nil, nil) })
 		}
 		o.mu.Unlock()
 		timer.Reset(next.Sub(now))
@@ -382,7 +432,7 @@ func (e *Engine) sweepOutboxes(ctx context.Context) {
 		}
 		o.busy[m.Conv] = true
 		o.mu.Unlock()
-		o.sending.Go(func() { e.drainBusy(ctx, m.Conv, &m) })
+		o.sending.Go(func() { e.drainBusy(ctx, m.Conv, &m, nil) })
 	}
 }
 

@@ -25,10 +25,30 @@ var (
 	kOut     = []byte("out")
 )
 
-var _ bot.OutboxStore = (*Store)(nil)
+var _ bot.TurnCommitter = (*Store)(nil)
 
 // Commit saves c, appends msgs and queues out in one transaction.
 func (s *Store) Commit(ctx context.Context, c *bot.Conversation, msgs []bot.Message, out []bot.Outgoing) error {
+	return s.CommitTurn(ctx, &bot.TurnCommit{Conv: c, Msgs: msgs, Out: out})
+}
+
+// Seen reports whether key was recorded (FirstSeen, CommitTurn) and has
+// not expired.
+func (s *Store) Seen(ctx context.Context, key string) (bool, error) {
+	seen := false
+	err := s.view("seen", func(tx *bolt.Tx) error {
+		old := tx.Bucket(bDedupe).Get([]byte(key))
+		seen = old != nil && decTime(old) > s.now().UnixNano()
+		return nil
+	})
+	return seen, err
+}
+
+// CommitTurn saves t.Conv, appends t.Msgs, queues t.Out, records t.Dedupe
+// and t.Events in one transaction (one fsync, shared with concurrent
+// writers by the group commit).
+func (s *Store) CommitTurn(ctx context.Context, t *bot.TurnCommit) error {
+	c, msgs, out := t.Conv, t.Msgs, t.Out
 	next := *c
 	next.Version++
 	rec, err := json.Marshal(&next)
@@ -47,9 +67,62 @@ func (s *Store) Commit(ctx context.Context, c *bot.Conversation, msgs []bot.Mess
 			return fmt.Errorf("embedded: commit %q: %w", c.ID, err)
 		}
 	}
+	evs := make([][]byte, len(t.Events))
+	evAt := make([]time.Time, len(t.Events))
+	for i := range t.Events {
+		e := t.Events[i]
+		if e.At.IsZero() {
+			e.At = s.now().UTC()
+		}
+		evAt[i] = e.At
+		if evs[i], err = json.Marshal(&e); err != nil {
+			return fmt.Errorf("embedded: commit %q: event: %w", c.ID, err)
+		}
+	}
+	ttl := t.DedupeTTL
+	if ttl <= 0 {
+		ttl = s.dedupe
+	}
 	err = s.update("commit", func(tx *bolt.Tx) error {
-		if err := s.saveTx(tx, c, next.Version, rec); err != nil {
+		t.Head = false // the function may run again (group commit)
+		if t.Dedupe != "" {
+			db := tx.Bucket(bDedupe)
+			now := s.now()
+			old := db.Get([]byte(t.Dedupe))
+			if old != nil && decTime(old) > now.UnixNano() {
+				return refuse(fmt.Errorf("embedded: commit %q: %q: %w", c.ID, t.Dedupe, bot.ErrDuplicate))
+			}
+			// Checked before any write, so a refusal writes nothing.
+			if err := s.saveTx(tx, c, next.Version, rec); err != nil {
+				return err
+			}
+			idx := tx.Bucket(bDexp)
+			if old != nil {
+				if err := idx.Delete(cat(old, []byte(t.Dedupe))); err != nil {
+					return err
+				}
+			}
+			exp := encTime(now.Add(ttl))
+			if err := db.Put([]byte(t.Dedupe), exp); err != nil {
+				return err
+			}
+			if err := idx.Put(cat(exp, []byte(t.Dedupe)), nil); err != nil {
+				return err
+			}
+		} else if err := s.saveTx(tx, c, next.Version, rec); err != nil {
 			return err
+		}
+		if len(evs) > 0 {
+			b := tx.Bucket(bEvents)
+			for i, v := range evs {
+				seq, err := b.NextSequence()
+				if err != nil {
+					return err
+				}
+				if err := b.Put(binary.BigEndian.AppendUint64(encTime(evAt[i]), seq), v); err != nil {
+					return err
+				}
+			}
 		}
 		if len(vals) > 0 {
 			if err := s.appendTx(tx, c.ID, vals); err != nil {
@@ -66,6 +139,9 @@ func (s *Store) Commit(ctx context.Context, c *bot.Conversation, msgs []bot.Mess
 		ob, err := b.CreateBucketIfNotExists(kOut)
 		if err != nil {
 			return err
+		}
+		if k, _ := ob.Cursor().First(); k == nil {
+			t.Head = true
 		}
 		for _, v := range outs {
 			seq, err := ob.NextSequence()
@@ -116,7 +192,15 @@ func (s *Store) Outbox(ctx context.Context, id bot.ConversationID, n int) ([]bot
 // OutboxDone removes the head of id's outbox if its key is key, and the
 // conversation's mark once the outbox is empty.
 func (s *Store) OutboxDone(ctx context.Context, id bot.ConversationID, key string) error {
-	return s.update("outbox done", func(tx *bolt.Tx) error {
+	_, err := s.OutboxDoneLeft(ctx, id, key)
+	return err
+}
+
+// OutboxDoneLeft is OutboxDone; left reports whether the outbox still has
+// entries.
+func (s *Store) OutboxDoneLeft(ctx context.Context, id bot.ConversationID, key string) (left bool, err error) {
+	err = s.update("outbox done", func(tx *bolt.Tx) error {
+		left = false // the function may run again (group commit)
 		b, _ := s.conv(tx, id, false)
 		if b == nil || b.Bucket(kOut) == nil {
 			return nil
@@ -131,6 +215,7 @@ func (s *Store) OutboxDone(ctx context.Context, id bot.ConversationID, key strin
 			return err
 		}
 		if o.Key != key {
+			left = true
 			return nil
 		}
 		if err := c.Delete(); err != nil {
@@ -140,9 +225,12 @@ func (s *Store) OutboxDone(ctx context.Context, id bot.ConversationID, key strin
 			if marks := tx.Bucket(bOutMark); marks != nil {
 				return marks.Delete([]byte(id))
 			}
+			return nil
 		}
+		left = true
 		return nil
 	})
+	return left, err
 }
 
 // OutboxPending lists up to n marks made before before, oldest first.

@@ -28,7 +28,7 @@ import (
 // has a mark (a crash leaves, at worst, a mark on an empty outbox, which
 // OutboxForget clears).
 
-var _ bot.OutboxStore = (*Store)(nil)
+var _ bot.TurnCommitter = (*Store)(nil)
 
 func (s *Store) outKeys(id bot.ConversationID) (o, om string) {
 	k := s.p + "{conv:" + string(id) + "}:"
@@ -94,6 +94,42 @@ return false`)
 // Commit saves c, appends msgs and queues out atomically (one script on the
 // conversation's slot); the customer index is updated as by SaveConversation.
 func (s *Store) Commit(ctx context.Context, c *bot.Conversation, msgs []bot.Message, out []bot.Outgoing) error {
+	return s.CommitTurn(ctx, &bot.TurnCommit{Conv: c, Msgs: msgs, Out: out})
+}
+
+// Seen reports whether key was recorded by FirstSeen or CommitTurn.
+func (s *Store) Seen(ctx context.Context, key string) (bool, error) {
+	n, err := s.rdb.Exists(ctx, s.p+"dd:"+key).Result()
+	if err != nil {
+		return false, s.wrap("seen", err)
+	}
+	return n > 0, nil
+}
+
+// CommitTurn is Commit, plus t.Dedupe and t.Events. The dedupe key and the
+// events live on other Cluster slots than the conversation, so they cannot
+// join its script: the key is set (SET NX) just before it, and dropped again
+// if the commit fails; the events are written in one pipeline with the
+// customer index right after it (at-least-once, as RecordEvent after a
+// commit). t.Head is left false: the engine reads the outbox under its lock.
+func (s *Store) CommitTurn(ctx context.Context, t *bot.TurnCommit) (err error) {
+	c, msgs, out := t.Conv, t.Msgs, t.Out
+	if t.Dedupe != "" {
+		first, ferr := s.FirstSeen(ctx, t.Dedupe, t.DedupeTTL)
+		if ferr != nil {
+			return ferr
+		}
+		if !first {
+			return fmt.Errorf("redisstore: commit %q: %q: %w", c.ID, t.Dedupe, bot.ErrDuplicate)
+		}
+		defer func() {
+			if err != nil {
+				if derr := s.rdb.Del(context.WithoutCancel(ctx), s.p+"dd:"+t.Dedupe).Err(); derr != nil {
+					s.log.Warn("redisstore: commit failed; dedupe key kept", "key", t.Dedupe, "err", derr)
+				}
+			}
+		}()
+	}
 	rec, err := encodeConv(c, c.Version+1)
 	if err != nil {
 		return fmt.Errorf("redisstore: commit %q: %w", c.ID, err)
@@ -152,21 +188,30 @@ func (s *Store) Commit(ctx context.Context, c *bot.Conversation, msgs []bot.Mess
 			}
 			continue
 		}
-		if c.Customer.ID != "" {
-			k := s.p + "cust:" + c.Customer.ID
+		if c.Customer.ID != "" || len(t.Events) > 0 {
+			// One round trip for the customer index and the turn's events
+			// (they are on several Cluster slots, so no MULTI).
 			_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-				if c.Version == 0 {
-					created := c.Created
-					if created.IsZero() {
-						created = s.now()
+				if c.Customer.ID != "" {
+					k := s.p + "cust:" + c.Customer.ID
+					if c.Version == 0 {
+						created := c.Created
+						if created.IsZero() {
+							created = s.now()
+						}
+						p.ZAddNX(ctx, k, redis.Z{Score: float64(created.UnixMilli()), Member: string(c.ID)})
 					}
-					p.ZAddNX(ctx, k, redis.Z{Score: float64(created.UnixMilli()), Member: string(c.ID)})
+					p.PExpireAt(ctx, k, time.UnixMilli(exp))
 				}
-				p.PExpireAt(ctx, k, time.UnixMilli(exp))
+				for _, e := range t.Events {
+					if err := s.recordEvent(ctx, p, e); err != nil {
+						s.log.Warn("redisstore: commit: record event", "conversation", string(c.ID), "err", err)
+					}
+				}
 				return nil
 			})
 			if err != nil {
-				s.log.Warn("redisstore: commit: customer index", "conversation", string(c.ID), "err", err)
+				s.log.Warn("redisstore: commit: customer index and events", "conversation", string(c.ID), "err", err)
 			}
 		}
 		c.Version++
@@ -198,16 +243,23 @@ func (s *Store) Outbox(ctx context.Context, id bot.ConversationID, n int) ([]bot
 // empties the outbox, the conversation's mark goes too unless a commit
 // re-marked it meanwhile.
 func (s *Store) OutboxDone(ctx context.Context, id bot.ConversationID, key string) error {
+	_, err := s.OutboxDoneLeft(ctx, id, key)
+	return err
+}
+
+// OutboxDoneLeft is OutboxDone; left is false when the outbox is empty
+// after it (true when entries remain, or when the script cannot tell).
+func (s *Store) OutboxDoneLeft(ctx context.Context, id bot.ConversationID, key string) (left bool, err error) {
 	o, om := s.outKeys(id)
 	seq, err := outboxDoneScript.Run(ctx, s.rdb, []string{o, om}, key).Text()
 	if errors.Is(err, redis.Nil) {
-		return nil
+		return true, nil
 	}
 	if err != nil {
-		return s.wrap(fmt.Sprintf("outbox done %q", id), err)
+		return true, s.wrap(fmt.Sprintf("outbox done %q", id), err)
 	}
 	n, _ := strconv.ParseInt(seq, 10, 64)
-	return s.OutboxForget(ctx, bot.OutboxMark{Conv: id, Seq: n})
+	return false, s.OutboxForget(ctx, bot.OutboxMark{Conv: id, Seq: n})
 }
 
 // OutboxPending lists up to n marks older than before, oldest first.

@@ -654,19 +654,39 @@ func (s *Store) RecordEvent(ctx context.Context, e bot.Event) error {
 	if err != nil {
 		return fmt.Errorf("redisstore: record event: %w", err)
 	}
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		s.queueEvent(ctx, p, now, e, b)
+		return nil
+	})
+	return s.wrap("record event", err)
+}
+
+// queueEvent queues the writes of e (encoded as b) on p.
+func (s *Store) queueEvent(ctx context.Context, p redis.Pipeliner, now time.Time, e bot.Event, b []byte) {
 	// The member starts with the exact time and a random tag: ordered, and
 	// distinct for equal events.
 	member := fmt.Sprintf("%016x%08x", uint64(e.At.UnixNano()), rand.Uint32()) + string(b)
 	k := s.eventKey(e.At)
 	y, m, d := e.At.UTC().Date()
 	dayEnd := time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC)
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.ZAdd(ctx, k, redis.Z{Score: float64(e.At.UnixMilli()), Member: member})
-		p.ZRemRangeByScore(ctx, k, "-inf", "("+strconv.FormatInt(now.Add(-s.events).UnixMilli(), 10))
-		p.PExpireAt(ctx, k, dayEnd.Add(s.events))
-		return nil
-	})
-	return s.wrap("record event", err)
+	p.ZAdd(ctx, k, redis.Z{Score: float64(e.At.UnixMilli()), Member: member})
+	p.PExpireAt(ctx, k, dayEnd.Add(s.events))
+	p.ZRemRangeByScore(ctx, k, "-inf", "("+strconv.FormatInt(now.Add(-s.events).UnixMilli(), 10))
+}
+
+// recordEvent queues e's writes on p, as RecordEvent does in its own
+// transaction (the writes are idempotent but for the random tag).
+func (s *Store) recordEvent(ctx context.Context, p redis.Pipeliner, e bot.Event) error {
+	now := s.now()
+	if e.At.IsZero() {
+		e.At = now.UTC()
+	}
+	b, err := json.Marshal(&e)
+	if err != nil {
+		return err
+	}
+	s.queueEvent(ctx, p, now, e, b)
+	return nil
 }
 
 // Events returns the events with since <= At < until, oldest first, among

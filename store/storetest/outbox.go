@@ -18,6 +18,7 @@ func init() {
 		suiteTest{"Commit of one version by 50 goroutines: exactly one wins and only its replies are queued", testConcurrentCommit},
 		suiteTest{"OutboxDone pops only the named head; the mark goes with the last entry unless a commit re-marked it", testOutboxDone},
 		suiteTest{"Outbox entries survive reopening the store", testOutboxReopen},
+		suiteTest{"CommitTurn records the dedupe key and the events with the commit; a seen key or a stale version writes nothing", testCommitTurn},
 	)
 }
 
@@ -181,4 +182,73 @@ func testOutboxReopen(t *testing.T, f *Features, s store.Store) {
 	xs, err := s.(bot.OutboxStore).Outbox(ctx, c.ID, 0)
 	must(t, err)
 	same(t, "outbox after reopen", outKeys(xs), []string{"k"})
+}
+
+func testCommitTurn(t *testing.T, f *Features, s store.Store) {
+	tc, ok := s.(bot.TurnCommitter)
+	if !ok {
+		t.Skip("the backend has no CommitTurn")
+	}
+	now := f.Clock.Now()
+	c := conv("turn", "ann", now)
+	seen, err := tc.Seen(ctx, "in:k1")
+	must(t, err)
+	same(t, "seen before", seen, false)
+	ev := bot.Event{At: now, Type: "answered", Conv: c.ID, Intent: "turn-intent"}
+	turn := &bot.TurnCommit{Conv: c, Msgs: []bot.Message{msg(c, 1, bot.RoleCustomer, now)},
+		Out: []bot.Outgoing{outgoing(c, "m1-r0", now)}, Dedupe: "in:k1", DedupeTTL: time.Hour, Events: []bot.Event{ev}}
+	must(t, tc.CommitTurn(ctx, turn))
+	same(t, "version after commit", c.Version, int64(1))
+	// Head is optional (false: the engine reads the outbox), but never wrong.
+	seen, err = tc.Seen(ctx, "in:k1")
+	must(t, err)
+	same(t, "seen after", seen, true)
+	if el, ok := s.(bot.EventLog); ok {
+		evs, err := el.Events(ctx, now.Add(-time.Minute), now.Add(time.Minute))
+		must(t, err)
+		n := 0
+		for _, e := range evs {
+			if e.Intent == "turn-intent" {
+				n++
+			}
+		}
+		same(t, "events recorded", n, 1)
+	}
+	// The same key again: nothing written.
+	again := &bot.TurnCommit{Conv: c, Msgs: []bot.Message{msg(c, 2, bot.RoleCustomer, now)},
+		Out: []bot.Outgoing{outgoing(c, "m2-r0", now)}, Dedupe: "in:k1", DedupeTTL: time.Hour}
+	if err := tc.CommitTurn(ctx, again); !errors.Is(err, bot.ErrDuplicate) {
+		t.Fatalf("CommitTurn with a seen key: %v, want ErrDuplicate", err)
+	}
+	same(t, "version after duplicate", c.Version, int64(1))
+	// A stale version: the key is not recorded.
+	stale := *c
+	stale.Version = 0
+	if err := tc.CommitTurn(ctx, &bot.TurnCommit{Conv: &stale, Dedupe: "in:k2", DedupeTTL: time.Hour}); !errors.Is(err, bot.ErrConflict) {
+		t.Fatalf("CommitTurn with a stale version: %v, want ErrConflict", err)
+	}
+	seen, err = tc.Seen(ctx, "in:k2")
+	must(t, err)
+	same(t, "key of a refused commit", seen, false)
+	// A second reply behind the first: not the head.
+	turn = &bot.TurnCommit{Conv: c, Out: []bot.Outgoing{outgoing(c, "m3-r0", now)}, Dedupe: "in:k3", DedupeTTL: time.Hour}
+	must(t, tc.CommitTurn(ctx, turn))
+	same(t, "head behind an entry", turn.Head, false)
+	xs, err := tc.Outbox(ctx, c.ID, 0)
+	must(t, err)
+	same(t, "outbox", outKeys(xs), []string{"m1-r0", "m3-r0"})
+	// FirstSeen sees the keys CommitTurn recorded.
+	first, err := s.FirstSeen(ctx, "in:k3", time.Hour)
+	must(t, err)
+	same(t, "FirstSeen of a committed key", first, false)
+	// OutboxDoneLeft tells when the outbox is empty.
+	left, err := tc.OutboxDoneLeft(ctx, c.ID, "m1-r0")
+	must(t, err)
+	same(t, "left after the first of two", left, true)
+	left, err = tc.OutboxDoneLeft(ctx, c.ID, "m3-r0")
+	must(t, err)
+	same(t, "left after the last", left, false)
+	xs, err = tc.Outbox(ctx, c.ID, 0)
+	must(t, err)
+	same(t, "outbox after", len(xs), 0)
 }
