@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
@@ -80,6 +81,77 @@ redis.call('SET', KEYS[1], ARGV[2], 'PXAT', ARGV[3])
 for i = 2, #KEYS do redis.call('PEXPIREAT', KEYS[i], ARGV[3]) end
 return {2}`)
 
+// commitAllScript is commitScript for a single Redis server (not Cluster,
+// where these keys are on several slots): the mark, the customer index and
+// the turn's events are written by the same script, so a turn is one round
+// trip, all or nothing. KEYS c, t, h, o, om, marks, customer index, then
+// one events key per event; ARGV expected version, record, pexpireat,
+// header, number of messages, number of outgoing, conversation ID, now
+// (ms), customer flag (0 none, 1 index, 2 index and add), created (ms),
+// events cut (ms), number of events, messages..., outgoing..., then per
+// event its score, member and pexpireat. Returns as commitScript; {2, 1}
+// when the outbox was empty before (the outgoing are its head).
+var commitAllScript = redis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+local v = 0
+if cur then v = tonumber(string.match(cur, '^%d+')) end
+if v ~= tonumber(ARGV[1]) then return {0, v} end
+local n = tonumber(ARGV[5])
+local no = tonumber(ARGV[6])
+local base = 12
+if n > 0 then
+  local h = redis.call('LINDEX', KEYS[2], 0)
+  if not h then redis.call('RPUSH', KEYS[2], ARGV[4])
+  elseif h ~= ARGV[4] then return {1, h} end
+  for i = base + 1, base + n, 100 do
+    redis.call('RPUSH', KEYS[2], unpack(ARGV, i, math.min(i + 99, base + n)))
+  end
+end
+local head = 0
+if no > 0 then
+  local seq = tonumber(ARGV[8])
+  local s = redis.call('ZSCORE', KEYS[6], ARGV[7])
+  if s and tonumber(s) >= seq then seq = tonumber(s) + 1 end
+  redis.call('ZADD', KEYS[6], seq, ARGV[7])
+  if redis.call('LLEN', KEYS[4]) == 0 then head = 1 end
+  local f = base + n + 1
+  for i = f, f + no - 1, 100 do
+    redis.call('RPUSH', KEYS[4], unpack(ARGV, i, math.min(i + 99, f + no - 1)))
+  end
+  redis.call('SET', KEYS[5], seq)
+end
+redis.call('SET', KEYS[1], ARGV[2], 'PXAT', ARGV[3])
+for i = 2, 5 do redis.call('PEXPIREAT', KEYS[i], ARGV[3]) end
+local cf = tonumber(ARGV[9])
+if cf == 2 then redis.call('ZADD', KEYS[7], 'NX', ARGV[10], ARGV[7]) end
+if cf > 0 then redis.call('PEXPIREAT', KEYS[7], ARGV[3]) end
+local e = base + n + no
+for j = 1, tonumber(ARGV[12]) do
+  local k = KEYS[7 + j]
+  local a = e + (j - 1) * 3
+  redis.call('ZADD', k, ARGV[a + 1], ARGV[a + 2])
+  redis.call('PEXPIREAT', k, ARGV[a + 3])
+  redis.call('ZREMRANGEBYSCORE', k, '-inf', '(' .. ARGV[11])
+end
+return {2, head}`)
+
+// outboxDoneAllScript is outboxDoneScript for a single Redis server: KEYS
+// o, om, marks; ARGV key, conversation ID. When the outbox is empty after
+// it, the mark goes too (as OutboxForget) and it returns 0; else 1.
+var outboxDoneAllScript = redis.NewScript(`
+local h = redis.call('LINDEX', KEYS[1], 0)
+if h then
+  local p = ARGV[1] .. '\n'
+  if string.sub(h, 1, #p) ~= p then return 1 end
+  redis.call('LPOP', KEYS[1])
+  if redis.call('LLEN', KEYS[1]) > 0 then return 1 end
+end
+local seq = redis.call('GET', KEYS[2])
+if not seq then return 0 end
+local s = redis.call('ZSCORE', KEYS[3], ARGV[2])
+if s and tonumber(s) == tonumber(seq) then redis.call('ZREM', KEYS[3], ARGV[2]) end
+return 0`)
+
 // outboxDoneScript: KEYS o, om; ARGV key. Pops the head if it is key's;
 // returns the mark seq if the outbox is empty now, else false.
 var outboxDoneScript = redis.NewScript(`
@@ -141,6 +213,9 @@ func (s *Store) CommitTurn(ctx context.Context, t *bot.TurnCommit) (err error) {
 			return fmt.Errorf("redisstore: commit %q: %w", c.ID, err)
 		}
 		outs[i] = out[i].Key + "\n" + string(b)
+	}
+	if s.single {
+		return s.commitAll(ctx, t, rec, outs)
 	}
 	var seq int64
 	if len(out) > 0 {
@@ -251,6 +326,13 @@ func (s *Store) OutboxDone(ctx context.Context, id bot.ConversationID, key strin
 // after it (true when entries remain, or when the script cannot tell).
 func (s *Store) OutboxDoneLeft(ctx context.Context, id bot.ConversationID, key string) (left bool, err error) {
 	o, om := s.outKeys(id)
+	if s.single {
+		n, err := outboxDoneAllScript.Run(ctx, s.rdb, []string{o, om, s.marksKey()}, key, string(id)).Int()
+		if err != nil {
+			return true, s.wrap(fmt.Sprintf("outbox done %q", id), err)
+		}
+		return n != 0, nil
+	}
 	seq, err := outboxDoneScript.Run(ctx, s.rdb, []string{o, om}, key).Text()
 	if errors.Is(err, redis.Nil) {
 		return true, nil
@@ -326,4 +408,86 @@ func (s *Store) WatchDocs(ctx context.Context, ready chan<- struct{}, fn func(na
 			fn(string(name), n)
 		}
 	}
+}
+
+// commitAll is CommitTurn on a single Redis server: one script
+// (commitAllScript) for the whole turn.
+func (s *Store) commitAll(ctx context.Context, t *bot.TurnCommit, rec []byte, outs []any) error {
+	c, msgs := t.Conv, t.Msgs
+	ck := s.convKeys(c.ID)
+	o, om := s.outKeys(c.ID)
+	now := s.now()
+	keys := []string{ck[0], ck[1], ck[2], o, om, s.marksKey(), s.p + "cust:" + c.Customer.ID}
+	cust, created := 0, int64(0)
+	if c.Customer.ID != "" {
+		cust = 1
+		if c.Version == 0 {
+			cust = 2
+			at := c.Created
+			if at.IsZero() {
+				at = now
+			}
+			created = at.UnixMilli()
+		}
+	}
+	evs := make([]any, 0, 3*len(t.Events))
+	for _, e := range t.Events {
+		if e.At.IsZero() {
+			e.At = now.UTC()
+		}
+		b, err := json.Marshal(&e)
+		if err != nil {
+			return fmt.Errorf("redisstore: commit %q: event: %w", c.ID, err)
+		}
+		y, m, d := e.At.UTC().Date()
+		dayEnd := time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC)
+		keys = append(keys, s.eventKey(e.At))
+		evs = append(evs, e.At.UnixMilli(), fmt.Sprintf("%016x%08x", uint64(e.At.UnixNano()), rand.Uint32())+string(b), dayEnd.Add(s.events).UnixMilli())
+	}
+	var hdr header
+	if len(msgs) > 0 {
+		hdr = guessHeader(c.ID, msgs)
+	}
+	exp := s.expireAt()
+	for range 3 {
+		hb, err := json.Marshal(&hdr)
+		if err != nil {
+			return fmt.Errorf("redisstore: commit %q: %w", c.ID, err)
+		}
+		args := make([]any, 0, 12+len(msgs)+len(outs)+len(evs))
+		args = append(args, c.Version, rec, exp, hb, len(msgs), len(outs), string(c.ID), now.UnixMilli(),
+			cust, created, now.Add(-s.events).UnixMilli(), len(t.Events))
+		for i := range msgs {
+			b, err := encodeMsg(&msgs[i], &hdr)
+			if err != nil {
+				return fmt.Errorf("redisstore: commit %q: %w", c.ID, err)
+			}
+			args = append(args, b)
+		}
+		args = append(args, outs...)
+		args = append(args, evs...)
+		res, err := commitAllScript.Run(ctx, s.rdb, keys, args...).Slice()
+		if err != nil {
+			return s.wrap(fmt.Sprintf("commit %q", c.ID), err)
+		}
+		code, _ := res[0].(int64)
+		switch code {
+		case 0:
+			return fmt.Errorf("redisstore: conversation %q: version %d, stored %v: %w", c.ID, c.Version, res[1], bot.ErrConflict)
+		case 1:
+			str, _ := res[1].(string)
+			hdr = header{}
+			if err := json.Unmarshal([]byte(str), &hdr); err != nil {
+				return fmt.Errorf("redisstore: commit %q: bad transcript header: %w", c.ID, err)
+			}
+			continue
+		}
+		if len(res) > 1 {
+			head, _ := res[1].(int64)
+			t.Head = head == 1 && len(outs) > 0
+		}
+		c.Version++
+		return nil
+	}
+	return fmt.Errorf("redisstore: commit %q: transcript header keeps changing: %w", c.ID, bot.ErrConflict)
 }

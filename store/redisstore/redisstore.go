@@ -76,6 +76,9 @@ type Store struct {
 	log       *slog.Logger
 	closeOnce sync.Once
 	closeErr  error
+	// single: one Redis server (or Sentinel's master), not Cluster, so a
+	// script may touch keys of several hash tags (commitAllScript).
+	single bool
 }
 
 // New connects and pings. An unreachable Redis fails with an error naming its
@@ -123,6 +126,8 @@ func New(ctx context.Context, o Options) (*Store, error) {
 	}
 	s := &Store{rdb: redis.NewUniversalClient(uo), addr: strings.Join(uo.Addrs, ","), p: o.KeyPrefix,
 		retention: o.Retention, events: o.EventsRetention, dedupe: o.DedupeTTL, now: o.Now, log: o.Log}
+	_, cluster := s.rdb.(*redis.ClusterClient)
+	s.single = !cluster
 	if err := s.rdb.Ping(ctx).Err(); err != nil {
 		s.rdb.Close()
 		return nil, fmt.Errorf("redis %s: %w", s.addr, unavailable(err))
