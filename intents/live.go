@@ -72,7 +72,7 @@ func (r *Router) Sync(ctx context.Context, st DocReader) error {
 		if err != nil {
 			return fmt.Errorf("knowledge base v%d: %w", d.Version, err)
 		}
-		s, err := Compile(ctx, base, d.Version)
+		s, err := CompileCached(ctx, base, d.Version, r.cfg.ModelCache)
 		if err != nil {
 			return err
 		}

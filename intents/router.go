@@ -2,9 +2,14 @@ package intents
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -23,6 +28,7 @@ type Config struct {
 	SuggestAt   float64 // top confidence to offer choices instead of handing off; default 0.15
 	RetrieveAt  float64 // share of the message's terms an FAQ entry must cover to answer by retrieval; default 0.6
 	MaxMisses   int     // unanswered turns in a row before a repeated_failure handoff; default 2
+	ModelCache  string  // directory caching trained models, so restarts do not retrain; "" for none
 }
 
 // SetDefaults fills zero fields.
@@ -76,34 +82,74 @@ type Snapshot struct {
 
 // Compile trains a classifier and language detector on base.
 func Compile(ctx context.Context, base *kb.Base, version int64) (*Snapshot, error) {
+	return CompileCached(ctx, base, version, "")
+}
+
+// CompileCached is Compile with a cache of trained models in dir ("" for
+// none): a knowledge base whose examples were trained before is loaded
+// instead of retrained, so a restart is fast.
+func CompileCached(ctx context.Context, base *kb.Base, version int64, dir string) (*Snapshot, error) {
 	start := time.Now()
 	var ex []classify.Example
 	byLang := map[string][]string{}
-	for _, in := range base.Intents {
-		for lang, xs := range in.Examples {
-			for _, x := range xs {
-				ex = append(ex, classify.Example{Text: x, Label: in.Name, Lang: lang})
+	add := func(texts map[string][]string, label string) {
+		for _, lang := range slices.Sorted(maps.Keys(texts)) { // deterministic training order
+			for _, x := range texts[lang] {
+				ex = append(ex, classify.Example{Text: x, Label: label, Lang: lang})
 				byLang[lang] = append(byLang[lang], x)
 			}
 		}
 	}
+	for _, in := range base.Intents {
+		add(in.Examples, in.Name)
+	}
 	for _, f := range base.FAQs {
-		for lang, xs := range f.Questions {
-			for _, x := range xs {
-				ex = append(ex, classify.Example{Text: x, Label: faqLabel(f.ID), Lang: lang})
-				byLang[lang] = append(byLang[lang], x)
-			}
-		}
+		add(f.Questions, faqLabel(f.ID))
 	}
 	for _, x := range builtinOOS {
 		ex = append(ex, classify.Example{Text: x, Label: classify.OOS})
 	}
-	m, err := classify.Train(ctx, ex, classify.Options{})
+	m, err := trainCached(ctx, ex, dir)
 	if err != nil {
 		return nil, fmt.Errorf("train on knowledge base v%d: %w", version, err)
 	}
 	return &Snapshot{Base: base, Version: version, Model: m, faq: newFAQIndex(base),
 		Detect: nlp.NewDetector(byLang), Trained: time.Since(start)}, nil
+}
+
+// trainCached trains on ex, or loads the model trained on the same
+// examples from dir. A cache that cannot be read or written only costs a
+// retrain.
+func trainCached(ctx context.Context, ex []classify.Example, dir string) (*classify.Model, error) {
+	if dir == "" {
+		return classify.Train(ctx, ex, classify.Options{})
+	}
+	h := sha256.New()
+	for _, e := range ex {
+		fmt.Fprintf(h, "%q\t%q\n", e.Label, e.Text)
+	}
+	path := filepath.Join(dir, fmt.Sprintf("model-%x.bin", h.Sum(nil)[:12]))
+	if data, err := os.ReadFile(path); err == nil {
+		if m, err := classify.UnmarshalModel(data); err == nil {
+			return m, nil
+		}
+	}
+	m, err := classify.Train(ctx, ex, classify.Options{})
+	if err != nil {
+		return nil, err
+	}
+	if data, err := m.MarshalBinary(); err == nil && os.MkdirAll(dir, 0o700) == nil {
+		tmp := path + ".tmp"
+		if os.WriteFile(tmp, data, 0o600) == nil && os.Rename(tmp, path) == nil {
+			old, _ := filepath.Glob(filepath.Join(dir, "model-*.bin"))
+			for _, o := range old {
+				if o != path {
+					os.Remove(o)
+				}
+			}
+		}
+	}
+	return m, nil
 }
 
 func faqLabel(id string) string { return "faq:" + id }

@@ -285,3 +285,34 @@ func TestToCyrillic(t *testing.T) {
 		}
 	}
 }
+
+func TestTrainedModelIsCachedAcrossRestarts(t *testing.T) {
+	base, err := kb.LoadDir(os.DirFS("../kb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	first, err := intents.CompileCached(context.Background(), base, 1, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "model-*.bin"))
+	if len(files) != 1 {
+		t.Fatalf("cache holds %v, want one model", files)
+	}
+	again, err := intents.CompileCached(context.Background(), base, 2, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"hvor lang tid tar frakten?", "I forgot my password", "tell me a joke"} {
+		if a, b := first.Model.Decide(q), again.Model.Decide(q); a != b {
+			t.Errorf("%q: trained %+v, cached %+v", q, a, b)
+		}
+	}
+	if err := os.WriteFile(files[0], []byte("corrupt"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := intents.CompileCached(context.Background(), base, 3, dir); err != nil {
+		t.Errorf("a corrupt cache must only cost a retrain: %v", err)
+	}
+}

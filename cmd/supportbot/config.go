@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -213,7 +214,8 @@ func (c *Config) engine() bot.Config {
 
 func (c *Config) router() intents.Config {
 	return intents.Config{DefaultLang: c.Router.DefaultLang, AnswerAt: c.Router.AnswerAt,
-		SuggestAt: c.Router.SuggestAt, MaxMisses: c.Router.MaxMisses}
+		SuggestAt: c.Router.SuggestAt, MaxMisses: c.Router.MaxMisses,
+		ModelCache: filepath.Join(c.Store.DataDir, "models")}
 }
 
 func (c *Config) handoff() handoff.Config {
