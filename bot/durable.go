@@ -153,6 +153,20 @@ type TurnCommitter interface {
 	OutboxDoneLeft(ctx context.Context, id ConversationID, key string) (left bool, err error)
 }
 
+// OutboxLeaser is an optional extension of Durable.Lease for a Leaser that
+// is also the OutboxStore: the outbox lock is taken with the first read of
+// the outbox, and given back with the removal of its last entry, in one
+// step (one Redis round trip) each.
+type OutboxLeaser interface {
+	// LeaseOutbox is Lease(name, owner, ttl) and, if owner holds it then,
+	// Outbox(id, n): head is not nil when ok.
+	LeaseOutbox(ctx context.Context, name, owner string, ttl time.Duration, id ConversationID, n int) (ok bool, head []Outgoing, err error)
+	// OutboxDoneUnlease is OutboxDone(id, key) that, when the outbox is
+	// empty after it, also does Unlease(name, owner). left is false when
+	// the outbox is empty; unleased reports that the lease was given back.
+	OutboxDoneUnlease(ctx context.Context, id ConversationID, key, name, owner string) (left, unleased bool, err error)
+}
+
 // ---- the inbox
 
 // Delivery is one inbound event taken from an Inbox.

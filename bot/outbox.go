@@ -266,8 +266,22 @@ func (e *Engine) drainBusy(ctx context.Context, id ConversationID, m *OutboxMark
 	}()
 	ctx = context.WithoutCancel(ctx)
 	var locked time.Time
+	held := false // this drain holds the outbox lock
+	lock := "outbox:" + string(id)
+	ol, _ := e.dur.Lease.(OutboxLeaser)
 	if e.dur.Lease != nil {
-		ok, err := e.dur.Lease.Lease(ctx, "outbox:"+string(id), e.dur.Replica, e.dur.LockTTL)
+		var ok bool
+		var err error
+		if ol != nil && first == nil {
+			// The lock and the first read in one step.
+			var head []Outgoing
+			ok, head, err = ol.LeaseOutbox(ctx, lock, e.dur.Replica, e.dur.LockTTL, id, 16)
+			if ok && err == nil {
+				first = head
+			}
+		} else {
+			ok, err = e.dur.Lease.Lease(ctx, lock, e.dur.Replica, e.dur.LockTTL)
+		}
 		if err != nil || !ok {
 			if err != nil {
 				log.Warn("outbox lock", "err", err)
@@ -275,9 +289,12 @@ func (e *Engine) drainBusy(ctx context.Context, id ConversationID, m *OutboxMark
 			}
 			return // another replica sends it; the sweeper looks again later
 		}
-		locked = time.Now()
+		locked, held = time.Now(), true
 		defer func() {
-			if err := e.dur.Lease.Unlease(ctx, "outbox:"+string(id), e.dur.Replica); err != nil {
+			if !held {
+				return
+			}
+			if err := e.dur.Lease.Unlease(ctx, lock, e.dur.Replica); err != nil {
 				log.Debug("outbox unlock", "err", err)
 			}
 		}()
@@ -304,6 +321,18 @@ func (e *Engine) drainBusy(ctx context.Context, id ConversationID, m *OutboxMark
 			delete(o.again, id)
 			o.mu.Unlock()
 			if again {
+				if e.dur.Lease != nil && !held {
+					// The last OutboxDoneUnlease gave the lock back.
+					ok, err := e.dur.Lease.Lease(ctx, lock, e.dur.Replica, e.dur.LockTTL)
+					if err != nil || !ok {
+						if err != nil {
+							log.Warn("outbox lock", "err", err)
+							retryIn = e.dur.RetryMin
+						}
+						return
+					}
+					locked, held = time.Now(), true
+				}
 				continue
 			}
 			if m != nil {
@@ -342,7 +371,13 @@ func (e *Engine) drainBusy(ctx context.Context, id ConversationID, m *OutboxMark
 			delete(o.tries, id)
 			o.mu.Unlock()
 			left := true
-			if e.tc != nil {
+			if ol != nil && held {
+				var unleased bool
+				left, unleased, err = ol.OutboxDoneUnlease(ctx, id, x.Key, lock, e.dur.Replica)
+				if unleased {
+					held = false
+				}
+			} else if e.tc != nil {
 				left, err = e.tc.OutboxDoneLeft(ctx, id, x.Key)
 			} else {
 				err = e.obs.OutboxDone(ctx, id, x.Key)

@@ -136,8 +136,9 @@ end
 return {2, head}`)
 
 // outboxDoneAllScript is outboxDoneScript for a single Redis server: KEYS
-// o, om, marks; ARGV key, conversation ID. When the outbox is empty after
-// it, the mark goes too (as OutboxForget) and it returns 0; else 1.
+// o, om, marks[, lease]; ARGV key, conversation ID[, lease owner]. When the
+// outbox is empty after it, the mark goes too (as OutboxForget), and the
+// lease if given and held by owner (as Unlease), and it returns 0; else 1.
 var outboxDoneAllScript = redis.NewScript(`
 local h = redis.call('LINDEX', KEYS[1], 0)
 if h then
@@ -147,10 +148,66 @@ if h then
   if redis.call('LLEN', KEYS[1]) > 0 then return 1 end
 end
 local seq = redis.call('GET', KEYS[2])
-if not seq then return 0 end
-local s = redis.call('ZSCORE', KEYS[3], ARGV[2])
-if s and tonumber(s) == tonumber(seq) then redis.call('ZREM', KEYS[3], ARGV[2]) end
+if seq then
+  local s = redis.call('ZSCORE', KEYS[3], ARGV[2])
+  if s and tonumber(s) == tonumber(seq) then redis.call('ZREM', KEYS[3], ARGV[2]) end
+end
+if KEYS[4] and redis.call('GET', KEYS[4]) == ARGV[3] then redis.call('DEL', KEYS[4]) end
 return 0`)
+
+// leaseOutboxScript: KEYS lease, o; ARGV owner, pexpireat, n. Takes or
+// renews the lease as leaseScript and returns the first n outbox entries,
+// or nil if another owner holds the lease. Single server only.
+var leaseOutboxScript = redis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+if cur and cur ~= ARGV[1] then return false end
+redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
+return redis.call('LRANGE', KEYS[2], 0, tonumber(ARGV[3]) - 1)`)
+
+var _ bot.OutboxLeaser = (*Store)(nil)
+
+// LeaseOutbox takes or renews the lease name for owner and, if it holds it
+// then, reads up to n entries of id's outbox: one script on a single
+// server, Lease then Outbox on Cluster.
+func (s *Store) LeaseOutbox(ctx context.Context, name, owner string, ttl time.Duration, id bot.ConversationID, n int) (bool, []bot.Outgoing, error) {
+	if !s.single {
+		ok, err := s.Lease(ctx, name, owner, ttl)
+		if err != nil || !ok {
+			return false, nil, err
+		}
+		head, err := s.Outbox(ctx, id, n)
+		return err == nil, head, err
+	}
+	o, _ := s.outKeys(id)
+	at := s.now().Add(ttl).UnixMilli()
+	vals, err := leaseOutboxScript.Run(ctx, s.rdb, []string{s.p + "lease:" + name, o}, owner, at, n).StringSlice()
+	if errors.Is(err, redis.Nil) {
+		return false, nil, nil
+	}
+	if err != nil {
+		return false, nil, s.wrap("lease "+name, err)
+	}
+	head, err := decodeOutbox(id, vals)
+	return err == nil, head, err
+}
+
+// OutboxDoneUnlease is OutboxDoneLeft that also gives the lease name up
+// when the outbox is empty after it: one script on a single server.
+func (s *Store) OutboxDoneUnlease(ctx context.Context, id bot.ConversationID, key, name, owner string) (left, unleased bool, err error) {
+	if !s.single {
+		left, err := s.OutboxDoneLeft(ctx, id, key)
+		if err != nil || left {
+			return left, false, err
+		}
+		return false, true, s.Unlease(ctx, name, owner)
+	}
+	o, om := s.outKeys(id)
+	n, err := outboxDoneAllScript.Run(ctx, s.rdb, []string{o, om, s.marksKey(), s.p + "lease:" + name}, key, string(id), owner).Int()
+	if err != nil {
+		return true, false, s.wrap(fmt.Sprintf("outbox done %q", id), err)
+	}
+	return n != 0, n == 0, nil
+}
 
 // outboxDoneScript: KEYS o, om; ARGV key. Pops the head if it is key's;
 // returns the mark seq if the outbox is empty now, else false.
@@ -302,6 +359,11 @@ func (s *Store) Outbox(ctx context.Context, id bot.ConversationID, n int) ([]bot
 	if err != nil {
 		return nil, s.wrap(fmt.Sprintf("outbox %q", id), err)
 	}
+	return decodeOutbox(id, vals)
+}
+
+// decodeOutbox decodes outbox entries; it returns a non-nil slice.
+func decodeOutbox(id bot.ConversationID, vals []string) ([]bot.Outgoing, error) {
 	out := make([]bot.Outgoing, 0, len(vals))
 	for _, v := range vals {
 		_, js, ok := strings.Cut(v, "\n")

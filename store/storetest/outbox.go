@@ -18,6 +18,7 @@ func init() {
 		suiteTest{"Commit of one version by 50 goroutines: exactly one wins and only its replies are queued", testConcurrentCommit},
 		suiteTest{"OutboxDone pops only the named head; the mark goes with the last entry unless a commit re-marked it", testOutboxDone},
 		suiteTest{"Outbox entries survive reopening the store", testOutboxReopen},
+		suiteTest{"LeaseOutbox reads the head only for the lease holder; OutboxDoneUnlease gives the lease back with the last entry", testLeaseOutbox},
 		suiteTest{"CommitTurn records the dedupe key and the events with the commit; a seen key or a stale version writes nothing", testCommitTurn},
 	)
 }
@@ -251,4 +252,44 @@ func testCommitTurn(t *testing.T, f *Features, s store.Store) {
 	xs, err = tc.Outbox(ctx, c.ID, 0)
 	must(t, err)
 	same(t, "outbox after", len(xs), 0)
+}
+
+func testLeaseOutbox(t *testing.T, f *Features, s store.Store) {
+	ol, ok := s.(bot.OutboxLeaser)
+	if !ok {
+		t.Skip("the backend has no LeaseOutbox")
+	}
+	ob := outboxStore(t, s)
+	now := f.Clock.Now()
+	c := conv("leaseout", "ann", now)
+	must(t, ob.Commit(ctx, c, nil, []bot.Outgoing{outgoing(c, "a", now), outgoing(c, "b", now)}))
+	ok, head, err := ol.LeaseOutbox(ctx, "outbox:x", "r1", time.Minute, c.ID, 16)
+	must(t, err)
+	same(t, "lease taken", ok, true)
+	same(t, "head", outKeys(head), []string{"a", "b"})
+	ok, head, err = ol.LeaseOutbox(ctx, "outbox:x", "r2", time.Minute, c.ID, 16)
+	must(t, err)
+	same(t, "lease held by another", ok, false)
+	same(t, "no head without the lease", len(head), 0)
+	left, unleased, err := ol.OutboxDoneUnlease(ctx, c.ID, "a", "outbox:x", "r1")
+	must(t, err)
+	same(t, "left after a", left, true)
+	same(t, "unleased after a", unleased, false)
+	left, unleased, err = ol.OutboxDoneUnlease(ctx, c.ID, "b", "outbox:x", "r1")
+	must(t, err)
+	same(t, "left after b", left, false)
+	same(t, "unleased after b", unleased, true)
+	ok, head, err = ol.LeaseOutbox(ctx, "outbox:x", "r2", time.Minute, c.ID, 16)
+	must(t, err)
+	same(t, "lease free again", ok, true)
+	if head == nil || len(head) != 0 {
+		t.Fatalf("head of an empty outbox: %#v, want an empty slice", head)
+	}
+	marks, err := ob.OutboxPending(ctx, now.Add(time.Hour), 0)
+	must(t, err)
+	for _, m := range marks {
+		if m.Conv == c.ID {
+			t.Fatalf("mark left on the emptied outbox: %+v", m)
+		}
+	}
 }
