@@ -36,6 +36,7 @@ func TestRedisProductionPathAnswersAndHandsOff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.Store.DataDir = t.TempDir() // the model cache
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := newApp(ctx, cfg, slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
