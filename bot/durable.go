@@ -130,6 +130,13 @@ type TurnCommit struct {
 	// Head is set by CommitTurn: Out are the first entries of the outbox
 	// (it was empty before), so they can be sent without reading it back.
 	Head bool
+	// Lease, if not empty, asks CommitTurn to take or renew that lease for
+	// LeaseOwner until LeaseTTL from now (as Leaser.Lease) in the same
+	// atomic write, whatever it finds; Leased reports that LeaseOwner holds
+	// it. A store that cannot do it leaves Leased false.
+	Lease, LeaseOwner string
+	LeaseTTL          time.Duration
+	Leased            bool
 }
 
 // ErrDuplicate is returned by CommitTurn when TurnCommit.Dedupe was seen.

@@ -562,6 +562,11 @@ func (e *Engine) commitTurn(ctx context.Context, c *Conversation, j *job, t *Tur
 	// drain of it in this process (sweeper, retry) sends between the commit
 	// and the sending of its replies from memory.
 	reserved := len(og) > 0 && e.reserveDrain(c.ID)
+	if reserved && e.dur.Lease != nil {
+		// The outbox lock with the commit: then nobody else can have sent
+		// the replies before this drain, which sends them from memory.
+		tc.Lease, tc.LeaseOwner, tc.LeaseTTL = "outbox:"+string(c.ID), e.dur.Replica, e.dur.LockTTL
+	}
 	if err := e.tc.CommitTurn(ctx, tc); err != nil {
 		if reserved {
 			e.releaseDrain(ctx, c.ID)
@@ -575,11 +580,12 @@ func (e *Engine) commitTurn(ctx context.Context, c *Conversation, j *job, t *Tur
 	case reserved:
 		var first []Outgoing
 		// Across replicas (Lease) another replica's sweeper may have sent
-		// them before this one locks the outbox: read it back then.
-		if tc.Head && e.dur.Lease == nil {
+		// them before this one locks the outbox, unless the commit took
+		// the lock: read it back then.
+		if tc.Head && (e.dur.Lease == nil || tc.Leased) {
 			first = og
 		}
-		e.drainBusy(ctx, c.ID, nil, first)
+		e.drainBusy(ctx, c.ID, nil, first, tc.Leased)
 	case len(og) > 0:
 		e.drainAfterCommit(ctx, c.ID)
 	}

@@ -203,7 +203,7 @@ func (e *Engine) drainAfterCommit(ctx context.Context, id ConversationID) {
 	}
 	o.busy[id] = true
 	o.mu.Unlock()
-	e.drainBusy(ctx, id, nil, nil)
+	e.drainBusy(ctx, id, nil, nil, false)
 }
 
 // reserveDrain marks id's outbox as being drained by the caller, who must
@@ -231,7 +231,7 @@ func (e *Engine) releaseDrain(ctx context.Context, id ConversationID) {
 	o.mu.Lock()
 	if o.again[id] {
 		o.mu.Unlock()
-		e.drainBusy(ctx, id, nil, nil)
+		e.drainBusy(ctx, id, nil, nil, false)
 		return
 	}
 	delete(o.busy, id)
@@ -243,7 +243,8 @@ func (e *Engine) releaseDrain(ctx context.Context, id ConversationID) {
 // busy[id]. If m is set and the outbox is found empty, the mark is forgotten.
 // first, if not nil, is known to be the head of the outbox (the replies the
 // caller just committed): it is sent without reading the outbox first.
-func (e *Engine) drainBusy(ctx context.Context, id ConversationID, m *OutboxMark, first []Outgoing) {
+// leased: the caller holds the outbox lock already (taken by its commit).
+func (e *Engine) drainBusy(ctx context.Context, id ConversationID, m *OutboxMark, first []Outgoing, leased bool) {
 	o := e.ob
 	log := e.log.With("conversation", string(id))
 	retryIn := time.Duration(-1)
@@ -270,16 +271,17 @@ func (e *Engine) drainBusy(ctx context.Context, id ConversationID, m *OutboxMark
 	lock := "outbox:" + string(id)
 	ol, _ := e.dur.Lease.(OutboxLeaser)
 	if e.dur.Lease != nil {
-		var ok bool
-		var err error
-		if ol != nil && first == nil {
+		ok, err := leased, error(nil)
+		switch {
+		case leased:
+		case ol != nil && first == nil:
 			// The lock and the first read in one step.
 			var head []Outgoing
 			ok, head, err = ol.LeaseOutbox(ctx, lock, e.dur.Replica, e.dur.LockTTL, id, 16)
 			if ok && err == nil {
 				first = head
 			}
-		} else {
+		default:
 			ok, err = e.dur.Lease.Lease(ctx, lock, e.dur.Replica, e.dur.LockTTL)
 		}
 		if err != nil || !ok {
@@ -433,7 +435,7 @@ func (e *Engine) runOutbox(ctx context.Context) {
 			}
 			delete(o.retries, id)
 			o.busy[id] = true
-			o.sending.Go(func() { e.drainBusy(ctx, id, nil, nil) })
+			o.sending.Go(func() { e.drainBusy(ctx, id, nil, nil, false) })
 		}
 		o.mu.Unlock()
 		timer.Reset(next.Sub(now))
@@ -467,7 +469,7 @@ func (e *Engine) sweepOutboxes(ctx context.Context) {
 		}
 		o.busy[m.Conv] = true
 		o.mu.Unlock()
-		o.sending.Go(func() { e.drainBusy(ctx, m.Conv, &m, nil) })
+		o.sending.Go(func() { e.drainBusy(ctx, m.Conv, &m, nil, false) })
 	}
 }
 

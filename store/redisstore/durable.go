@@ -84,13 +84,15 @@ return {2}`)
 // commitAllScript is commitScript for a single Redis server (not Cluster,
 // where these keys are on several slots): the mark, the customer index and
 // the turn's events are written by the same script, so a turn is one round
-// trip, all or nothing. KEYS c, t, h, o, om, marks, customer index, then
-// one events key per event; ARGV expected version, record, pexpireat,
+// trip, all or nothing. KEYS c, t, h, o, om, marks, customer index, lease,
+// then one events key per event; ARGV expected version, record, pexpireat,
 // header, number of messages, number of outgoing, conversation ID, now
 // (ms), customer flag (0 none, 1 index, 2 index and add), created (ms),
-// events cut (ms), number of events, messages..., outgoing..., then per
-// event its score, member and pexpireat. Returns as commitScript; {2, 1}
-// when the outbox was empty before (the outgoing are its head).
+// events cut (ms), number of events, lease owner ("": none), lease
+// pexpireat, messages..., outgoing..., then per event its score, member
+// and pexpireat. Returns as commitScript; when written {2, head, leased}:
+// head 1 if the outbox was empty before (the outgoing are its head),
+// leased 1 if the owner holds the lease now (taken as leaseScript).
 var commitAllScript = redis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
 local v = 0
@@ -98,7 +100,7 @@ if cur then v = tonumber(string.match(cur, '^%d+')) end
 if v ~= tonumber(ARGV[1]) then return {0, v} end
 local n = tonumber(ARGV[5])
 local no = tonumber(ARGV[6])
-local base = 12
+local base = 14
 if n > 0 then
   local h = redis.call('LINDEX', KEYS[2], 0)
   if not h then redis.call('RPUSH', KEYS[2], ARGV[4])
@@ -125,15 +127,23 @@ for i = 2, 5 do redis.call('PEXPIREAT', KEYS[i], ARGV[3]) end
 local cf = tonumber(ARGV[9])
 if cf == 2 then redis.call('ZADD', KEYS[7], 'NX', ARGV[10], ARGV[7]) end
 if cf > 0 then redis.call('PEXPIREAT', KEYS[7], ARGV[3]) end
+local leased = 0
+if ARGV[13] ~= '' then
+  local l = redis.call('GET', KEYS[8])
+  if not l or l == ARGV[13] then
+    redis.call('SET', KEYS[8], ARGV[13], 'PXAT', ARGV[14])
+    leased = 1
+  end
+end
 local e = base + n + no
 for j = 1, tonumber(ARGV[12]) do
-  local k = KEYS[7 + j]
+  local k = KEYS[8 + j]
   local a = e + (j - 1) * 3
   redis.call('ZADD', k, ARGV[a + 1], ARGV[a + 2])
   redis.call('PEXPIREAT', k, ARGV[a + 3])
   redis.call('ZREMRANGEBYSCORE', k, '-inf', '(' .. ARGV[11])
 end
-return {2, head}`)
+return {2, head, leased}`)
 
 // outboxDoneAllScript is outboxDoneScript for a single Redis server: KEYS
 // o, om, marks[, lease]; ARGV key, conversation ID[, lease owner]. When the
@@ -479,7 +489,13 @@ func (s *Store) commitAll(ctx context.Context, t *bot.TurnCommit, rec []byte, ou
 	ck := s.convKeys(c.ID)
 	o, om := s.outKeys(c.ID)
 	now := s.now()
-	keys := []string{ck[0], ck[1], ck[2], o, om, s.marksKey(), s.p + "cust:" + c.Customer.ID}
+	lease := t.Lease
+	if lease == "" {
+		lease = "outbox:" + string(c.ID) // a key is needed; not touched
+	}
+	keys := []string{ck[0], ck[1], ck[2], o, om, s.marksKey(), s.p + "cust:" + c.Customer.ID, s.p + "lease:" + lease}
+	leaseAt := now.Add(t.LeaseTTL).UnixMilli()
+	t.Leased = false
 	cust, created := 0, int64(0)
 	if c.Customer.ID != "" {
 		cust = 1
@@ -516,9 +532,9 @@ func (s *Store) commitAll(ctx context.Context, t *bot.TurnCommit, rec []byte, ou
 		if err != nil {
 			return fmt.Errorf("redisstore: commit %q: %w", c.ID, err)
 		}
-		args := make([]any, 0, 12+len(msgs)+len(outs)+len(evs))
+		args := make([]any, 0, 14+len(msgs)+len(outs)+len(evs))
 		args = append(args, c.Version, rec, exp, hb, len(msgs), len(outs), string(c.ID), now.UnixMilli(),
-			cust, created, now.Add(-s.events).UnixMilli(), len(t.Events))
+			cust, created, now.Add(-s.events).UnixMilli(), len(t.Events), t.LeaseOwner, leaseAt)
 		for i := range msgs {
 			b, err := encodeMsg(&msgs[i], &hdr)
 			if err != nil {
@@ -544,9 +560,11 @@ func (s *Store) commitAll(ctx context.Context, t *bot.TurnCommit, rec []byte, ou
 			}
 			continue
 		}
-		if len(res) > 1 {
+		if len(res) > 2 {
 			head, _ := res[1].(int64)
+			leased, _ := res[2].(int64)
 			t.Head = head == 1 && len(outs) > 0
+			t.Leased = leased == 1 && t.Lease != ""
 		}
 		c.Version++
 		return nil

@@ -292,4 +292,25 @@ func testLeaseOutbox(t *testing.T, f *Features, s store.Store) {
 			t.Fatalf("mark left on the emptied outbox: %+v", m)
 		}
 	}
+	// CommitTurn may take the lease with the commit, never from another owner.
+	tc, ok := s.(bot.TurnCommitter)
+	if !ok {
+		return
+	}
+	turn := &bot.TurnCommit{Conv: c, Out: []bot.Outgoing{outgoing(c, "c", now)}, Lease: "outbox:x", LeaseOwner: "r1", LeaseTTL: time.Minute}
+	must(t, tc.CommitTurn(ctx, turn))
+	same(t, "leased from another owner", turn.Leased, false)
+	xs, err := ob.Outbox(ctx, c.ID, 0)
+	must(t, err)
+	same(t, "committed without the lease", outKeys(xs), []string{"c"})
+	if _, _, err := ol.OutboxDoneUnlease(ctx, c.ID, "c", "outbox:x", "r2"); err != nil {
+		t.Fatal(err)
+	}
+	turn = &bot.TurnCommit{Conv: c, Out: []bot.Outgoing{outgoing(c, "d", now)}, Lease: "outbox:x", LeaseOwner: "r1", LeaseTTL: time.Minute}
+	must(t, tc.CommitTurn(ctx, turn))
+	if turn.Leased {
+		ok, _, err := ol.LeaseOutbox(ctx, "outbox:x", "r2", time.Minute, c.ID, 16)
+		must(t, err)
+		same(t, "lease taken by the commit", ok, false)
+	}
 }
