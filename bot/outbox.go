@@ -389,7 +389,9 @@ func (e *Engine) drainBusy(ctx context.Context, id ConversationID, m *OutboxMark
 				retryIn = e.backoff(id, 0)
 				return
 			}
-			empty = !left
+			if empty = !left; empty {
+				break // the rest of xs was removed by someone else
+			}
 		}
 	}
 }
