@@ -125,7 +125,41 @@ func (s *Store) DeleteCustomer(ctx context.Context, customer string) error {
 			return s.wrap("delete customer", err)
 		}
 	}
+	if err := s.deleteInboxEntries(ctx, customer, set); err != nil {
+		return s.wrap("delete customer", err)
+	}
 	return s.wrap("delete customer", s.rdb.Del(ctx, idx).Err())
+}
+
+// deleteInboxEntries removes the customer's messages still held in the
+// inbox streams (acked entries are trimmed only approximately).
+func (s *Store) deleteInboxEntries(ctx context.Context, customer string, convs map[bot.ConversationID]bool) error {
+	return s.scan(ctx, globEscape(s.p)+"{in:*}:s", func(key string) error {
+		for start := "-"; ; {
+			msgs, err := s.rdb.XRangeN(ctx, key, start, "+", 500).Result()
+			if err != nil || len(msgs) == 0 {
+				return err
+			}
+			var gone []string
+			for _, m := range msgs {
+				raw, _ := m.Values["in"].(string)
+				var w inWire
+				if json.Unmarshal([]byte(raw), &w) == nil &&
+					(w.Msg.Customer.ID == customer || convs[w.Msg.From.ConversationID()]) {
+					gone = append(gone, m.ID)
+				}
+			}
+			if len(gone) > 0 {
+				if err := s.rdb.XDel(ctx, key, gone...).Err(); err != nil {
+					return err
+				}
+			}
+			if len(msgs) < 500 {
+				return nil
+			}
+			start = "(" + msgs[len(msgs)-1].ID
+		}
+	})
 }
 
 func toAny(ss []string) []any {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/supportbot/supportbot/bot"
 	"github.com/supportbot/supportbot/bot/channeltest"
 	"github.com/supportbot/supportbot/internal/redistest"
@@ -86,4 +88,44 @@ func TestInboxCluster(t *testing.T) {
 		t.Skip("cluster: -short")
 	}
 	inboxRun(t, redisstore.Options{Addrs: redistest.StartCluster(t).Addrs()})
+}
+
+// DeleteCustomer also removes the customer's messages still waiting in (or
+// not yet trimmed from) the inbox streams.
+func TestDeleteCustomerScrubsTheInbox(t *testing.T) {
+	srv := redistest.Start(t)
+	st := newStore(t, redisstore.Options{URL: srv.URL(), KeyPrefix: "scrub:"})
+	ib := st.NewInbox(redisstore.InboxOptions{})
+	ctx := context.Background()
+	put := func(cust, text string) {
+		in := bot.Inbound{Key: "fake:" + text, Msg: bot.Message{ID: text, Text: text,
+			From:     bot.Address{Channel: "fake", Room: "room-" + cust},
+			Customer: bot.Customer{ID: "fake:" + cust}, Role: bot.RoleCustomer}}
+		if _, err := ib.Put(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("gone", "my secret address is 7 Elm Street")
+	put("stays", "where is my order")
+	if err := st.DeleteCustomer(ctx, "fake:gone"); err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer rdb.Close()
+	keys, err := rdb.Keys(ctx, "scrub:{in:*}:s").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []string
+	for _, k := range keys {
+		msgs, err := rdb.XRange(ctx, k, "-", "+").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, fmt.Sprint(msgs))
+	}
+	dump := strings.Join(all, "\n")
+	if strings.Contains(dump, "Elm Street") || !strings.Contains(dump, "where is my order") {
+		t.Errorf("inbox streams after delete:\n%s", dump)
+	}
 }
