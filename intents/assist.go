@@ -9,7 +9,6 @@ import (
 
 	"github.com/supportbot/supportbot/bot"
 	"github.com/supportbot/supportbot/intents/kb"
-	"github.com/supportbot/supportbot/intents/nlp"
 )
 
 // Assistant is an optional language model (package llm) that writes an
@@ -221,30 +220,4 @@ func answerable(b *kb.Base, label string) bool {
 	}
 	in, ok := b.Intent(label)
 	return ok && in.Action == kb.ActionAnswer && len(in.Answers) > 0
-}
-
-// coverOf is the IDF-weighted share of text's terms that entry id
-// contains (see best).
-func (ix *faqIndex) coverOf(lang, text, id string) float64 {
-	set := ix.terms[id]
-	var have, all float64
-	seen := map[string]bool{}
-	for _, t := range nlp.MatchTokens(lang, text) {
-		if seen[t] || len(t) < 2 {
-			continue
-		}
-		seen[t] = true
-		w, ok := ix.idf[t]
-		if !ok {
-			w = ix.maxIDF
-		}
-		all += w
-		if set[t] {
-			have += w
-		}
-	}
-	if all == 0 || len(seen) < 2 {
-		return 0
-	}
-	return have / all
 }

@@ -66,7 +66,13 @@ func (ix *faqIndex) best(lang, text string) (string, float64) {
 	if len(hits) == 0 || hits[0].Score <= 0 {
 		return "", 0
 	}
-	set := ix.terms[hits[0].ID]
+	return hits[0].ID, ix.coverOf(lang, text, hits[0].ID)
+}
+
+// coverOf is the IDF-weighted share of text's terms that entry id
+// contains (see best).
+func (ix *faqIndex) coverOf(lang, text, id string) float64 {
+	set := ix.terms[id]
 	var have, all float64
 	seen := map[string]bool{}
 	for _, t := range nlp.MatchTokens(lang, text) {
@@ -84,7 +90,7 @@ func (ix *faqIndex) best(lang, text string) (string, float64) {
 		}
 	}
 	if all == 0 || len(seen) < 2 {
-		return hits[0].ID, 0
+		return 0
 	}
-	return hits[0].ID, have / all
+	return have / all
 }
