@@ -384,28 +384,9 @@ func Retrieval(ctx context.Context, docs []classify.Document, questions []Row, o
 		return RetrievalReport{}, fmt.Errorf("retrieval: %w", ErrNoRows)
 	}
 	r := classify.NewRetriever(docs, opts)
-	var rep RetrievalReport
-	for _, q := range questions {
-		if err := ctx.Err(); err != nil {
-			return RetrievalReport{}, err
-		}
-		for k, h := range r.Search(q.Text, 0) {
-			if h.ID == q.Intent {
-				if k == 0 {
-					rep.Top1++
-				}
-				if k < 3 {
-					rep.Top3++
-				}
-				rep.MRR += 1 / float64(k+1)
-				break
-			}
-		}
-	}
-	rep.N = len(questions)
-	n := float64(rep.N)
-	rep.Top1, rep.Top3, rep.MRR = rep.Top1/n, rep.Top3/n, rep.MRR/n
-	return rep, nil
+	return RetrievalBy(ctx, questions, func(_ context.Context, _ int, q string) ([]classify.Hit, error) {
+		return r.Search(q, 0), nil
+	})
 }
 
 // Text renders the retrieval report for people.
