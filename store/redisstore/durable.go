@@ -294,72 +294,39 @@ func (s *Store) CommitTurn(ctx context.Context, t *bot.TurnCommit) (err error) {
 	ck := s.convKeys(c.ID)
 	o, om := s.outKeys(c.ID)
 	keys := []string{ck[0], ck[1], ck[2], o, om}
-	var hdr header
-	if len(msgs) > 0 {
-		hdr = guessHeader(c.ID, msgs)
-	}
 	exp := s.expireAt()
-	for range 3 {
-		hb, err := json.Marshal(&hdr)
-		if err != nil {
-			return fmt.Errorf("redisstore: commit %q: %w", c.ID, err)
-		}
-		args := make([]any, 0, 6+len(msgs)+len(outs))
-		args = append(args, c.Version, rec, exp, hb, len(msgs), seq)
-		for i := range msgs {
-			b, err := encodeMsg(&msgs[i], &hdr)
-			if err != nil {
-				return fmt.Errorf("redisstore: commit %q: %w", c.ID, err)
-			}
-			args = append(args, b)
-		}
-		args = append(args, outs...)
-		res, err := commitScript.Run(ctx, s.rdb, keys, args...).Slice()
-		if err != nil {
-			return s.wrap(fmt.Sprintf("commit %q", c.ID), err)
-		}
-		code, _ := res[0].(int64)
-		switch code {
-		case 0:
-			return fmt.Errorf("redisstore: conversation %q: version %d, stored %v: %w", c.ID, c.Version, res[1], bot.ErrConflict)
-		case 1:
-			str, _ := res[1].(string)
-			hdr = header{}
-			if err := json.Unmarshal([]byte(str), &hdr); err != nil {
-				return fmt.Errorf("redisstore: commit %q: bad transcript header: %w", c.ID, err)
-			}
-			continue
-		}
-		if c.Customer.ID != "" || len(t.Events) > 0 {
-			// One round trip for the customer index and the turn's events
-			// (they are on several Cluster slots, so no MULTI).
-			_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-				if c.Customer.ID != "" {
-					k := s.p + "cust:" + c.Customer.ID
-					if c.Version == 0 {
-						created := c.Created
-						if created.IsZero() {
-							created = s.now()
-						}
-						p.ZAddNX(ctx, k, redis.Z{Score: float64(created.UnixMilli()), Member: string(c.ID)})
-					}
-					p.PExpireAt(ctx, k, time.UnixMilli(exp))
-				}
-				for _, e := range t.Events {
-					if err := s.recordEvent(ctx, p, e); err != nil {
-						s.log.Warn("redisstore: commit: record event", "conversation", string(c.ID), "err", err)
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				s.log.Warn("redisstore: commit: customer index and events", "conversation", string(c.ID), "err", err)
-			}
-		}
-		c.Version++
-		return nil
+	if _, err := s.runCommit(ctx, commitScript, keys, c, msgs,
+		func(hb []byte) []any { return []any{c.Version, rec, exp, hb, len(msgs), seq} }, outs); err != nil {
+		return err
 	}
-	return fmt.Errorf("redisstore: commit %q: transcript header keeps changing: %w", c.ID, bot.ErrConflict)
+	if c.Customer.ID != "" || len(t.Events) > 0 {
+		// One round trip for the customer index and the turn's events
+		// (they are on several Cluster slots, so no MULTI).
+		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			if c.Customer.ID != "" {
+				k := s.p + "cust:" + c.Customer.ID
+				if c.Version == 0 {
+					created := c.Created
+					if created.IsZero() {
+						created = s.now()
+					}
+					p.ZAddNX(ctx, k, redis.Z{Score: float64(created.UnixMilli()), Member: string(c.ID)})
+				}
+				p.PExpireAt(ctx, k, time.UnixMilli(exp))
+			}
+			for _, e := range t.Events {
+				if err := s.recordEvent(ctx, p, e); err != nil {
+					s.log.Warn("redisstore: commit: record event", "conversation", string(c.ID), "err", err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			s.log.Warn("redisstore: commit: customer index and events", "conversation", string(c.ID), "err", err)
+		}
+	}
+	c.Version++
+	return nil
 }
 
 // Outbox returns up to n entries from the head of id's outbox (all if n <= 0).
@@ -522,52 +489,66 @@ func (s *Store) commitAll(ctx context.Context, t *bot.TurnCommit, rec []byte, ou
 		keys = append(keys, s.eventKey(e.At))
 		evs = append(evs, e.At.UnixMilli(), fmt.Sprintf("%016x%08x", uint64(e.At.UnixNano()), rand.Uint32())+string(b), dayEnd.Add(s.events).UnixMilli())
 	}
+	exp := s.expireAt()
+	res, err := s.runCommit(ctx, commitAllScript, keys, c, msgs, func(hb []byte) []any {
+		return []any{c.Version, rec, exp, hb, len(msgs), len(outs), string(c.ID), now.UnixMilli(),
+			cust, created, now.Add(-s.events).UnixMilli(), len(t.Events), t.LeaseOwner, leaseAt}
+	}, outs, evs)
+	if err != nil {
+		return err
+	}
+	if len(res) > 2 {
+		head, _ := res[1].(int64)
+		leased, _ := res[2].(int64)
+		t.Head = head == 1 && len(outs) > 0
+		t.Leased = leased == 1 && t.Lease != ""
+	}
+	c.Version++
+	return nil
+}
+
+// runCommit runs a commit script: the arguments head(transcript header),
+// then the messages encoded against that header, then tail. When the stored
+// transcript header differs (code 1), the messages are encoded again
+// against it, up to three times. Code 0 is a version conflict.
+func (s *Store) runCommit(ctx context.Context, script *redis.Script, keys []string, c *bot.Conversation,
+	msgs []bot.Message, head func(hb []byte) []any, tail ...[]any) ([]any, error) {
 	var hdr header
 	if len(msgs) > 0 {
 		hdr = guessHeader(c.ID, msgs)
 	}
-	exp := s.expireAt()
 	for range 3 {
 		hb, err := json.Marshal(&hdr)
 		if err != nil {
-			return fmt.Errorf("redisstore: commit %q: %w", c.ID, err)
+			return nil, fmt.Errorf("redisstore: commit %q: %w", c.ID, err)
 		}
-		args := make([]any, 0, 14+len(msgs)+len(outs)+len(evs))
-		args = append(args, c.Version, rec, exp, hb, len(msgs), len(outs), string(c.ID), now.UnixMilli(),
-			cust, created, now.Add(-s.events).UnixMilli(), len(t.Events), t.LeaseOwner, leaseAt)
+		args := head(hb)
 		for i := range msgs {
 			b, err := encodeMsg(&msgs[i], &hdr)
 			if err != nil {
-				return fmt.Errorf("redisstore: commit %q: %w", c.ID, err)
+				return nil, fmt.Errorf("redisstore: commit %q: %w", c.ID, err)
 			}
 			args = append(args, b)
 		}
-		args = append(args, outs...)
-		args = append(args, evs...)
-		res, err := commitAllScript.Run(ctx, s.rdb, keys, args...).Slice()
-		if err != nil {
-			return s.wrap(fmt.Sprintf("commit %q", c.ID), err)
+		for _, t := range tail {
+			args = append(args, t...)
 		}
-		code, _ := res[0].(int64)
-		switch code {
+		res, err := script.Run(ctx, s.rdb, keys, args...).Slice()
+		if err != nil {
+			return nil, s.wrap(fmt.Sprintf("commit %q", c.ID), err)
+		}
+		switch code, _ := res[0].(int64); code {
 		case 0:
-			return fmt.Errorf("redisstore: conversation %q: version %d, stored %v: %w", c.ID, c.Version, res[1], bot.ErrConflict)
+			return nil, fmt.Errorf("redisstore: conversation %q: version %d, stored %v: %w", c.ID, c.Version, res[1], bot.ErrConflict)
 		case 1:
 			str, _ := res[1].(string)
 			hdr = header{}
 			if err := json.Unmarshal([]byte(str), &hdr); err != nil {
-				return fmt.Errorf("redisstore: commit %q: bad transcript header: %w", c.ID, err)
+				return nil, fmt.Errorf("redisstore: commit %q: bad transcript header: %w", c.ID, err)
 			}
 			continue
 		}
-		if len(res) > 2 {
-			head, _ := res[1].(int64)
-			leased, _ := res[2].(int64)
-			t.Head = head == 1 && len(outs) > 0
-			t.Leased = leased == 1 && t.Lease != ""
-		}
-		c.Version++
-		return nil
+		return res, nil
 	}
-	return fmt.Errorf("redisstore: commit %q: transcript header keeps changing: %w", c.ID, bot.ErrConflict)
+	return nil, fmt.Errorf("redisstore: commit %q: transcript header keeps changing: %w", c.ID, bot.ErrConflict)
 }
