@@ -156,6 +156,15 @@ func (p *person) wait(what, js string) {
 	}
 }
 
+// click clicks the first element matching sel once it exists. Finding and
+// clicking happen in one script run, so a list that re-renders between the
+// two (the console reloads lists on every tab switch and poll) cannot leave
+// a stale node behind.
+func (p *person) click(sel string) {
+	p.t.Helper()
+	p.wait("to click "+sel, fmt.Sprintf(`(() => { const e = document.querySelector(%q); if (!e || e.offsetParent === null) return false; e.click(); return true; })()`, sel))
+}
+
 func (p *person) text(sel string) string {
 	p.t.Helper()
 	return eval[string](p, fmt.Sprintf(`(document.querySelector(%q) || {}).textContent || ""`, sel))
@@ -253,7 +262,7 @@ func TestBrowser(t *testing.T) {
 		if item := agent.text("#queue .qitem .name"); !strings.HasPrefix(item, "#1 ") {
 			t.Errorf("queue item %q, want position #1", item)
 		}
-		agent.do(chromedp.Click(chromedp.CSS("#queue .qitem")))
+		agent.click("#queue .qitem")
 		agent.wait("the card", `document.getElementById("ctx-summary") !== null && !document.getElementById("claim").disabled`)
 		if reason := agent.text("#ctx-body dl"); !strings.Contains(reason, "requested") {
 			t.Errorf("context panel %q, want the handoff reason", reason)
@@ -350,9 +359,8 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("RollbackRestoresPreviousAnswer", func(t *testing.T) {
 		admin.t, cust2.t = t, t
-		admin.do(chromedp.Click(chromedp.ID("tab-kb")),
-			chromedp.WaitVisible(chromedp.CSS(`#kb-list button[data-name="giraffe-socks"]`)),
-			chromedp.Click(chromedp.CSS(`#kb-list button[data-name="giraffe-socks"]`)))
+		admin.do(chromedp.Click(chromedp.ID("tab-kb")))
+		admin.click(`#kb-list button[data-name="giraffe-socks"]`)
 		admin.wait("the editor", `/giraffe-socks/.test(document.getElementById("f-heading").textContent) && document.getElementById("f-ans-en") !== null`)
 		admin.do(
 			chromedp.Evaluate[chromedp.Void](`document.getElementById("f-ans-en").value = ""`),
@@ -364,12 +372,12 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("after the edit: %q, want the edited answer", reply)
 		}
 		// The diff of the edit shows the answer change.
-		admin.do(chromedp.Click(chromedp.CSS(fmt.Sprintf(`#kb-history button.diff-btn[data-version="%d"]`, firstVersion+1))))
+		admin.click(fmt.Sprintf(`#kb-history button.diff-btn[data-version="%d"]`, firstVersion+1))
 		admin.wait("the diff", `document.querySelector("#kb-diff .diff .add") !== null`)
 		if got := admin.text("#kb-diff"); !strings.Contains(got, "sold out") || !strings.Contains(got, "Zoo collection") {
 			t.Errorf("diff %q, want both answers", got)
 		}
-		admin.do(chromedp.Click(chromedp.CSS(fmt.Sprintf(`#kb-history button.rollback[data-version="%d"]`, firstVersion))))
+		admin.click(fmt.Sprintf(`#kb-history button.rollback[data-version="%d"]`, firstVersion))
 		admin.wait("the rollback", fmt.Sprintf(`+document.getElementById("kb-version").getAttribute("data-version") === %d`, firstVersion+2))
 		waitLive(t, s, firstVersion+2)
 		if _, reply := cust2.ask("do you sell giraffe socks?"); !strings.Contains(reply, "Zoo collection") {
@@ -423,7 +431,7 @@ func TestBrowser(t *testing.T) {
 		// "Create FAQ from this" opens the editor prefilled with the question.
 		admin.do(chromedp.Click(chromedp.ID("tab-unanswered")))
 		admin.wait("the unanswered group", `[...document.querySelectorAll("#un-list .un-group")].some(g => g.textContent.includes("moon"))`)
-		admin.do(chromedp.Click(chromedp.CSS("#un-list .un-group .create-faq")))
+		admin.click("#un-list .un-group .create-faq")
 		admin.wait("the prefilled editor", `!document.getElementById("p-kb").hidden && document.getElementById("f-q-en") !== null && document.getElementById("f-q-en").value.includes("moon")`)
 		if got := eval[string](admin, `document.getElementById("f-name").value`); got != "do-you-ship-to-the" {
 			t.Errorf("suggested ID %q", got)
