@@ -85,12 +85,23 @@ type Channel struct {
 	appID      atomic.Value // string
 	listening  atomic.Bool
 	registered bool // commands registered; only the Listen goroutine touches it
+
+	ready     chan struct{}
+	readyOnce sync.Once
 }
 
 var (
 	_ bot.Channel = (*Channel)(nil)
 	_ bot.Typer   = (*Channel)(nil)
+	_ bot.Readier = (*Channel)(nil)
 )
+
+// Ready implements bot.Readier: it is closed once this replica has a
+// gateway session (Discord said READY), or stands by because another
+// replica holds its shard's lease, which is as healthy: the shard is served.
+func (c *Channel) Ready() <-chan struct{} { return c.ready }
+
+func (c *Channel) setReady() { c.readyOnce.Do(func() { close(c.ready) }) }
 
 // Option configures a Channel.
 type Option func(*options)
@@ -150,7 +161,7 @@ func newChannel(cfg Config, rest restAPI, dial func(*websocket.Dialer) gateway, 
 		log = slog.Default()
 	}
 	c := &Channel{cfg: cfg, rest: rest, dial: dial, lease: lease, log: log.With("channel", "discord"),
-		support: set(cfg.SupportChannels), guilds: set(cfg.Guilds)}
+		support: set(cfg.SupportChannels), guilds: set(cfg.Guilds), ready: make(chan struct{})}
 	c.self.Store("")
 	c.appID.Store(cfg.AppID)
 	c.kinds.m = map[string]kind{}

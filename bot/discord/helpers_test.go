@@ -96,6 +96,25 @@ func connected(t testing.TB, fd *fakediscord.Server, n int) {
 	}
 }
 
+func isReady(ch *Channel) bool {
+	select {
+	case <-ch.Ready():
+		return true
+	default:
+		return false
+	}
+}
+
+// waitReady waits, at most wait, for ch.Ready (what /readyz checks).
+func waitReady(t testing.TB, ch *Channel, who string) {
+	t.Helper()
+	select {
+	case <-ch.Ready():
+	case <-time.After(wait):
+		t.Fatalf("%s: not ready after %v", who, wait)
+	}
+}
+
 func waitPost(t testing.TB, fd *fakediscord.Server, what string, match func(fakediscord.Post) bool) fakediscord.Post {
 	t.Helper()
 	p, err := fd.WaitPost(wait, match)

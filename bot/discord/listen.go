@@ -113,6 +113,7 @@ func (c *Channel) acquire(ctx context.Context, name string) bool {
 		} else if !logged {
 			c.log.Info("another replica holds the shard; standing by", "lease", name)
 			logged = true
+			c.setReady()
 		}
 		t.Reset(time.Duration(c.cfg.LeaseRetry))
 	}
@@ -238,6 +239,7 @@ func (c *Channel) handlers(gw gateway, w *workers, down chan<- struct{}) func() 
 				c.appID.Store(r.Application.ID)
 			}
 			c.log.Info("gateway ready", "session_shard", r.Shard)
+			c.setReady()
 		}),
 		gw.AddHandler(func(_ *discordgo.Session, _ *discordgo.Disconnect) {
 			select {

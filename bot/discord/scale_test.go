@@ -19,12 +19,17 @@ func TestShardLeaseOneSessionPerShard(t *testing.T) {
 	a := newAdapter(t, fd, cfgA, WithLeaser(st))
 	b := newAdapter(t, fd, cfgB, WithLeaser(st))
 
+	if isReady(a) || isReady(b) {
+		t.Fatal("/readyz would pass before Listen connected")
+	}
 	ctxA, stopA := context.WithCancel(context.Background())
 	doneA := make(chan error, 1)
 	go func() { doneA <- a.Listen(ctxA, func(context.Context, bot.Inbound) {}) }()
 	connected(t, fd, 1)
+	waitReady(t, a, "replica a, connected")
 	inB := listen(t, b)
 	st.waitFor(t, "replica b to try the lease twice", func(s *leaseSpy) bool { return s.refused["replica-b"] >= 2 })
+	waitReady(t, b, "replica b, standing by while a serves the shard")
 	if n := len(fd.Identifies()); n != 1 {
 		t.Fatalf("%d gateway sessions for one shard, want 1", n)
 	}

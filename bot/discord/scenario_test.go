@@ -347,6 +347,9 @@ func TestBadTokenFails(t *testing.T) {
 	case <-time.After(wait):
 		t.Fatal("Listen hangs on a bad token")
 	}
+	if isReady(ch) {
+		t.Error("ready with a token Discord refused: /readyz would pass")
+	}
 	if _, err := New(testConfig(), "", nil); !errors.Is(err, ErrNoToken) {
 		t.Errorf("New without token = %v", err)
 	}
