@@ -6,8 +6,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -63,11 +65,34 @@ type ChannelOptions struct {
 	// Transcripts is where the engine keeps messages (the store). Without it
 	// the channel pushes replies as Send receives them and cannot replay.
 	Transcripts bot.TranscriptStore
-	// AllowOrigin, if set, decides which web pages may open the widget
-	// socket (the sites that embed the widget). Nil allows any origin: the
-	// widget is public, and a visitor's session ID is its only credential.
+	// AllowOrigin, if set, decides which other sites' pages may open the
+	// widget socket (the sites that embed the widget; see AllowOrigins);
+	// this server's own pages always may. Nil allows any origin: the widget
+	// is public, and a visitor's session ID is its only credential.
 	AllowOrigin func(origin string) bool
 	Log         *slog.Logger
+}
+
+// ErrBadOrigin is wrapped by ParseOrigins for an entry that is not an origin.
+var ErrBadOrigin = errors.New("not an origin")
+
+// ParseOrigins checks an allow-list of web origins ("https://shop.example",
+// "http://localhost:3000") and returns its AllowOrigin: an exact,
+// case-insensitive match. An empty list returns nil (any origin).
+func ParseOrigins(list []string) (func(origin string) bool, error) {
+	if len(list) == 0 {
+		return nil, nil
+	}
+	ok := map[string]bool{}
+	for _, o := range list {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+			return nil, fmt.Errorf("%w: %q (want scheme://host[:port], e.g. \"https://shop.example.com\")", ErrBadOrigin, o)
+		}
+		ok[strings.ToLower(u.Scheme+"://"+u.Host)] = true
+	}
+	return func(origin string) bool { return ok[strings.ToLower(origin)] }, nil
 }
 
 // NewChannel returns the web chat channel.
@@ -79,7 +104,7 @@ func NewChannel(o ChannelOptions) *Channel {
 		rooms: map[string]*room{}, ready: make(chan struct{})}
 	c.up = websocket.Upgrader{ReadBufferSize: 4096, WriteBufferSize: 4096,
 		CheckOrigin: func(r *http.Request) bool {
-			return c.origin == nil || c.origin(r.Header.Get("Origin"))
+			return c.origin == nil || sameOrigin(r) || c.origin(r.Header.Get("Origin"))
 		}}
 	return c
 }

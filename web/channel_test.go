@@ -3,6 +3,8 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -235,4 +237,40 @@ func drain(c chan map[string]any) {
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// With an allow-list, only the listed sites (and this server's own pages)
+// can open the widget; another site's page is refused before any chat.
+func TestWidgetOriginAllowList(t *testing.T) {
+	allow, err := ParseOrigins([]string{"https://Shop.Example.com", "http://localhost:3000/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := NewChannel(ChannelOptions{AllowOrigin: allow})
+	srv := httptest.NewServer(ch)
+	t.Cleanup(srv.Close)
+	ws := "ws" + strings.TrimPrefix(srv.URL, "http")
+	for origin, want := range map[string]int{
+		"https://shop.example.com": http.StatusSwitchingProtocols,
+		"http://localhost:3000":    http.StatusSwitchingProtocols,
+		srv.URL:                    http.StatusSwitchingProtocols, // the demo page, this server's own
+		"https://evil.example":     http.StatusForbidden,
+		"http://shop.example.com":  http.StatusForbidden, // the scheme is part of the origin
+	} {
+		c, resp, err := websocket.DefaultDialer.Dial(ws, http.Header{"Origin": {origin}})
+		if c != nil {
+			c.Close()
+		}
+		if resp == nil {
+			t.Fatalf("origin %s: %v", origin, err)
+		}
+		if resp.StatusCode != want {
+			t.Errorf("origin %s: status %d, want %d", origin, resp.StatusCode, want)
+		}
+	}
+	for _, bad := range []string{"shop.example.com", "https://shop.example.com/cart", "ftp://x", "https://"} {
+		if _, err := ParseOrigins([]string{bad}); !errors.Is(err, ErrBadOrigin) {
+			t.Errorf("ParseOrigins(%q) = %v, want ErrBadOrigin", bad, err)
+		}
+	}
 }

@@ -78,7 +78,11 @@ func cmdAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // (widget, agent inbox, admin console), whose inbox joins the desk as the
 // "web" workspace. On a first start it creates the first admin account.
 func (a *app) webUI(ctx context.Context) (http.Handler, error) {
-	ch := web.NewChannel(web.ChannelOptions{Transcripts: a.st, Log: a.log})
+	allow, err := web.ParseOrigins(a.cfg.HTTP.WidgetOrigins) // validated with the config
+	if err != nil {
+		return nil, err
+	}
+	ch := web.NewChannel(web.ChannelOptions{Transcripts: a.st, AllowOrigin: allow, Log: a.log})
 	a.engine.Add(a.limit(ch))
 	srv, err := web.New(ctx, web.Options{Store: a.st, Channel: ch, Desk: a.desk, Router: a.router, Log: a.log,
 		Apply: func(s web.Settings) error {

@@ -18,6 +18,7 @@ import (
 	"github.com/supportbot/supportbot/internal/conf"
 	"github.com/supportbot/supportbot/llm"
 	"github.com/supportbot/supportbot/store"
+	"github.com/supportbot/supportbot/web"
 )
 
 // Config is config.toml. Secrets never live here: they come from the
@@ -44,8 +45,9 @@ type BotConfig struct {
 }
 
 type HTTPConfig struct {
-	Addr    string `toml:"addr"`
-	MaxBody int64  `toml:"max_body"` // bytes of one request body; larger: 413
+	Addr          string   `toml:"addr"`
+	MaxBody       int64    `toml:"max_body"`       // bytes of one request body; larger: 413
+	WidgetOrigins []string `toml:"widget_origins"` // sites allowed to embed the chat widget; empty: any
 }
 
 type LogConfig struct {
@@ -139,6 +141,9 @@ func (c *Config) validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
 		bad("http.addr", "want HOST:PORT, got %q", c.HTTP.Addr)
+	}
+	if _, err := web.ParseOrigins(c.HTTP.WidgetOrigins); err != nil {
+		bad("http.widget_origins", "%v", err)
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

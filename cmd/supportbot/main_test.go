@@ -54,6 +54,7 @@ func TestBadConfigNamesFileLineKeyAndExitsTwo(t *testing.T) {
 		{"[handoff]\nrouting = \"random\"\n", ":6: handoff.routing:"},
 		{"[log]\nlevel = \"loud\"\n", ":6: log.level: must be debug, info, warn or error"},
 		{"[store]\nkind = \"mongo\"\n", ":6: store.kind:"},
+		{"[http]\nwidget_origins = [\"https://shop.example.com/cart\"]\n", ":6: http.widget_origins: not an origin"},
 	}
 	for _, tc := range tests {
 		p := testConfig(t, "\n\n"+tc.body)
