@@ -97,11 +97,6 @@ type rig struct {
 // lock); every store that implements bot.OutboxStore commits turns
 // atomically and sends through the outbox.
 func startRig(st store.Store, snap *intents.Snapshot, ws ...handoff.Workspace) *rig {
-	return startRigWith(st, snap, true, ws...)
-}
-
-// startRigWith is startRig; durable false leaves the Redis inbox out.
-func startRigWith(st store.Store, snap *intents.Snapshot, durable bool, ws ...handoff.Workspace) *rig {
 	log := quiet()
 	r := &rig{st: st, ch: newLoadChannel(), done: make(chan struct{})}
 	opts := []bot.Option{bot.WithObserver(func(_ bot.Inbound, o bot.Outcome, _ time.Duration) {
@@ -109,7 +104,7 @@ func startRigWith(st store.Store, snap *intents.Snapshot, durable bool, ws ...ha
 			r.failed.Add(1)
 		}
 	})}
-	if rs, ok := st.(*redisstore.Store); ok && durable {
+	if rs, ok := st.(*redisstore.Store); ok {
 		opts = append(opts, bot.WithDurable(bot.Durable{Inbox: rs.NewInbox(redisstore.InboxOptions{Replica: "bench"}), Lease: rs, Replica: "bench"}))
 	}
 	r.eng = bot.New(bot.Config{}, st, nil, log, opts...)

@@ -54,14 +54,11 @@ type handoffResult struct {
 // benchHandoff asks for a human in convs conversations, one after the
 // other, timing each from the customer's message to the card's Announce.
 // Then, per conversation, claimers agents click Claim at once; every
-// click (the winner's and the losers') is timed.
-//
-// The rig has no Redis inbox: with one, the desk's follow-up turns
-// (Engine.Do: announce the card) are not ordered after the inbox turn that
-// handed off, and can run before it is saved.
+// click (the winner's and the losers') is timed. On Redis the rig takes
+// the full durable path (the stream inbox).
 func benchHandoff(st store.Store, snap *intents.Snapshot, convs, claimers int) (handoffResult, error) {
 	ws := &timedWorkspace{Workspace: handofftest.NewWorkspace("bench"), at: map[bot.ConversationID]chan time.Time{}}
-	r := startRigWith(st, snap, false, ws)
+	r := startRig(st, snap, ws)
 	defer r.close()
 	ctx := context.Background()
 	agents := make([]handoff.Agent, claimers)

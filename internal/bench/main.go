@@ -222,7 +222,7 @@ func main() {
 				if err != nil {
 					log.Fatal(err)
 				}
-				rep.add("handoff: trigger → card posted (Redis)", fmt.Sprintf("as above, %d conversations; engine without the Redis inbox (see notes)", h.n),
+				rep.add("handoff: trigger → card posted (Redis)", fmt.Sprintf("as above, %d conversations; full durable path (stream inbox)", h.n),
 					fmt.Sprintf("p50 %s, p99 %s", ms(h.p50), ms(h.p99)), "")
 				rep.add("handoff: claim, 50 concurrent claimers (Redis)", fmt.Sprintf("as above, %d claims", h.claims),
 					fmt.Sprintf("p50 %s, p99 %s", ms(h.claim50), ms(h.claim99)), "")
