@@ -56,7 +56,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 		append(durable(st, log), bot.WithObserver(a.metrics.Observe))...)
 	var deskOpts []handoff.Option
 	a.llm, deskOpts = newLLM(cfg.LLM, st, log) // llm.go: nil unless [llm] is enabled
-	ds := a.metrics.Store(st) // the desk's failed store calls count in store_errors_total
+	ds := a.metrics.Store(st)                  // the desk's failed store calls count in store_errors_total
 	a.desk = handoff.NewDesk(deskConfig(ctx, cfg, st, log), ds, ds, ds, ds, a.engine, log.With("component", "desk"), deskOpts...)
 	a.router = intents.New(cfg.router(), func(ctx context.Context, t *bot.Turn, reason bot.Reason, skill, topic string, prio int) error {
 		return a.desk.Handoff(ctx, t, handoff.Request{Reason: reason, Skill: skill, Topic: topic, Priority: prio})
