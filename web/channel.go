@@ -50,6 +50,9 @@ type Channel struct {
 	log    *slog.Logger
 	ts     bot.TranscriptStore // nil: push replies as they are (tests)
 	origin func(string) bool   // allowed Origin headers of the socket; nil allows any
+	bus    Bus                 // nil: one replica
+	self   string              // this Channel's ID on the bus
+	relay  chan struct{}       // closed once the bus subscription is active
 
 	mu      sync.Mutex
 	rooms   map[string]*room
@@ -70,7 +73,31 @@ type ChannelOptions struct {
 	// this server's own pages always may. Nil allows any origin: the widget
 	// is public, and a visitor's session ID is its only credential.
 	AllowOrigin func(origin string) bool
-	Log         *slog.Logger
+	// Bus, if set, carries sends between replicas, so a reply sent by one
+	// (the agent's, or the bot's from the replica that owns the
+	// conversation) reaches a widget connected to another. Nil: one process.
+	Bus Bus
+	Log *slog.Logger
+}
+
+// Bus carries events between replicas (redisstore.Store). Publish reaches
+// every replica's Subscribe of the topic, at most once. Subscribe calls fn
+// with each payload, in order, until ctx is canceled, closing ready (if not
+// nil) once it listens; it retries by itself while the bus is unreachable.
+type Bus interface {
+	Publish(ctx context.Context, topic string, payload []byte) error
+	Subscribe(ctx context.Context, topic string, ready chan<- struct{}, fn func(payload []byte)) error
+}
+
+// busTopic is the web channel's topic on the Bus.
+const busTopic = "web:chat"
+
+// relayed is a Send or Typing on another replica, for the widgets here.
+type relayed struct {
+	From   string     `json:"from"` // the sending Channel's self
+	Room   string     `json:"room"`
+	Typing bool       `json:"typing,omitempty"`
+	Reply  *bot.Reply `json:"reply,omitempty"`
 }
 
 // ErrBadOrigin is wrapped by ParseOrigins for an entry that is not an origin.
@@ -101,7 +128,7 @@ func NewChannel(o ChannelOptions) *Channel {
 		o.Log = slog.Default()
 	}
 	c := &Channel{log: o.Log.With("channel", ChannelName), ts: o.Transcripts, origin: o.AllowOrigin,
-		rooms: map[string]*room{}, ready: make(chan struct{})}
+		bus: o.Bus, self: newID(), relay: make(chan struct{}), rooms: map[string]*room{}, ready: make(chan struct{})}
 	c.up = websocket.Upgrader{ReadBufferSize: 4096, WriteBufferSize: 4096,
 		CheckOrigin: func(r *http.Request) bool {
 			return c.origin == nil || sameOrigin(r) || c.origin(r.Header.Get("Origin"))
@@ -117,8 +144,18 @@ var (
 // Name implements bot.Channel.
 func (c *Channel) Name() string { return ChannelName }
 
-// Listen implements bot.Channel: sockets deliver customer messages while it runs.
+// Listen implements bot.Channel: sockets deliver customer messages while
+// it runs, and sends relayed from other replicas reach the sockets here.
 func (c *Channel) Listen(ctx context.Context, deliver func(context.Context, bot.Inbound)) error {
+	if c.bus != nil {
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		wg.Go(func() {
+			if err := c.bus.Subscribe(ctx, busTopic, c.relay, c.relayed); err != nil {
+				c.log.Error("relay from other replicas stopped", "err", err)
+			}
+		})
+	}
 	c.mu.Lock()
 	c.deliver, c.lctx = deliver, ctx
 	close(c.ready)
@@ -267,23 +304,74 @@ func (c *Channel) Send(ctx context.Context, to bot.Address, r bot.Reply) error {
 	if to.Channel != ChannelName || to.Room == "" {
 		return errors.New("web: not a web chat address")
 	}
+	rr := r
+	rr.Original = "" // the agent's untranslated words stay in the transcript
+	c.publish(ctx, relayed{Room: to.Room, Reply: &rr})
 	rm := c.room(to.Room, false)
 	if rm == nil {
-		return nil // nobody connected: the transcript keeps it for the next visit
+		return nil // nobody connected here: the transcript keeps it for the next visit
 	}
 	return c.sync(ctx, rm, &r)
 }
 
+// publish tells the other replicas' channels about a send (Bus set). A
+// lost notice costs only liveness: the widget catches up from the
+// transcript on its next message or reconnect.
+func (c *Channel) publish(ctx context.Context, e relayed) {
+	if c.bus == nil {
+		return
+	}
+	e.From = c.self
+	b, err := json.Marshal(e)
+	if err == nil {
+		err = c.bus.Publish(ctx, busTopic, b)
+	}
+	if err != nil {
+		c.log.Warn("relay to other replicas", "room", e.Room, "err", err)
+	}
+}
+
+// relayed handles a send published by another replica: the widgets of the
+// room connected here catch up from the transcript.
+func (c *Channel) relayed(payload []byte) {
+	var e relayed
+	if err := json.Unmarshal(payload, &e); err != nil {
+		c.log.Warn("malformed relay notice dropped", "err", err)
+		return
+	}
+	if e.From == c.self {
+		return
+	}
+	rm := c.room(e.Room, false)
+	if rm == nil {
+		return
+	}
+	if e.Typing {
+		c.typing(rm)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), writeWait)
+	defer cancel()
+	if err := c.sync(ctx, rm, e.Reply); err != nil {
+		c.log.Warn("relayed reply", "room", e.Room, "err", err)
+	}
+}
+
 // Typing implements bot.Typer.
-func (c *Channel) Typing(_ context.Context, to bot.Address) error {
+func (c *Channel) Typing(ctx context.Context, to bot.Address) error {
+	c.publish(ctx, relayed{Room: to.Room, Typing: true})
 	if rm := c.room(to.Room, false); rm != nil {
-		rm.mu.Lock()
-		for k := range rm.conns {
-			k.push(map[string]string{"type": "typing"})
-		}
-		rm.mu.Unlock()
+		c.typing(rm)
 	}
 	return nil
+}
+
+func (c *Channel) typing(rm *room) {
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	for k := range rm.conns {
+		k.push(map[string]string{"type": "typing"})
+	}
 }
 
 // sync pushes to each socket of rm the visible transcript messages after

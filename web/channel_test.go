@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,7 +17,10 @@ import (
 
 	"github.com/supportbot/supportbot/bot"
 	"github.com/supportbot/supportbot/bot/channeltest"
+	"github.com/supportbot/supportbot/handoff"
+	"github.com/supportbot/supportbot/internal/redistest"
 	"github.com/supportbot/supportbot/store/embedded"
+	"github.com/supportbot/supportbot/store/redisstore"
 )
 
 // visitor is a widget as the server sees it: a socket speaking the widget
@@ -272,5 +276,152 @@ func TestWidgetOriginAllowList(t *testing.T) {
 		if _, err := ParseOrigins([]string{bad}); !errors.Is(err, ErrBadOrigin) {
 			t.Errorf("ParseOrigins(%q) = %v, want ErrBadOrigin", bad, err)
 		}
+	}
+}
+
+// Two replicas on one Redis: the customer's widget is connected to B; an
+// agent's reply sent by A (the desk runs the turn where the agent
+// clicked) and the bot's typing indicator reach the widget at once, and
+// the widget's history stays right after a reconnect to A.
+func TestReplyFromAnotherReplicaReachesTheWidget(t *testing.T) {
+	st, err := redisstore.New(context.Background(), redisstore.Options{URL: redistest.Start(t).URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	type replica struct {
+		ch  *Channel
+		eng *bot.Engine
+		url string
+	}
+	start := func() replica {
+		ch := NewChannel(ChannelOptions{Transcripts: st, Bus: st, Log: discard()})
+		eng := bot.New(bot.Config{}, st, bot.HandlerFunc(echo), discard())
+		eng.Add(ch)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- eng.Run(ctx) }()
+		t.Cleanup(func() { cancel(); <-done })
+		srv := httptest.NewServer(ch)
+		t.Cleanup(srv.Close)
+		select {
+		case <-ch.relay:
+		case <-time.After(channeltest.Wait):
+			t.Fatal("relay subscription not active")
+		}
+		return replica{ch, eng, "ws" + strings.TrimPrefix(srv.URL, "http")}
+	}
+	a, b := start(), start()
+
+	v := newVisitor("")
+	v.url = b.url
+	v.connect(t)
+	v.send(t, clientFrame{Type: "msg", ID: "m1", Text: "hello"})
+	if got := v.next(t)["text"]; got != "echo: hello" {
+		t.Fatalf("reply %v", got)
+	}
+	id := addr(v.sid).ConversationID()
+	if err := a.eng.Do(context.Background(), id, func(_ context.Context, tn *bot.Turn) error {
+		tn.Reply(bot.Reply{Kind: bot.KindAgent, Author: "Ada", Text: "Hi, Ada here from the other replica", Original: "intern"})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	f := v.next(t)
+	if f["text"] != "Hi, Ada here from the other replica" || f["author"] != "Ada" || f["seq"] == nil {
+		t.Fatalf("widget on B got %v, want A's agent reply with its seq", f)
+	}
+	if err := a.ch.Typing(context.Background(), addr(v.sid)); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(channeltest.Wait)
+	for typing := false; !typing; {
+		select {
+		case f := <-v.frames:
+			typing = f["type"] == "typing"
+		case <-deadline:
+			t.Fatal("typing indicator from A never reached the widget on B")
+		}
+	}
+	// A reconnect to A replays nothing twice.
+	v.disconnect()
+	drain(v.frames)
+	v.url = a.url
+	v.connect(t)
+	v.send(t, clientFrame{Type: "msg", ID: "m2", Text: "thanks"})
+	if got := v.next(t)["text"]; got != "echo: thanks" {
+		t.Fatalf("after reconnecting to A: %v, want only the new reply", got)
+	}
+}
+
+// Two replicas on one Redis: an agent whose inbox page is connected to B
+// sees, live, the card that A's desk announced and the customer message it
+// relayed, once each.
+func TestInboxEventsReachEveryReplica(t *testing.T) {
+	st, err := redisstore.New(context.Background(), redisstore.Options{URL: redistest.Start(t).URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := SaveAccount(context.Background(), st, "ada", "Ada", RoleAgent, "ada's long password", "test", false); err != nil {
+		t.Fatal(err)
+	}
+	start := func() (*Server, string) {
+		s, err := New(context.Background(), Options{Store: st, Channel: NewChannel(ChannelOptions{}), Bus: st, Log: discard()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		ready, done := make(chan struct{}), make(chan error, 1)
+		go func() { done <- s.inbox.relay(ctx, ready) }()
+		t.Cleanup(func() { cancel(); <-done })
+		<-ready
+		srv := httptest.NewServer(s.Handler())
+		t.Cleanup(srv.Close)
+		return s, srv.URL
+	}
+	a, _ := start()
+	_, baseB := start()
+
+	c := client()
+	login(t, c, baseB, "ada", "ada's long password")
+	resp, err := c.Get(baseB + "/inbox/api/events")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("events on B: %v %v", resp, err)
+	}
+	defer resp.Body.Close()
+	lines := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	next := func(prefix string) string {
+		t.Helper()
+		deadline := time.After(channeltest.Wait)
+		for {
+			select {
+			case l := <-lines:
+				if d, ok := strings.CutPrefix(l, prefix); ok {
+					return d
+				}
+			case <-deadline:
+				t.Fatalf("page on B: no %q line within %v", prefix, channeltest.Wait)
+			}
+		}
+	}
+	next(": hello") // the page is subscribed
+	card := handoff.Card{Conv: "web:r1", Customer: bot.Customer{Name: "Vera"}}
+	if _, err := a.Workspace().Announce(context.Background(), card); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Workspace().Relay(context.Background(), card, bot.Message{Role: bot.RoleCustomer, Text: "my order is late"}); err != nil {
+		t.Fatal(err)
+	}
+	got := []string{next("data: "), next("data: ")}
+	if !strings.Contains(got[0], `"type":"card"`) || !strings.Contains(got[0], "Vera") || !strings.Contains(got[1], "my order is late") {
+		t.Errorf("page on B got %q", got)
 	}
 }

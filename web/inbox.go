@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,18 +17,43 @@ import (
 
 // inbox is the agent inbox as a handoff.Workspace: the desk tells it about
 // every new card, change and message, and it pushes them to the open
-// inbox pages over server-sent events. Pages also reload the queue every
-// few seconds, so a page connected to another replica stays right.
+// inbox pages over server-sent events, on this replica and (with a Bus) on
+// the others. Pages also reload the queue every few seconds, which covers
+// a lost notice.
 type inbox struct {
 	log  *slog.Logger
+	bus  Bus    // nil: one replica
+	self string // this inbox's ID on the bus
 	mu   sync.Mutex
 	subs map[chan []byte]struct{}
 }
 
 var _ handoff.Workspace = (*inbox)(nil)
 
-func newInbox(log *slog.Logger) *inbox {
-	return &inbox{log: log, subs: map[chan []byte]struct{}{}}
+// inboxTopic is the agent inbox's topic on the Bus.
+const inboxTopic = "web:inbox"
+
+func newInbox(log *slog.Logger, bus Bus) *inbox {
+	return &inbox{log: log, bus: bus, self: newID(), subs: map[chan []byte]struct{}{}}
+}
+
+// relay forwards the events published by the other replicas' desks to the
+// pages open here, until ctx is canceled. ready as Bus.Subscribe.
+func (ib *inbox) relay(ctx context.Context, ready chan<- struct{}) error {
+	if ib.bus == nil {
+		if ready != nil {
+			close(ready)
+		}
+		<-ctx.Done()
+		return nil
+	}
+	return ib.bus.Subscribe(ctx, inboxTopic, ready, func(p []byte) {
+		from, ev, ok := bytes.Cut(p, []byte{'\n'})
+		if !ok || string(from) == ib.self || !json.Valid(ev) {
+			return
+		}
+		ib.local(ev)
+	})
 }
 
 // Name implements handoff.Workspace.
@@ -47,6 +73,18 @@ func (ib *inbox) publish(e inboxEvent) {
 		ib.log.Warn("inbox event", "err", err)
 		return
 	}
+	ib.local(b)
+	if ib.bus != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if err := ib.bus.Publish(ctx, inboxTopic, append([]byte(ib.self+"\n"), b...)); err != nil {
+			ib.log.Warn("inbox event to other replicas", "err", err)
+		}
+	}
+}
+
+// local pushes an encoded event to the pages open on this replica.
+func (ib *inbox) local(b []byte) {
 	ib.mu.Lock()
 	defer ib.mu.Unlock()
 	for ch := range ib.subs {

@@ -81,8 +81,11 @@ type Options struct {
 	Desk    Desk     // the agent inbox is disabled without it
 	Router  Router   // "Try it" is disabled without it
 	Apply   SettingsApplier
-	Log     *slog.Logger
-	Now     func() time.Time
+	// Bus, if set, carries the inbox's live events between replicas (Run
+	// relays them); usually the Channel's Bus. Nil: one replica.
+	Bus Bus
+	Log *slog.Logger
+	Now func() time.Time
 }
 
 // Server is the web UI. Handler serves it.
@@ -119,13 +122,17 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	s.auth = a
-	s.inbox = newInbox(s.log)
+	s.inbox = newInbox(s.log, o.Bus)
 	if o.Desk != nil {
 		o.Desk.AddWorkspace(s.inbox)
 	}
 	s.routes()
 	return s, nil
 }
+
+// Run relays the agent inbox's live events from the other replicas (with a
+// Bus) until ctx is canceled; it returns nil then.
+func (s *Server) Run(ctx context.Context) error { return s.inbox.relay(ctx, nil) }
 
 // Handler serves the web UI.
 func (s *Server) Handler() http.Handler { return s.mux }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -77,14 +76,17 @@ func cmdAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // webUI adds the web chat channel to the engine and returns the web UI
 // (widget, agent inbox, admin console), whose inbox joins the desk as the
 // "web" workspace. On a first start it creates the first admin account.
-func (a *app) webUI(ctx context.Context) (http.Handler, error) {
+// With Redis, replies and inbox events reach the widgets and inbox pages
+// connected to every replica (Redis pub/sub; the server's Run relays).
+func (a *app) webUI(ctx context.Context) (*web.Server, error) {
 	allow, err := web.ParseOrigins(a.cfg.HTTP.WidgetOrigins) // validated with the config
 	if err != nil {
 		return nil, err
 	}
-	ch := web.NewChannel(web.ChannelOptions{Transcripts: a.st, AllowOrigin: allow, Log: a.log})
+	bus, _ := a.st.(web.Bus)
+	ch := web.NewChannel(web.ChannelOptions{Transcripts: a.st, AllowOrigin: allow, Bus: bus, Log: a.log})
 	a.engine.Add(a.limit(ch))
-	srv, err := web.New(ctx, web.Options{Store: a.st, Channel: ch, Desk: a.desk, Router: a.router, Log: a.log,
+	srv, err := web.New(ctx, web.Options{Store: a.st, Channel: ch, Desk: a.desk, Router: a.router, Bus: bus, Log: a.log,
 		Apply: func(s web.Settings) error {
 			hc, err := s.Apply(a.cfg.handoff())
 			if err != nil {
@@ -98,7 +100,7 @@ func (a *app) webUI(ctx context.Context) (http.Handler, error) {
 	if err := firstAdmin(ctx, a.st, a.cfg.HTTP.Addr, a.log); err != nil {
 		return nil, fmt.Errorf("first admin account: %w", err)
 	}
-	return srv.Handler(), nil
+	return srv, nil
 }
 
 // firstAdmin creates an admin account when there is none: from

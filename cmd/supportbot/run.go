@@ -44,7 +44,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		a.st.Close()
 		return err
 	}
-	mux.Handle("/", ui)
+	mux.Handle("/", ui.Handler())
 	ready := make(chan string, 1)
 	go func() {
 		if addr, ok := <-ready; ok {
@@ -54,5 +54,5 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			}
 		}
 	}()
-	return a.serve(ctx, httpServer(cfg.HTTP.Addr, a.guard(mux), log, ready), a.watchSettings)
+	return a.serve(ctx, httpServer(cfg.HTTP.Addr, a.guard(mux), log, ready), a.watchSettings, ui.Run)
 }

@@ -1,7 +1,6 @@
 package redisstore
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -422,31 +421,11 @@ func (s *Store) publishDoc(ctx context.Context, d bot.Doc) {
 // are lost (pub/sub is at-most-once), so keep polling DocVersion as well.
 // ready, if not nil, is closed once the subscription is active.
 func (s *Store) WatchDocs(ctx context.Context, ready chan<- struct{}, fn func(name string, version int64)) error {
-	sub := s.rdb.Subscribe(ctx, s.docsChannel())
-	defer sub.Close()
-	if _, err := sub.Receive(ctx); err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		return s.wrap("watch docs", err)
-	}
-	if ready != nil {
-		close(ready)
-	}
-	ch := sub.Channel()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case m, ok := <-ch:
-			if !ok {
-				return nil
-			}
-			name, v, _ := bytes.Cut([]byte(m.Payload), []byte{'\n'})
-			n, _ := strconv.ParseInt(string(v), 10, 64)
-			fn(string(name), n)
-		}
-	}
+	return s.subscribe(ctx, s.docsChannel(), ready, func(p string) {
+		name, v, _ := strings.Cut(p, "\n")
+		n, _ := strconv.ParseInt(v, 10, 64)
+		fn(name, n)
+	})
 }
 
 // commitAll is CommitTurn on a single Redis server: one script
