@@ -50,7 +50,7 @@ func (m *Model) calibrate(h heldOut, opts Options) {
 		m.platt = fitPlatt(h, m.oos, opts.OOSPrior)
 	}
 	if opts.OOSThreshold == 0 && m.oos >= 0 {
-		m.threshold = m.chooseThreshold(h, opts.OOSPrior)
+		m.threshold = m.chooseThreshold(h, opts.OOSPrior, opts.OOSPrecision)
 	}
 }
 
@@ -185,42 +185,60 @@ func fitScale(h heldOut) float64 {
 	return s
 }
 
-func (m *Model) chooseThreshold(h heldOut, prior float64) float64 {
+// chooseThreshold picks the OOS threshold on held-out predictions. It
+// maximises the expected value of the decisions at the out-of-scope share
+// prior of real traffic (a right answer +1, a wrong one -1, a handoff 0)
+// subject to a floor on the share of handoffs that are right: out of
+// scope, or in scope but would have been answered wrongly. The floor
+// keeps the bot from handing off answerable messages to catch a few more
+// out-of-scope ones. The share is judged at the prior and pessimistically,
+// from one-standard-error Wilson bounds on the out-of-scope recall and on
+// the rate of right answers lost, so that few out-of-scope examples give
+// a cautious threshold. It returns 0 (no threshold) when no threshold
+// meets the floor.
+func (m *Model) chooseThreshold(h heldOut, prior, floor float64) float64 {
 	type point struct {
 		p            float64
-		inScope, ok  bool // true label in scope; prediction right
+		inScope, ok  bool // true label in scope; its best in-scope label is right
 		oosPredicted bool // the oos class won regardless of threshold
 	}
 	pts := make([]point, len(h.ys))
 	probs := make([]float64, h.nc)
-	var nIn, nOOS float64
+	// Counts as the threshold rises: in-scope messages answered right
+	// and wrong, right answers lost to a handoff, out-of-scope messages
+	// handed off.
+	var nIn, nOOS, right, wrong, lost, caught float64
 	for i, y := range h.ys {
 		for c, v := range h.row(i) {
 			probs[c] = float64(v)
 		}
-		in := -1
+		best, in := 0, -1
 		for c, v := range probs {
+			if v > probs[best] {
+				best = c
+			}
 			if c != m.oos && (in < 0 || v > probs[in]) {
 				in = c
 			}
 		}
-		score := m.inScope(probs, in)
-		m.probs(probs)
-		best, bestIn := 0, -1
-		for c, p := range probs {
-			if p > probs[best] {
-				best = c
-			}
-			if c != m.oos && (bestIn < 0 || p > probs[bestIn]) {
-				bestIn = c
-			}
-		}
-		pt := point{p: score, inScope: int(y) != m.oos, oosPredicted: best == m.oos}
-		pt.ok = pt.inScope && !pt.oosPredicted && bestIn == int(y)
-		if pt.inScope {
-			nIn++
-		} else {
+		pt := point{p: m.inScope(probs, in), inScope: int(y) != m.oos, ok: in == int(y), oosPredicted: best == m.oos}
+		switch {
+		case !pt.inScope:
 			nOOS++
+			if pt.oosPredicted {
+				caught++
+			}
+		case pt.oosPredicted:
+			nIn++
+			if pt.ok {
+				lost++
+			}
+		case pt.ok:
+			nIn++
+			right++
+		default:
+			nIn++
+			wrong++
 		}
 		pts[i] = pt
 	}
@@ -228,36 +246,46 @@ func (m *Model) chooseThreshold(h heldOut, prior float64) float64 {
 		return 0
 	}
 	sort.Slice(pts, func(i, j int) bool { return pts[i].p < pts[j].p })
-	score := func(okAccepted, oosRejected float64) float64 {
-		return (1-prior)*okAccepted/nIn + prior*oosRejected/nOOS
+	value := func() float64 {
+		return (1-prior)*(right-wrong)/nIn - prior*(nOOS-caught)/nOOS
 	}
-	var okAcc, oosRej float64
-	for _, p := range pts {
-		if p.ok {
-			okAcc++
-		} else if !p.inScope && p.oosPredicted {
-			oosRej++
-		}
+	feasible := func() bool {
+		r, f := wilson(caught, nOOS, -1), wilson(lost, nIn, 1)
+		return r > 0 && prior*r >= floor*(prior*r+(1-prior)*f)
 	}
-	// Sweep the threshold upwards; moving it just above pts[i].p rejects
-	// that point too.
-	bestT, bestS := 0.0, score(okAcc, oosRej)
+	bestT, bestV := 0.0, math.Inf(-1)
+	if feasible() {
+		bestV = value()
+	}
+	// Sweep the threshold upwards; moving it just above pts[i].p hands
+	// that point off too.
 	for i, p := range pts {
-		if p.ok {
-			okAcc--
-		} else if !p.inScope && !p.oosPredicted {
-			oosRej++
+		switch {
+		case p.oosPredicted:
+		case !p.inScope:
+			caught++
+		case p.ok:
+			right, lost = right-1, lost+1
+		default:
+			wrong--
 		}
 		if i+1 < len(pts) && pts[i+1].p == p.p {
 			continue
 		}
-		if s := score(okAcc, oosRej); s > bestS {
+		if v := value(); v > bestV && feasible() {
 			t := 1.0
 			if i+1 < len(pts) {
 				t = (p.p + pts[i+1].p) / 2
 			}
-			bestT, bestS = t, s
+			bestT, bestV = t, v
 		}
 	}
 	return bestT
+}
+
+// wilson is the Wilson score bound on a proportion of k in n, one
+// standard error above (z = 1) or below (z = -1) the estimate.
+func wilson(k, n, z float64) float64 {
+	p := k / n
+	return (p + z*z/(2*n) + z*math.Sqrt(p*(1-p)/n+z*z/(4*n*n))) / (1 + z*z/n)
 }

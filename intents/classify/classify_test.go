@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -204,5 +205,87 @@ func TestCalibrationFits(t *testing.T) {
 	p := fitPlatt(h, oos, 0.5)
 	if p[0] <= 0 || math.IsNaN(p[0]) || math.IsNaN(p[1]) {
 		t.Errorf("fitPlatt = %v: the in-scope probability should grow with the gap", p)
+	}
+}
+
+// TestChooseThreshold checks the threshold sweep against a brute-force
+// search over random held-out scores: two intents and an oos class.
+func TestChooseThreshold(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	m := &Model{labels: []string{"a", "b", OOS}, oos: 2, platt: [2]float64{1, 0}}
+	var h heldOut
+	h.nc = 3
+	for i := 0; i < 600; i++ {
+		y := int32(rng.IntN(2))
+		if i%6 == 0 {
+			y = 2
+		}
+		r := []float32{float32(rng.NormFloat64()), float32(rng.NormFloat64()), float32(rng.NormFloat64())}
+		shift := float32(3.5)
+		if y == 2 {
+			shift = 1
+		}
+		r[y] += shift
+		h.ys = append(h.ys, y)
+		h.scores = append(h.scores, r...)
+	}
+	var ps []float64 // in-scope scores
+	var nIn, nOOS float64
+	for i, y := range h.ys {
+		r := h.row(i)
+		in := 0
+		if r[1] > r[0] {
+			in = 1
+		}
+		ps = append(ps, m.inScope([]float64{float64(r[0]), float64(r[1]), float64(r[2])}, in))
+		if y == 2 {
+			nOOS++
+		} else {
+			nIn++
+		}
+	}
+	// The value of threshold th and whether it meets floor, from scratch.
+	eval := func(th, floor float64) (v float64, ok bool) {
+		var right, wrong, lost, caught float64
+		for i, y := range h.ys {
+			r := h.row(i)
+			in := 0
+			if r[1] > r[0] {
+				in = 1
+			}
+			off := r[2] > r[in] || ps[i] < th
+			switch {
+			case y == 2 && off:
+				caught++
+			case y == 2:
+			case off && int(y) == in:
+				lost++
+			case off:
+			case int(y) == in:
+				right++
+			default:
+				wrong++
+			}
+		}
+		v = 0.9*(right-wrong)/nIn - 0.1*(nOOS-caught)/nOOS
+		rec, f := wilson(caught, nOOS, -1), wilson(lost, nIn, 1)
+		return v, 0.1*rec >= floor*(0.1*rec+0.9*f)
+	}
+	var got []float64
+	for _, floor := range []float64{1e-9, 0.88, 0.9} {
+		th := m.chooseThreshold(h, 0.1, floor)
+		v, ok := eval(th, floor)
+		if !ok || th <= 0 {
+			t.Fatalf("floor %v: threshold %v, value %v, feasible %v", floor, th, v, ok)
+		}
+		for _, p := range ps {
+			if v2, ok := eval(p+1e-9, floor); ok && v2 > v+1e-12 {
+				t.Errorf("floor %v: threshold %v (value %v) beats the chosen %v (value %v)", floor, p+1e-9, v2, th, v)
+			}
+		}
+		got = append(got, th)
+	}
+	if !(got[0] > got[1] && got[1] > got[2]) {
+		t.Errorf("thresholds %v for floors 0, 0.88, 0.9: want the floor to bind", got)
 	}
 }

@@ -124,8 +124,9 @@ func countSorted(hs []uint64, fn func(h uint64, n int)) {
 }
 
 // newFeaturizer builds the vocabulary from the raw features of the
-// training texts, keeping n-grams seen in at least minDF texts.
-func newFeaturizer(raws []rawFeatures, minDF int, blockWeight [numBlocks]float32) *featurizer {
+// training texts, keeping n-grams seen in at least minDF texts. The idf
+// weights are (log((1+n)/(1+df)) + 1)^idfPower.
+func newFeaturizer(raws []rawFeatures, minDF int, blockWeight [numBlocks]float32, idfPower float64) *featurizer {
 	df := map[uint64]int32{}
 	for i := range raws {
 		for b := range raws[i] {
@@ -144,7 +145,7 @@ func newFeaturizer(raws []rawFeatures, minDF int, blockWeight [numBlocks]float32
 	n := float64(len(raws))
 	for i, h := range keys {
 		f.vocab[h] = int32(i)
-		f.idf[i] = float32(math.Log((1+n)/(1+float64(df[h]))) + 1)
+		f.idf[i] = float32(math.Pow(math.Log((1+n)/(1+float64(df[h])))+1, idfPower))
 	}
 	return f
 }

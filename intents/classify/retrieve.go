@@ -112,7 +112,7 @@ func NewRetriever(docs []Document, opts RetrieverOptions) *Retriever {
 	for t, d := range df {
 		r.idf[t] = math.Log(1 + (n-d+0.5)/(d+0.5))
 	}
-	r.chars = newFeaturizer(raws, 1, [numBlocks]float32{0, 1})
+	r.chars = newFeaturizer(raws, 1, [numBlocks]float32{0, 1}, 1)
 	for i := range raws {
 		r.cvecs = append(r.cvecs, r.chars.vectorize(&raws[i], nil))
 	}
