@@ -3,6 +3,7 @@ package intents
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -124,15 +125,9 @@ func trainCached(ctx context.Context, ex []classify.Example, dir string) (*class
 	if dir == "" {
 		return classify.Train(ctx, ex, classify.Options{})
 	}
-	h := sha256.New()
-	for _, e := range ex {
-		fmt.Fprintf(h, "%q\t%q\n", e.Label, e.Text)
-	}
-	path := filepath.Join(dir, fmt.Sprintf("model-%x.bin", h.Sum(nil)[:12]))
-	if data, err := os.ReadFile(path); err == nil {
-		if m, err := classify.UnmarshalModel(data); err == nil {
-			return m, nil
-		}
+	path := filepath.Join(dir, fmt.Sprintf("model-%x.bin", examplesKey(ex)))
+	if m, err := readModel(path); err == nil {
+		return m, nil
 	}
 	m, err := classify.Train(ctx, ex, classify.Options{})
 	if err != nil {
@@ -150,6 +145,33 @@ func trainCached(ctx context.Context, ex []classify.Example, dir string) (*class
 		}
 	}
 	return m, nil
+}
+
+// examplesKey identifies the labelled texts of ex, in order.
+func examplesKey(ex []classify.Example) []byte {
+	h := sha256.New()
+	var b []byte
+	for _, e := range ex {
+		b = binary.AppendUvarint(b[:0], uint64(len(e.Label)))
+		b = append(b, e.Label...)
+		b = binary.AppendUvarint(b, uint64(len(e.Text)))
+		h.Write(append(b, e.Text...))
+	}
+	return h.Sum(nil)[:12]
+}
+
+// readModel reads a model cached by trainCached.
+func readModel(path string) (*classify.Model, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	return classify.ReadModel(f, fi.Size())
 }
 
 func faqLabel(id string) string { return "faq:" + id }
