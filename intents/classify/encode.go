@@ -114,6 +114,7 @@ func ReadModel(r io.Reader, size int64) (*Model, error) {
 	m := &Model{feat: &featurizer{idf: make([]float32, nf)}, labels: make([]string, nc), oos: int(oos),
 		w: make([]float32, nf*nc), bias: make([]float32, nc), scale: f64(0), threshold: f64(1),
 		platt: [2]float64{f64(2), f64(3)}, topK: int(topK)}
+	prefault(m.w)
 	for i := range m.feat.blockWeight {
 		m.feat.blockWeight[i] = math.Float32frombits(u32(6 + i))
 	}
