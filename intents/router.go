@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/supportbot/supportbot/bot"
 	"github.com/supportbot/supportbot/intents/classify"
 	"github.com/supportbot/supportbot/intents/kb"
@@ -110,12 +112,23 @@ func CompileCached(ctx context.Context, base *kb.Base, version int64, dir string
 	for _, x := range builtinOOS {
 		ex = append(ex, classify.Example{Text: x, Label: classify.OOS})
 	}
-	m, err := trainCached(ctx, ex, dir)
-	if err != nil {
-		return nil, fmt.Errorf("train on knowledge base v%d: %w", version, err)
+	// The three are independent: on two cores the detector and the FAQ
+	// index cost nothing next to loading or training the model.
+	s := &Snapshot{Base: base, Version: version}
+	var g errgroup.Group
+	g.Go(func() (err error) {
+		if s.Model, err = trainCached(ctx, ex, dir); err != nil {
+			return fmt.Errorf("train on knowledge base v%d: %w", version, err)
+		}
+		return nil
+	})
+	g.Go(func() error { s.Detect = nlp.NewDetector(byLang); return nil })
+	g.Go(func() error { s.faq = newFAQIndex(base); return nil })
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
-	return &Snapshot{Base: base, Version: version, Model: m, faq: newFAQIndex(base),
-		Detect: nlp.NewDetector(byLang), Trained: time.Since(start)}, nil
+	s.Trained = time.Since(start)
+	return s, nil
 }
 
 // trainCached trains on ex, or loads the model trained on the same
