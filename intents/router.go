@@ -93,8 +93,24 @@ func Compile(ctx context.Context, base *kb.Base, version int64) (*Snapshot, erro
 // instead of retrained, so a restart is fast.
 func CompileCached(ctx context.Context, base *kb.Base, version int64, dir string) (*Snapshot, error) {
 	start := time.Now()
-	var ex []classify.Example
-	byLang := map[string][]string{}
+	n, perLang := len(builtinOOS), map[string]int{}
+	count := func(texts map[string][]string) {
+		for lang, xs := range texts {
+			n += len(xs)
+			perLang[lang] += len(xs)
+		}
+	}
+	for _, in := range base.Intents {
+		count(in.Examples)
+	}
+	for _, f := range base.FAQs {
+		count(f.Questions)
+	}
+	ex := make([]classify.Example, 0, n)
+	byLang := make(map[string][]string, len(perLang))
+	for lang, k := range perLang {
+		byLang[lang] = make([]string, 0, k)
+	}
 	add := func(texts map[string][]string, label string) {
 		for _, lang := range slices.Sorted(maps.Keys(texts)) { // deterministic training order
 			for _, x := range texts[lang] {
@@ -163,7 +179,7 @@ func trainCached(ctx context.Context, ex []classify.Example, dir string) (*class
 // examplesKey identifies the labelled texts of ex, in order.
 func examplesKey(ex []classify.Example) []byte {
 	h := sha256.New()
-	var b []byte
+	b := make([]byte, 0, 512)
 	for _, e := range ex {
 		b = binary.AppendUvarint(b[:0], uint64(len(e.Label)))
 		b = append(b, e.Label...)

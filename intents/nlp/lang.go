@@ -111,7 +111,7 @@ func NewDetector(examples map[string][]string, only ...string) *Detector {
 		}
 		m := get(code)
 		for _, t := range texts {
-			if !d.hasCyr[code] && script(t) == "Cyrl" {
+			if !d.hasCyr[code] && !isASCII(t) && script(t) == "Cyrl" {
 				d.hasCyr[code] = true
 			}
 			m.add(t)
