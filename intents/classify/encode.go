@@ -107,7 +107,7 @@ func ReadModel(r io.Reader, size int64) (*Model, error) {
 	if format != modelFormat {
 		return nil, fmt.Errorf("%w: format %d, want %d", ErrBadModel, format, modelFormat)
 	}
-	if nc == 0 || oos < -1 || int64(oos) >= int64(nc) || nf*nc > uint64(size) ||
+	if nc == 0 || oos < -1 || int64(oos) >= int64(nc) || size < 0 || nf*nc > uint64(size)/4 ||
 		headerBytes+12*nf+8*nc+4*nf*nc+labelBytes+4 != uint64(size) {
 		return nil, fmt.Errorf("%w: %d features, %d labels in %d bytes", ErrBadModel, nf, nc, size)
 	}
