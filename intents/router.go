@@ -3,6 +3,7 @@ package intents
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/supportbot/supportbot/bot"
 	"github.com/supportbot/supportbot/intents/classify"
@@ -90,8 +93,24 @@ func Compile(ctx context.Context, base *kb.Base, version int64) (*Snapshot, erro
 // instead of retrained, so a restart is fast.
 func CompileCached(ctx context.Context, base *kb.Base, version int64, dir string) (*Snapshot, error) {
 	start := time.Now()
-	var ex []classify.Example
-	byLang := map[string][]string{}
+	n, perLang := len(builtinOOS), map[string]int{}
+	count := func(texts map[string][]string) {
+		for lang, xs := range texts {
+			n += len(xs)
+			perLang[lang] += len(xs)
+		}
+	}
+	for _, in := range base.Intents {
+		count(in.Examples)
+	}
+	for _, f := range base.FAQs {
+		count(f.Questions)
+	}
+	ex := make([]classify.Example, 0, n)
+	byLang := make(map[string][]string, len(perLang))
+	for lang, k := range perLang {
+		byLang[lang] = make([]string, 0, k)
+	}
 	add := func(texts map[string][]string, label string) {
 		for _, lang := range slices.Sorted(maps.Keys(texts)) { // deterministic training order
 			for _, x := range texts[lang] {
@@ -109,12 +128,23 @@ func CompileCached(ctx context.Context, base *kb.Base, version int64, dir string
 	for _, x := range builtinOOS {
 		ex = append(ex, classify.Example{Text: x, Label: classify.OOS})
 	}
-	m, err := trainCached(ctx, ex, dir)
-	if err != nil {
-		return nil, fmt.Errorf("train on knowledge base v%d: %w", version, err)
+	// The three are independent: on two cores the detector and the FAQ
+	// index cost nothing next to loading or training the model.
+	s := &Snapshot{Base: base, Version: version}
+	var g errgroup.Group
+	g.Go(func() (err error) {
+		if s.Model, err = trainCached(ctx, ex, dir); err != nil {
+			return fmt.Errorf("train on knowledge base v%d: %w", version, err)
+		}
+		return nil
+	})
+	g.Go(func() error { s.Detect = nlp.NewDetector(byLang); return nil })
+	g.Go(func() error { s.faq = newFAQIndex(base); return nil })
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
-	return &Snapshot{Base: base, Version: version, Model: m, faq: newFAQIndex(base),
-		Detect: nlp.NewDetector(byLang), Trained: time.Since(start)}, nil
+	s.Trained = time.Since(start)
+	return s, nil
 }
 
 // trainCached trains on ex, or loads the model trained on the same
@@ -124,15 +154,9 @@ func trainCached(ctx context.Context, ex []classify.Example, dir string) (*class
 	if dir == "" {
 		return classify.Train(ctx, ex, classify.Options{})
 	}
-	h := sha256.New()
-	for _, e := range ex {
-		fmt.Fprintf(h, "%q\t%q\n", e.Label, e.Text)
-	}
-	path := filepath.Join(dir, fmt.Sprintf("model-%x.bin", h.Sum(nil)[:12]))
-	if data, err := os.ReadFile(path); err == nil {
-		if m, err := classify.UnmarshalModel(data); err == nil {
-			return m, nil
-		}
+	path := filepath.Join(dir, fmt.Sprintf("model-%x.bin", examplesKey(ex)))
+	if m, err := readModel(path); err == nil {
+		return m, nil
 	}
 	m, err := classify.Train(ctx, ex, classify.Options{})
 	if err != nil {
@@ -150,6 +174,33 @@ func trainCached(ctx context.Context, ex []classify.Example, dir string) (*class
 		}
 	}
 	return m, nil
+}
+
+// examplesKey identifies the labelled texts of ex, in order.
+func examplesKey(ex []classify.Example) []byte {
+	h := sha256.New()
+	b := make([]byte, 0, 512)
+	for _, e := range ex {
+		b = binary.AppendUvarint(b[:0], uint64(len(e.Label)))
+		b = append(b, e.Label...)
+		b = binary.AppendUvarint(b, uint64(len(e.Text)))
+		h.Write(append(b, e.Text...))
+	}
+	return h.Sum(nil)[:12]
+}
+
+// readModel reads a model cached by trainCached.
+func readModel(path string) (*classify.Model, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	return classify.ReadModel(f, fi.Size())
 }
 
 func faqLabel(id string) string { return "faq:" + id }

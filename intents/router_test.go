@@ -1,6 +1,7 @@
 package intents_test
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"os"
@@ -314,5 +315,46 @@ func TestTrainedModelIsCachedAcrossRestarts(t *testing.T) {
 	}
 	if _, err := intents.CompileCached(context.Background(), base, 3, dir); err != nil {
 		t.Errorf("a corrupt cache must only cost a retrain: %v", err)
+	}
+}
+
+// A cached model cut short or with a flipped bit is retrained: the router
+// decides as before and the cache holds the intact model again.
+func TestDamagedModelCacheIsRetrained(t *testing.T) {
+	base, err := kb.LoadDir(os.DirFS("../kb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	first, err := intents.CompileCached(context.Background(), base, 1, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "model-*.bin"))
+	if len(files) != 1 {
+		t.Fatalf("cache holds %v, want one model", files)
+	}
+	good, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	flipped := bytes.Clone(good)
+	flipped[len(flipped)/2] ^= 0x10
+	for name, data := range map[string][]byte{"truncated": good[:len(good)-1], "bit flipped": flipped} {
+		if err := os.WriteFile(files[0], data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		again, err := intents.CompileCached(context.Background(), base, 2, dir)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, q := range []string{"hvor lang tid tar frakten?", "I forgot my password", "tell me a joke"} {
+			if a, b := first.Model.Decide(q), again.Model.Decide(q); a != b {
+				t.Errorf("%s: %q: trained %+v, after damage %+v", name, q, a, b)
+			}
+		}
+		if now, _ := os.ReadFile(files[0]); !bytes.Equal(now, good) {
+			t.Errorf("%s: cache not repaired (%d bytes, want %d)", name, len(now), len(good))
+		}
 	}
 }

@@ -2,9 +2,13 @@ package classify
 
 import (
 	"bytes"
-	"encoding/gob"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
+	"hash/crc32"
+	"io"
+	"math"
 )
 
 // ErrBadModel is wrapped when encoded model bytes cannot be decoded.
@@ -12,48 +16,214 @@ var ErrBadModel = errors.New("classify: bad encoded model")
 
 // modelFormat is bumped whenever the encoding or the features change, so a
 // cached model from another version is retrained instead of misread.
-const modelFormat = 1
+const modelFormat = 2
 
-type encodedModel struct {
-	Format      int
-	Vocab       map[uint64]int32
-	IDF         []float32
-	BlockWeight [numBlocks]float32
-	Labels      []string
-	OOS         int
-	W, Bias     []float32
-	Scale       float64
-	Threshold   float64
-	Platt       [2]float64
-	TopK        int
-}
+// The encoding, all little-endian: a fixed header, then the arrays in the
+// order below, then the CRC-32C of everything before it.
+//
+//	magic [4]byte, format uint32
+//	features, labels, labelBytes uint32, oos int32, topK uint32
+//	blockWeight [numBlocks]float32, scale, threshold float64, platt [2]float64
+//	keys [features]uint64      n-gram hash of each feature index
+//	idf  [features]float32
+//	bias [labels]float32
+//	w    [features*labels]float32
+//	labelLen [labels]uint32, then the label bytes
+//	crc uint32
+const (
+	modelMagic  = "SBcm"
+	headerBytes = 4 + 4 + 5*4 + numBlocks*4 + 2*8 + 2*8
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // MarshalBinary encodes the trained model (for a cache next to the data, so
 // a restart does not retrain).
 func (m *Model) MarshalBinary() ([]byte, error) {
-	var b bytes.Buffer
-	err := gob.NewEncoder(&b).Encode(encodedModel{Format: modelFormat, Vocab: m.feat.vocab, IDF: m.feat.idf,
-		BlockWeight: m.feat.blockWeight, Labels: m.labels, OOS: m.oos, W: m.w, Bias: m.bias,
-		Scale: m.scale, Threshold: m.threshold, Platt: m.platt, TopK: m.topK})
-	return b.Bytes(), err
+	nf, nc := len(m.feat.idf), len(m.labels)
+	keys := make([]uint64, nf)
+	seen := make([]bool, nf)
+	for h, i := range m.feat.vocab {
+		if i < 0 || int(i) >= nf || seen[i] {
+			return nil, fmt.Errorf("classify: vocabulary does not index the features one to one")
+		}
+		keys[i], seen[i] = h, true
+	}
+	if len(m.feat.vocab) != nf {
+		return nil, fmt.Errorf("classify: %d vocabulary entries for %d features", len(m.feat.vocab), nf)
+	}
+	var labelBytes int
+	for _, l := range m.labels {
+		labelBytes += len(l)
+	}
+	le := binary.LittleEndian
+	b := make([]byte, 0, headerBytes+12*nf+8*nc+4*len(m.w)+labelBytes+4)
+	b = append(b, modelMagic...)
+	for _, v := range []uint32{modelFormat, uint32(nf), uint32(nc), uint32(labelBytes), uint32(int32(m.oos)), uint32(m.topK)} {
+		b = le.AppendUint32(b, v)
+	}
+	for _, v := range m.feat.blockWeight {
+		b = le.AppendUint32(b, math.Float32bits(v))
+	}
+	for _, v := range []float64{m.scale, m.threshold, m.platt[0], m.platt[1]} {
+		b = le.AppendUint64(b, math.Float64bits(v))
+	}
+	for _, k := range keys {
+		b = le.AppendUint64(b, k)
+	}
+	for _, s := range [][]float32{m.feat.idf, m.bias, m.w} {
+		for _, v := range s {
+			b = le.AppendUint32(b, math.Float32bits(v))
+		}
+	}
+	for _, l := range m.labels {
+		b = le.AppendUint32(b, uint32(len(l)))
+	}
+	for _, l := range m.labels {
+		b = append(b, l...)
+	}
+	return le.AppendUint32(b, crc32.Checksum(b, castagnoli)), nil
 }
 
 // UnmarshalModel decodes bytes written by MarshalBinary.
 func UnmarshalModel(data []byte) (*Model, error) {
-	var e encodedModel
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&e); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadModel, err)
+	return ReadModel(bytes.NewReader(data), int64(len(data)))
+}
+
+// ReadModel decodes a model written by MarshalBinary from r, which holds
+// exactly size bytes. It reads r once, in small chunks straight into the
+// model's arrays. Bytes that are not such a model, truncated or altered,
+// fail with an error wrapping ErrBadModel.
+func ReadModel(r io.Reader, size int64) (*Model, error) {
+	d := &decoder{r: r, crc: crc32.New(castagnoli), buf: make([]byte, 64<<10)}
+	h := d.next(headerBytes)
+	if h == nil || string(h[:4]) != modelMagic {
+		return nil, fmt.Errorf("%w: not a model file", ErrBadModel)
 	}
-	if e.Format != modelFormat || len(e.Labels) == 0 || len(e.Bias) != len(e.Labels) ||
-		len(e.W) != len(e.IDF)*len(e.Labels) || e.OOS >= len(e.Labels) {
-		return nil, fmt.Errorf("%w: format %d, %d labels, %d weights", ErrBadModel, e.Format, len(e.Labels), len(e.W))
+	le := binary.LittleEndian
+	u32 := func(i int) uint32 { return le.Uint32(h[4+4*i:]) }
+	f64 := func(i int) float64 { return math.Float64frombits(le.Uint64(h[28+numBlocks*4+8*i:])) }
+	format, nf, nc, labelBytes, oos, topK := u32(0), uint64(u32(1)), uint64(u32(2)), uint64(u32(3)), int32(u32(4)), u32(5)
+	if format != modelFormat {
+		return nil, fmt.Errorf("%w: format %d, want %d", ErrBadModel, format, modelFormat)
 	}
-	for _, i := range e.Vocab {
-		if i < 0 || int(i) >= len(e.IDF) {
-			return nil, fmt.Errorf("%w: feature index %d out of range", ErrBadModel, i)
+	if nc == 0 || oos < -1 || int64(oos) >= int64(nc) || size < 0 || nf*nc > uint64(size)/4 ||
+		headerBytes+12*nf+8*nc+4*nf*nc+labelBytes+4 != uint64(size) {
+		return nil, fmt.Errorf("%w: %d features, %d labels in %d bytes", ErrBadModel, nf, nc, size)
+	}
+	m := &Model{feat: &featurizer{idf: make([]float32, nf)}, labels: make([]string, nc), oos: int(oos),
+		w: make([]float32, nf*nc), bias: make([]float32, nc), scale: f64(0), threshold: f64(1),
+		platt: [2]float64{f64(2), f64(3)}, topK: int(topK)}
+	prefault(m.w)
+	for i := range m.feat.blockWeight {
+		m.feat.blockWeight[i] = math.Float32frombits(u32(6 + i))
+	}
+	keys := make([]uint64, nf)
+	d.uint64s(keys)
+	d.float32s(m.feat.idf)
+	d.float32s(m.bias)
+	d.float32s(m.w)
+	lens := make([]uint32, nc)
+	d.uint32s(lens)
+	text := make([]byte, labelBytes)
+	d.bytes(text)
+	sum := d.crc.Sum32()
+	if t := d.next(4); d.err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadModel, d.err)
+	} else if le.Uint32(t) != sum {
+		return nil, fmt.Errorf("%w: checksum mismatch", ErrBadModel)
+	}
+	labels := string(text)
+	for i, n := range lens {
+		if uint64(n) > uint64(len(labels)) {
+			return nil, fmt.Errorf("%w: label lengths exceed %d bytes", ErrBadModel, labelBytes)
 		}
+		m.labels[i], labels = labels[:n], labels[n:]
 	}
-	return &Model{feat: &featurizer{vocab: e.Vocab, idf: e.IDF, blockWeight: e.BlockWeight},
-		labels: e.Labels, oos: e.OOS, w: e.W, bias: e.Bias, scale: e.Scale, threshold: e.Threshold,
-		platt: e.Platt, topK: e.TopK}, nil
+	if labels != "" {
+		return nil, fmt.Errorf("%w: %d label bytes left over", ErrBadModel, len(labels))
+	}
+	m.feat.vocab = make(map[uint64]int32, nf)
+	for i, k := range keys {
+		m.feat.vocab[k] = int32(i)
+	}
+	if uint64(len(m.feat.vocab)) != nf {
+		return nil, fmt.Errorf("%w: duplicate vocabulary entries", ErrBadModel)
+	}
+	return m, nil
+}
+
+// decoder reads little-endian arrays through a small buffer, hashing all it
+// reads. The first error sticks; later reads are no-ops.
+type decoder struct {
+	r   io.Reader
+	crc hash.Hash32
+	buf []byte
+	err error
+}
+
+// next returns the next n ≤ len(d.buf) bytes, or nil after an error.
+func (d *decoder) next(n int) []byte {
+	if d.err != nil {
+		return nil
+	}
+	b := d.buf[:n]
+	if _, err := io.ReadFull(d.r, b); err != nil {
+		d.err = err
+		return nil
+	}
+	d.crc.Write(b)
+	return b
+}
+
+func (d *decoder) float32s(dst []float32) {
+	for len(dst) > 0 {
+		n := min(len(dst), len(d.buf)/4)
+		b := d.next(4 * n)
+		if b == nil {
+			return
+		}
+		for i := range dst[:n] {
+			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+		}
+		dst = dst[n:]
+	}
+}
+
+func (d *decoder) uint32s(dst []uint32) {
+	for len(dst) > 0 {
+		n := min(len(dst), len(d.buf)/4)
+		b := d.next(4 * n)
+		if b == nil {
+			return
+		}
+		for i := range dst[:n] {
+			dst[i] = binary.LittleEndian.Uint32(b[4*i:])
+		}
+		dst = dst[n:]
+	}
+}
+
+func (d *decoder) uint64s(dst []uint64) {
+	for len(dst) > 0 {
+		n := min(len(dst), len(d.buf)/8)
+		b := d.next(8 * n)
+		if b == nil {
+			return
+		}
+		for i := range dst[:n] {
+			dst[i] = binary.LittleEndian.Uint64(b[8*i:])
+		}
+		dst = dst[n:]
+	}
+}
+
+func (d *decoder) bytes(dst []byte) {
+	for len(dst) > 0 {
+		n := copy(dst, d.next(min(len(dst), len(d.buf))))
+		if n == 0 {
+			return
+		}
+		dst = dst[n:]
+	}
 }

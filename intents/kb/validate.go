@@ -78,7 +78,7 @@ type checker struct {
 	b    *Base
 	pos  *positions // nil when b did not come from files
 	errs errList
-	said map[string]utterance // folded language+text → first place
+	said map[string]textPos // foldText → first place
 }
 
 // utterance is a place of an example or question.
@@ -140,7 +140,18 @@ func (c *checker) fail(kind string, i int, sub, format string, args ...any) {
 }
 
 func (c *checker) run() {
-	c.said = map[string]utterance{}
+	n := 0
+	for _, in := range c.b.Intents {
+		for _, xs := range in.Examples {
+			n += len(xs)
+		}
+	}
+	for _, f := range c.b.FAQs {
+		for _, xs := range f.Questions {
+			n += len(xs)
+		}
+	}
+	c.said = make(map[string]textPos, n)
 	declared := map[string]int{}
 	for j, l := range c.b.Languages {
 		sub := "[" + strconv.Itoa(j) + "]"
@@ -258,30 +269,66 @@ func (c *checker) lang(kind string, i int, sub, l string, declared map[string]in
 // texts checks examples or questions.
 func (c *checker) texts(kind string, i int, field string, m map[string][]string, declared map[string]int) {
 	for _, l := range sortedKeys(m) {
-		c.lang(kind, i, field+"."+l, l, declared)
+		list := field + "." + l
+		c.lang(kind, i, list, l, declared)
 		if len(m[l]) == 0 {
-			c.fail(kind, i, field+"."+l, "empty list; add texts or remove the language")
+			c.fail(kind, i, list, "empty list; add texts or remove the language")
 		}
 		for j, t := range m[l] {
-			sub := fmt.Sprintf("%s.%s[%d]", field, l, j)
-			if !c.line(kind, i, sub, t, true) {
+			at := textPos{kind, i, list, j}
+			if !oneLine(t) && !c.line(kind, i, at.sub(), t, true) {
 				continue
 			}
-			if utf8.RuneCountInString(t) > maxExampleRunes {
-				c.fail(kind, i, sub, "longer than %d characters", maxExampleRunes)
+			if len(t) > maxExampleRunes && utf8.RuneCountInString(t) > maxExampleRunes {
+				c.fail(kind, i, at.sub(), "longer than %d characters", maxExampleRunes)
 			}
-			k := l + "\x00" + strings.Join(strings.Fields(strings.ToLower(t)), " ")
+			k := foldText(l, t)
 			prev, dup := c.said[k]
 			switch {
 			case !dup:
-				c.said[k] = utterance{kind, i, sub}
+				c.said[k] = at
 			case prev.kind == kind && prev.i == i:
-				c.fail(kind, i, sub, "%q is already at %s", t, prev.sub)
+				c.fail(kind, i, at.sub(), "%q is already at %s", t, prev.sub())
 			default:
-				c.fail(kind, i, sub, "%q is also in %s", t, c.place(prev.kind, prev.i, prev.sub))
+				c.fail(kind, i, at.sub(), "%q is also in %s", t, c.place(prev.kind, prev.i, prev.sub()))
 			}
 		}
 	}
+}
+
+// textPos is where an example or question is: list[j] of entry i of kind.
+type textPos struct {
+	kind string
+	i    int
+	list string // "examples.en"
+	j    int
+}
+
+func (p textPos) sub() string { return p.list + "[" + strconv.Itoa(p.j) + "]" }
+
+// foldText is the key under which two texts of language l count as the
+// same: lower case, white space runs as one space, trimmed.
+func foldText(l, t string) string {
+	t = strings.ToLower(t)
+	var b strings.Builder
+	b.Grow(len(l) + 1 + len(t))
+	b.WriteString(l)
+	b.WriteByte(0)
+	sep := false
+	for f := range strings.FieldsSeq(t) {
+		if sep {
+			b.WriteByte(' ')
+		}
+		b.WriteString(f)
+		sep = true
+	}
+	return b.String()
+}
+
+// oneLine is the common case of line(…, required): a non-blank single line
+// of valid UTF-8.
+func oneLine(s string) bool {
+	return strings.TrimSpace(s) != "" && !strings.ContainsAny(s, "\r\n") && utf8.ValidString(s)
 }
 
 // line checks a one-line text and reports whether it is fine.

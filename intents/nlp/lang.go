@@ -111,7 +111,7 @@ func NewDetector(examples map[string][]string, only ...string) *Detector {
 		}
 		m := get(code)
 		for _, t := range texts {
-			if script(t) == "Cyrl" {
+			if !d.hasCyr[code] && !isASCII(t) && script(t) == "Cyrl" {
 				d.hasCyr[code] = true
 			}
 			m.add(t)
@@ -119,6 +119,7 @@ func NewDetector(examples map[string][]string, only ...string) *Detector {
 	}
 	gv, wv := map[string]bool{}, map[string]bool{}
 	for _, m := range byCode {
+		m.countGrams()
 		for g := range m.grams {
 			gv[g] = true
 		}
@@ -144,16 +145,25 @@ func (d *Detector) Languages() []string {
 	return out
 }
 
+// add counts the words of text; countGrams adds their n-grams later, once
+// per distinct word.
 func (m *langModel) add(text string) {
-	forEachFeature(text, func(g string, word bool, _ float64) {
-		if word {
-			m.words[g]++
-			m.wordTotal++
-		} else {
-			m.grams[g]++
-			m.gramTotal++
-		}
+	forEachWord(text, func(w string, _ bool) {
+		m.words[w]++
+		m.wordTotal++
 	})
+}
+
+// countGrams adds the n-grams of every counted word, as often as the word
+// was seen: the counts forEachFeature would give text by text.
+func (m *langModel) countGrams() {
+	var offs []int
+	for w, c := range m.words {
+		offs = forEachGram(offs, w, func(g string) {
+			m.grams[g] += c
+			m.gramTotal += c
+		})
+	}
 }
 
 func (m *langModel) finish(gramV, wordV float64) {
@@ -170,27 +180,51 @@ func (m *langModel) finish(gramV, wordV float64) {
 }
 
 // forEachFeature calls fn with each word and each character 1-3-gram of
-// the words of text, lower-cased with diacritics kept (they tell sv from
-// nb) and Serbian Cyrillic transliterated, padded with spaces (" ab",
-// "ab "). weight is lower for words that look like names: capitalised but
-// not first in a sentence (titles, places), often in another language.
+// the words of text (see forEachWord and forEachGram), a word before its
+// n-grams. weight is lower for words that look like names.
 func forEachFeature(text string, fn func(feature string, word bool, weight float64)) {
+	var offs []int
+	forEachWord(text, func(w string, name bool) {
+		weight := 1.0
+		if name {
+			weight = nameWeight
+		}
+		fn(w, true, weight)
+		offs = forEachGram(offs, w, func(g string) { fn(g, false, weight) })
+	})
+}
+
+// forEachWord calls fn with each word of text, lower-cased with diacritics
+// kept (they tell sv from nb) and Serbian Cyrillic transliterated. name is
+// set for words that look like names: capitalised but not first in a
+// sentence (titles, places), often in another language.
+func forEachWord(text string, fn func(w string, name bool)) {
 	text = norm.NFC.String(strings.ToValidUTF8(text, " "))
 	type word struct {
 		w    string
 		name bool
 	}
-	var words []word
+	var buf [32]word
+	words := buf[:0]
 	first := true
-	for _, w := range strings.FieldsFunc(text, func(r rune) bool {
-		return !unicode.IsLetter(r) && r != '.' && r != '?' && r != '!'
-	}) {
-		w = strings.TrimLeft(w, ".?!")
+	for rest := text; ; {
+		// The fields of text: runs of letters and sentence ends.
+		i := strings.IndexFunc(rest, inWord)
+		if i < 0 {
+			break
+		}
+		rest = rest[i:]
+		i = strings.IndexFunc(rest, notInWord)
+		if i < 0 {
+			i = len(rest)
+		}
+		w := strings.TrimLeft(rest[:i], ".?!")
+		rest = rest[i:]
 		r, _ := utf8.DecodeRuneInString(w)
 		name := unicode.IsUpper(r) && !first
-		first = strings.ContainsAny(w, ".?!")
-		if i := strings.IndexAny(w, ".?!"); i >= 0 {
-			w = w[:i]
+		end := strings.IndexAny(w, ".?!")
+		if first = end >= 0; first {
+			w = w[:end]
 		}
 		if w != "" {
 			words = append(words, word{strings.ToLower(TransliterateSerbian(w)), name})
@@ -209,25 +243,35 @@ func forEachFeature(text string, fn func(feature string, word bool, weight float
 			words[i].name, words[i+1].name = true, true
 		}
 	}
-	var rs []rune
 	for _, w := range words {
-		weight := 1.0
-		if w.name {
-			weight = nameWeight
-		}
-		fn(w.w, true, weight)
-		rs = append(rs[:0], ' ')
-		rs = append(rs, []rune(w.w)...)
-		rs = append(rs, ' ')
-		for n := 1; n <= 3; n++ {
-			for i := 0; i+n <= len(rs); i++ {
-				if n == 1 && rs[i] == ' ' {
-					continue
-				}
-				fn(string(rs[i:i+n]), false, weight)
+		fn(w.w, w.name)
+	}
+}
+
+func inWord(r rune) bool    { return unicode.IsLetter(r) || r == '.' || r == '?' || r == '!' }
+func notInWord(r rune) bool { return !inWord(r) }
+
+// forEachGram calls fn with each character 1-3-gram of w padded with
+// spaces (" ab", "ab "), leaving out the lone spaces. The n-grams are
+// substrings of one padded copy of w. offs is scratch space, returned for
+// reuse.
+func forEachGram(offs []int, w string, fn func(g string)) []int {
+	p := " " + w + " "
+	offs = offs[:0]
+	for i := range p {
+		offs = append(offs, i)
+	}
+	offs = append(offs, len(p))
+	runes := len(offs) - 1
+	for n := 1; n <= 3; n++ {
+		for i := 0; i+n <= runes; i++ {
+			if n == 1 && p[offs[i]] == ' ' {
+				continue
 			}
+			fn(p[offs[i]:offs[i+n]])
 		}
 	}
+	return offs
 }
 
 // script reports the dominant script of the letters in text.

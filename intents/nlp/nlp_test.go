@@ -3,6 +3,7 @@ package nlp
 import (
 	"bufio"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -204,5 +205,101 @@ func TestDetectXSID(t *testing.T) {
 	}
 	if acc := float64(right) / float64(n); acc < 0.97 {
 		t.Errorf("overall accuracy %.3f, want ≥ 0.97", acc)
+	}
+}
+
+// Counting each distinct word's n-grams once, weighted by its count, builds
+// exactly the detector that counting every text's n-grams builds, so
+// detection is unchanged.
+func TestDetectorCountsGramsPerWord(t *testing.T) {
+	examples := map[string][]string{
+		"en":    {"Where is my parcel?", "where is my PARCEL", "The Art of Nijinsky. Tarzan of the Apes!"},
+		"sr":    {"Здраво, заборавио сам лозинку", "Zdravo, zaboravio sam lozinku", "Ђорђе? љубав... њива"},
+		"nb":    {"Hvor lang tid tar frakten?", "bad\xffutf8 ØL og æble"},
+		"fi-FI": {"Kuinka kauan toimitus kestää?", "Kiitos avusta, hyvää päivänjatkoa"},
+	}
+	got := NewDetector(examples)
+	// The reference: every feature of every text counted as it comes.
+	want := NewDetector(nil)
+	for _, m := range want.langs {
+		m.grams, m.words, m.gramTotal, m.wordTotal = map[string]float64{}, map[string]float64{}, 0, 0
+	}
+	byCode := map[string]*langModel{}
+	for _, m := range want.langs {
+		byCode[m.code] = m
+	}
+	count := func(m *langModel, text string) {
+		forEachFeature(text, func(g string, word bool, _ float64) {
+			if word {
+				m.words[g]++
+				m.wordTotal++
+			} else {
+				m.grams[g]++
+				m.gramTotal++
+			}
+		})
+	}
+	for code, p := range builtinProfiles {
+		count(byCode[code], p.words)
+		count(byCode[code], p.text)
+	}
+	for tag, texts := range examples {
+		m := byCode[CanonicalLang(tag)]
+		if m == nil {
+			m = &langModel{code: CanonicalLang(tag), grams: map[string]float64{}, words: map[string]float64{}}
+			byCode[m.code] = m
+			want.langs = append(want.langs, m)
+		}
+		for _, x := range texts {
+			count(m, x)
+		}
+	}
+	for _, g := range got.langs {
+		w := byCode[g.code]
+		if w == nil || g.gramTotal != w.gramTotal || g.wordTotal != w.wordTotal || len(g.grams) != len(w.grams) || len(g.words) != len(w.words) {
+			t.Fatalf("%s: totals or vocabulary differ from counting text by text", g.code)
+		}
+		for k, c := range w.grams {
+			if lp := math.Log(c+gramAlpha) - math.Log(w.gramTotal+gramAlpha*got.gramV); g.grams[k] != lp {
+				t.Errorf("%s: n-gram %q: %v, want %v", g.code, k, g.grams[k], lp)
+			}
+		}
+		for k, c := range w.words {
+			if lp := math.Log(c+wordAlpha) - math.Log(w.wordTotal+wordAlpha*got.wordV); g.words[k] != lp {
+				t.Errorf("%s: word %q: %v, want %v", g.code, k, g.words[k], lp)
+			}
+		}
+	}
+	if len(got.langs) != len(byCode) {
+		t.Errorf("%d languages, want %d", len(got.langs), len(byCode))
+	}
+}
+
+// BenchmarkNewDetectorCLINC150 builds the detector of a 15,000-example
+// English knowledge base, as every knowledge-base load does.
+func BenchmarkNewDetectorCLINC150(b *testing.B) {
+	path := filepath.Join("..", "..", "..", "shared", "data", "clinc150.jsonl")
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		b.Skipf("evaluation data %s not present", path)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	var texts []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var r struct{ Text, Split, Intent string }
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			b.Fatal(err)
+		}
+		if r.Split == "train" && r.Intent != "oos" {
+			texts = append(texts, r.Text)
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		NewDetector(map[string][]string{"en": texts})
 	}
 }

@@ -34,6 +34,9 @@ var srCyrl = map[rune]string{
 // Latin letters (with diacritics: "ђ" becomes "đ", "љ" becomes "lj"),
 // keeping everything else. Upper-case letters are lower-cased.
 func TransliterateSerbian(s string) string {
+	if !hasCyrillic(s) && utf8.ValidString(s) {
+		return s
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {
@@ -46,6 +49,15 @@ func TransliterateSerbian(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+func hasCyrillic(s string) bool {
+	for _, r := range s {
+		if r >= 0x400 && r <= 0x4ff {
+			return true
+		}
+	}
+	return false
 }
 
 // special maps letters that NFD does not decompose into base plus mark.

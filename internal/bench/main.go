@@ -266,7 +266,7 @@ func main() {
 			rep.skip("process", errors.New("no -bin given"))
 		default:
 			fmt.Fprintln(os.Stderr, "process...")
-			p, err := benchProcess(*bin, c, c.test, 3, 2000)
+			p, err := benchProcess(*bin, c, c.test, 5, 2000)
 			if err != nil {
 				log.Fatal(err)
 			}
@@ -274,7 +274,7 @@ func main() {
 			for i, s := range p.starts {
 				ss[i] = ms(s)
 			}
-			rep.add("start-up to ready", "`supportbot run` (embedded store, CLINC150 KB published), exec → GET /readyz 200; median of "+fmt.Sprint(len(p.starts))+" ("+strings.Join(ss, ", ")+")",
+			rep.add("start-up to ready", "`supportbot run` (embedded store, CLINC150 KB published, model cached by a first start that trained it in "+ms(p.first)+"), exec → GET /readyz 200; median of "+fmt.Sprint(len(p.starts))+" ("+strings.Join(ss, ", ")+")",
 				ms(p.start()), "≤ 300 ms: "+verdict(p.start() <= 300*time.Millisecond))
 			rep.add("RSS idle", "VmRSS of `supportbot run` 2 s after ready, CLINC150 KB loaded", mib(p.idleRSS), "≤ 100 MB: "+verdict(p.idleRSS <= 100<<20))
 			rep.add("RSS under load", fmt.Sprintf("peak VmRSS of `supportbot chat` answering %d piped CLINC150 messages (%s msg/s, one conversation)", p.loadMsgs, thousands(rate(p.loadMsgs, p.loadTook))),
