@@ -81,6 +81,7 @@ func (s Settings) Apply(cfg handoff.Config) (handoff.Config, error) {
 }
 
 // LoadSettings reads the settings document; ok is false when there is none.
+// A document that does not decode is an error with its version.
 func LoadSettings(ctx context.Context, st bot.DocStore) (s Settings, version int64, ok bool, err error) {
 	d, err := st.Doc(ctx, SettingsDoc)
 	if errors.Is(err, bot.ErrNotFound) {
@@ -90,7 +91,7 @@ func LoadSettings(ctx context.Context, st bot.DocStore) (s Settings, version int
 		return Settings{}, 0, false, err
 	}
 	if err := json.Unmarshal(d.Data, &s); err != nil {
-		return Settings{}, 0, false, fmt.Errorf("settings v%d: %w", d.Version, err)
+		return Settings{}, d.Version, false, fmt.Errorf("settings v%d: %w", d.Version, err)
 	}
 	return s, d.Version, true, nil
 }

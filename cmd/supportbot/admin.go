@@ -138,29 +138,32 @@ func firstAdmin(ctx context.Context, st bot.DocStore, addr string, log *slog.Log
 // deskConfig is [handoff] of config.toml with the settings saved in the
 // admin console (the "settings" document) laid over it; the desk reads
 // them when it starts.
-func deskConfig(ctx context.Context, cfg Config, st bot.DocStore, log *slog.Logger) handoff.Config {
+func deskConfig(ctx context.Context, cfg Config, st bot.DocStore, log *slog.Logger) (handoff.Config, int64) {
 	hc := cfg.handoff()
 	set, v, ok, err := web.LoadSettings(ctx, st)
 	switch {
-	case err != nil:
+	case err != nil && v == 0:
 		log.Warn("console settings unreadable; using config.toml", "err", err)
-		return hc
+		return hc, -1 // read again on the next check
+	case err != nil:
+		log.Warn("console settings invalid; using config.toml", "version", v, "err", err)
+		return hc, v
 	case !ok:
-		return hc
+		return hc, v
 	}
 	applied, err := set.Apply(hc)
 	if err != nil {
 		log.Warn("console settings invalid; using config.toml", "version", v, "err", err)
-		return hc
+		return hc, v
 	}
 	log.Info("handoff settings from the admin console", "version", v)
-	return applied
+	return applied, v
 }
 
 // watchSettings applies console settings saved on any replica to this
 // replica's desk within about one router.sync_every, with no restart.
 func (a *app) watchSettings(ctx context.Context) error {
-	seen, _ := a.st.DocVersion(ctx, web.SettingsDoc)
+	seen := a.settingsV // the version the desk was built with: an edit since is not missed
 	t := time.NewTicker(a.cfg.Router.SyncEvery.Duration)
 	defer t.Stop()
 	for {
@@ -173,9 +176,10 @@ func (a *app) watchSettings(ctx context.Context) error {
 		if err != nil || v == seen {
 			continue
 		}
-		seen = v
-		if err := a.desk.SetConfig(deskConfig(ctx, a.cfg, a.st, a.log)); err != nil {
-			a.log.Warn("apply console settings", "version", v, "err", err)
+		hc, read := deskConfig(ctx, a.cfg, a.st, a.log)
+		seen = read
+		if err := a.desk.SetConfig(hc); err != nil {
+			a.log.Warn("apply console settings", "version", read, "err", err)
 		}
 	}
 }

@@ -35,6 +35,8 @@ type app struct {
 	engine  *bot.Engine
 	slack   *slack.Channel // nil unless Slack is configured
 	llm     *llm.Client    // nil unless [llm] is enabled
+
+	settingsV int64 // version of the console settings the desk was built with
 }
 
 // newApp opens the store, loads the knowledge base (seeding it from the
@@ -57,7 +59,9 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 	var deskOpts []handoff.Option
 	a.llm, deskOpts = newLLM(cfg.LLM, st, log) // llm.go: nil unless [llm] is enabled
 	ds := a.metrics.Store(st)                  // the desk's failed store calls count in store_errors_total
-	a.desk = handoff.NewDesk(deskConfig(ctx, cfg, st, log), ds, ds, ds, ds, a.engine, log.With("component", "desk"), deskOpts...)
+	hc, sv := deskConfig(ctx, cfg, st, log)
+	a.settingsV = sv
+	a.desk = handoff.NewDesk(hc, ds, ds, ds, ds, a.engine, log.With("component", "desk"), deskOpts...)
 	a.router = intents.New(cfg.router(), func(ctx context.Context, t *bot.Turn, reason bot.Reason, skill, topic string, prio int) error {
 		return a.desk.Handoff(ctx, t, handoff.Request{Reason: reason, Skill: skill, Topic: topic, Priority: prio})
 	}, log.With("component", "router"))
