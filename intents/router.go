@@ -237,7 +237,7 @@ func (r *Router) decide(s *Snapshot, text, prev string, misses int, meta map[str
 		d.Why = "complaint detected: " + strings.Join(d.Sentiment.Cues, ", ")
 		return d
 	}
-	cd := s.Model.Decide(text)
+	cd := s.Model.DecideTokens(tokens)
 	d.Intent, d.Confidence = cd.Label, cd.Confidence
 	for _, t := range cd.Top {
 		if t.Label != "" {
