@@ -146,3 +146,50 @@ func FuzzAnalyze(f *testing.F) {
 		}
 	})
 }
+
+// normalizeASCIIRef is normalizeASCII as first written, always copying.
+func normalizeASCIIRef(s string) string {
+	b := make([]byte, 0, len(s))
+	space := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c == 0x7f {
+			if !space {
+				b = append(b, ' ')
+				space = true
+			}
+			continue
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+		space = false
+	}
+	if n := len(b); n > 0 && b[n-1] == ' ' {
+		b = b[:n-1]
+	}
+	return string(b)
+}
+
+func TestNormalizeASCIIMatchesReference(t *testing.T) {
+	const alphabet = "aZ0 \t\n\x00\x7f.'"
+	var buf []byte
+	for n := range 1 << 16 { // every string up to 5 bytes over the alphabet
+		buf = buf[:0]
+		for k := n; k > 0; k /= len(alphabet) + 1 {
+			if d := k % (len(alphabet) + 1); d > 0 {
+				buf = append(buf, alphabet[d-1])
+			}
+		}
+		s := string(buf)
+		if got, want := normalizeASCII(s), normalizeASCIIRef(s); got != want {
+			t.Fatalf("normalizeASCII(%q) = %q, reference %q", s, got, want)
+		}
+	}
+	for _, s := range analyzeCases {
+		if isASCII(s) && normalizeASCII(s) != normalizeASCIIRef(s) {
+			t.Errorf("normalizeASCII(%q) = %q, reference %q", s, normalizeASCII(s), normalizeASCIIRef(s))
+		}
+	}
+}
