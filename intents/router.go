@@ -319,7 +319,7 @@ func (r *Router) Handle(ctx context.Context, t *bot.Turn) error {
 	if d.Intent != "" && d.Intent != classify.OOS {
 		c.Intent, c.Score = d.Intent, d.Confidence
 	}
-	cyr := nlp.Normalize(t.Msg.Text) != "" && isCyrillic(t.Msg.Text)
+	cyr := isCyrillic(t.Msg.Text) && nlp.Normalize(t.Msg.Text) != ""
 	if cyr {
 		c.Set("script", "Cyrl")
 	} else if d.LangConf >= 0.5 {
