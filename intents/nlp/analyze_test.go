@@ -3,11 +3,13 @@ package nlp
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"unicode/utf8"
 )
@@ -191,5 +193,59 @@ func TestNormalizeASCIIMatchesReference(t *testing.T) {
 		if isASCII(s) && normalizeASCII(s) != normalizeASCIIRef(s) {
 			t.Errorf("normalizeASCII(%q) = %q, reference %q", s, normalizeASCII(s), normalizeASCIIRef(s))
 		}
+	}
+}
+
+// TestAnalyzeConcurrentFirstUse: goroutines racing to build the index and
+// share the scratch pool get the reference's answers (run with -race).
+func TestAnalyzeConcurrentFirstUse(t *testing.T) {
+	d := NewDetector(map[string][]string{"fi": {"Missä tilaukseni on?"}})
+	want := make([]Detection, len(analyzeCases))
+	for i, text := range analyzeCases {
+		want[i] = d.analyzeRef(text)
+	}
+	errs := make(chan string, 8*len(analyzeCases))
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range analyzeCases {
+				k := (i + g) % len(analyzeCases)
+				if got := d.Analyze(analyzeCases[k]); !sameDetection(got, want[k]) {
+					errs <- fmt.Sprintf("Analyze(%q) = %+v, reference %+v", analyzeCases[k], got, want[k])
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
+
+// BenchmarkAnalyze detects the language of the xSID texts (en, nb, sr).
+func BenchmarkAnalyze(b *testing.B) {
+	var texts []string
+	for _, lang := range []string{"en", "nb", "sr"} {
+		f, err := os.Open(filepath.Join("..", "..", "..", "shared", "data", "xsid-"+lang+"-val.jsonl"))
+		if err != nil {
+			b.Skip(err)
+		}
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			var r struct{ Text string }
+			if json.Unmarshal(sc.Bytes(), &r) == nil {
+				texts = append(texts, r.Text)
+			}
+		}
+		f.Close()
+	}
+	d := NewDetector(nil)
+	d.Analyze("warm up")
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		d.Analyze(texts[i%len(texts)])
+		i++
 	}
 }
