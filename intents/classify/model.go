@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 	"sync"
 )
 
@@ -279,7 +278,15 @@ func (m *Model) Predict(text string) []Scored {
 			out = append(out, Scored{m.labels[c], p})
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Prob > out[j].Prob })
+	slices.SortStableFunc(out, func(a, b Scored) int { // as sort.SliceStable with Prob >
+		switch {
+		case a.Prob > b.Prob:
+			return -1
+		case a.Prob < b.Prob:
+			return 1
+		}
+		return 0
+	})
 	return out[:min(m.topK, len(out))]
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"slices"
+	"sort"
 	"strings"
 	"testing"
 
@@ -64,6 +65,20 @@ func (m *Model) scoresRef(text string) []float64 {
 	return out
 }
 
+// predictRef is Predict as first written on the scores sc.
+func (m *Model) predictRef(sc []float64) []Scored {
+	sc = slices.Clone(sc)
+	m.probs(sc)
+	var out []Scored
+	for c, p := range sc {
+		if c != m.oos {
+			out = append(out, Scored{m.labels[c], p})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Prob > out[j].Prob })
+	return out[:min(m.topK, len(out))]
+}
+
 // hostileTexts exercise normalisation, long input and repeated n-grams.
 var hostileTexts = []string{
 	"", " ", "!!!", "a", "refund refund refund refund", "Како да вратим производ?", "I WANT MY MONEY BACK!!!",
@@ -93,6 +108,9 @@ func checkScores(t testing.TB, m *Model, texts []string) {
 		}
 		if a, b := m.Decide(text), m.DecideTokens(nlp.Tokens(text)); a != b {
 			t.Fatalf("Decide(%q) = %+v, DecideTokens %+v", text, a, b)
+		}
+		if got, want := m.Predict(text), m.predictRef(want); !slices.Equal(got, want) {
+			t.Fatalf("Predict(%q) = %v, reference %v", text, got, want)
 		}
 	}
 }
