@@ -288,7 +288,7 @@ func (r *Router) decide(s *Snapshot, text, prev string, misses int, meta map[str
 		d.Why = "complaint detected: " + strings.Join(d.Sentiment.Cues, ", ")
 		return d
 	}
-	cd := s.Model.Decide(text)
+	cd := s.Model.DecideTokens(tokens)
 	d.Intent, d.Confidence = cd.Label, cd.Confidence
 	for _, t := range cd.Top {
 		if t.Label != "" {
@@ -370,7 +370,7 @@ func (r *Router) Handle(ctx context.Context, t *bot.Turn) error {
 	if d.Intent != "" && d.Intent != classify.OOS {
 		c.Intent, c.Score = d.Intent, d.Confidence
 	}
-	cyr := nlp.Normalize(t.Msg.Text) != "" && isCyrillic(t.Msg.Text)
+	cyr := isCyrillic(t.Msg.Text) && nlp.Normalize(t.Msg.Text) != ""
 	if cyr {
 		c.Set("script", "Cyrl")
 	} else if d.LangConf >= 0.5 {

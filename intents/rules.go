@@ -1,6 +1,7 @@
 package intents
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/supportbot/supportbot/intents/nlp"
@@ -36,14 +37,22 @@ var notHelpedPhrases = []string{
 	"nije pomoglo", "ne pomaze", "nisam to pitao", "nisam to pitala",
 }
 
-type phraseSet [][]string
+// phraseSet is a list of phrases as tokens, indexed by first token.
+type phraseSet struct {
+	phrases [][]string
+	byFirst map[string][]int // first token → indices of the phrases, ascending
+}
 
-func compile(ps []string) phraseSet {
-	out := make(phraseSet, 0, len(ps))
-	for _, p := range ps {
-		out = append(out, nlp.Tokens(p))
+func compile(ps []string) *phraseSet {
+	set := &phraseSet{byFirst: map[string][]int{}}
+	for i, p := range ps {
+		toks := nlp.Tokens(p)
+		set.phrases = append(set.phrases, toks)
+		if len(toks) > 0 {
+			set.byFirst[toks[0]] = append(set.byFirst[toks[0]], i)
+		}
 	}
-	return out
+	return set
 }
 
 var (
@@ -51,26 +60,24 @@ var (
 	notHelpedRules = compile(notHelpedPhrases)
 )
 
-// match reports the first phrase found in tokens as whole words.
-func (ps phraseSet) match(tokens []string) (string, bool) {
-	for _, p := range ps {
-		if len(p) == 0 || len(p) > len(tokens) {
-			continue
-		}
-		for i := 0; i+len(p) <= len(tokens); i++ {
-			ok := true
-			for j := range p {
-				if tokens[i+j] != p[j] {
-					ok = false
-					break
-				}
+// match reports the first phrase of the list found in tokens as whole words.
+func (ps *phraseSet) match(tokens []string) (string, bool) {
+	first := -1
+	for i, t := range tokens {
+		for _, k := range ps.byFirst[t] {
+			if first >= 0 && k >= first {
+				break
 			}
-			if ok {
-				return strings.Join(p, " "), true
+			if p := ps.phrases[k]; len(p) <= len(tokens)-i && slices.Equal(p, tokens[i:i+len(p)]) {
+				first = k
+				break
 			}
 		}
 	}
-	return "", false
+	if first < 0 {
+		return "", false
+	}
+	return strings.Join(ps.phrases[first], " "), true
 }
 
 // wantsHuman reports whether a message asks for a person. Long messages

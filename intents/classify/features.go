@@ -76,10 +76,16 @@ const (
 // extract appends the n-gram hashes of text to rf (after resetting it).
 // tokBuf is scratch space for tokens.
 func extract(text string, rf *rawFeatures, tokBuf []string) []string {
+	toks := nlp.AppendTokens(tokBuf[:0], nlp.Normalize(text))
+	extractTokens(toks, rf)
+	return toks
+}
+
+// extractTokens is extract for the tokens of a text, nlp.Tokens(text).
+func extractTokens(toks []string, rf *rawFeatures) {
 	for b := range rf {
 		rf[b] = rf[b][:0]
 	}
-	toks := nlp.AppendTokens(tokBuf[:0], nlp.Normalize(text))
 	prev := uint64(hashBOS)
 	for _, t := range toks {
 		h := hashBytes(seedWord, t)
@@ -107,7 +113,6 @@ func extract(text string, rf *rawFeatures, tokBuf []string) []string {
 	if len(toks) > 0 {
 		rf[blockWord] = append(rf[blockWord], mix(prev, hashEOS))
 	}
-	return toks
 }
 
 // countSorted sorts hs and calls fn once per distinct hash with its count.
@@ -154,15 +159,20 @@ func newFeaturizer(raws []rawFeatures, minDF int, blockWeight [numBlocks]float32
 func (f *featurizer) vectorize(rf *rawFeatures, dst vector) vector {
 	dst = dst[:0]
 	var norm2 float64
+	split := 0 // start of the last block
 	for b := range rf {
 		start := len(dst)
+		split = start
 		var bn float64
 		countSorted(rf[b], func(h uint64, n int) {
 			idx, ok := f.vocab[h]
 			if !ok {
 				return
 			}
-			v := (1 + float32(math.Log(float64(n)))) * f.idf[idx]
+			v := f.idf[idx]
+			if n > 1 {
+				v *= 1 + float32(math.Log(float64(n)))
+			}
 			dst = append(dst, feature{idx, v})
 			bn += float64(v) * float64(v)
 		})
@@ -180,6 +190,31 @@ func (f *featurizer) vectorize(rf *rawFeatures, dst vector) vector {
 			dst[i].val *= inv
 		}
 	}
-	slices.SortFunc(dst, func(a, b feature) int { return int(a.idx - b.idx) })
+	sortByIndex(dst, split)
 	return dst
+}
+
+// sortByIndex sorts v by feature index. The vocabulary numbers hashes in
+// order, so the features of a block come sorted (countSorted) and v is
+// two sorted runs, v[:split] and v[split:], which are merged.
+func sortByIndex(v vector, split int) {
+	byIdx := func(a, b feature) int { return int(a.idx - b.idx) }
+	if numBlocks != 2 || !slices.IsSortedFunc(v[:split], byIdx) || !slices.IsSortedFunc(v[split:], byIdx) {
+		slices.SortFunc(v, byIdx)
+		return
+	}
+	var buf [64]feature
+	left := append(buf[:0], v[:split]...) // out of the way of the merge
+	i, j, k := 0, split, 0
+	for i < len(left) && j < len(v) {
+		if v[j].idx < left[i].idx {
+			v[k] = v[j]
+			j++
+		} else {
+			v[k] = left[i]
+			i++
+		}
+		k++
+	}
+	copy(v[k:], left[i:])
 }

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 	"sync"
 )
 
@@ -227,28 +226,31 @@ func (m *Model) getScratch() *scratch {
 	return &scratch{scores: make([]float64, len(m.labels)), acc: make([]float32, len(m.labels))}
 }
 
-// rawScores fills s.scores with the SVM decision values for text.
-func (m *Model) rawScores(text string, s *scratch) {
-	s.toks = extract(text, &s.rf, s.toks)
+// rawScores fills s.scores with the SVM decision values for the raw
+// features in s.rf.
+func (m *Model) rawScores(s *scratch) {
 	s.vec = m.feat.vectorize(&s.rf, s.vec)
 	nc := len(m.labels)
 	// Accumulate in float32 over the rows of the active features: each
-	// row is nc contiguous weights.
+	// row is nc contiguous weights. Four rows at a time, in feature order
+	// for every class, so that each class adds up in the same order.
 	acc := s.acc[:nc]
 	copy(acc, m.bias)
-	for _, f := range s.vec {
-		row := m.w[int(f.idx)*nc : int(f.idx)*nc+nc]
-		row = row[:len(acc)]
-		v := f.val
-		c := 0
-		for ; c+4 <= len(acc); c += 4 {
-			acc[c] += v * row[c]
-			acc[c+1] += v * row[c+1]
-			acc[c+2] += v * row[c+2]
-			acc[c+3] += v * row[c+3]
+	w, vec := m.w, s.vec
+	for ; len(vec) >= 4; vec = vec[4:] {
+		f0, f1, f2, f3 := vec[0], vec[1], vec[2], vec[3]
+		r0 := w[int(f0.idx)*nc:][:len(acc)]
+		r1 := w[int(f1.idx)*nc:][:len(acc)]
+		r2 := w[int(f2.idx)*nc:][:len(acc)]
+		r3 := w[int(f3.idx)*nc:][:len(acc)]
+		for c := range acc {
+			acc[c] = acc[c] + f0.val*r0[c] + f1.val*r1[c] + f2.val*r2[c] + f3.val*r3[c]
 		}
-		for ; c < len(acc); c++ {
-			acc[c] += v * row[c]
+	}
+	for _, f := range vec {
+		row := w[int(f.idx)*nc:][:len(acc)]
+		for c := range acc {
+			acc[c] += f.val * row[c]
 		}
 	}
 	for c, v := range acc {
@@ -278,7 +280,8 @@ func (m *Model) probs(sc []float64) {
 func (m *Model) Predict(text string) []Scored {
 	s := m.getScratch()
 	defer m.pool.Put(s)
-	m.rawScores(text, s)
+	s.toks = extract(text, &s.rf, s.toks)
+	m.rawScores(s)
 	m.probs(s.scores)
 	out := make([]Scored, 0, len(m.labels))
 	for c, p := range s.scores {
@@ -286,7 +289,15 @@ func (m *Model) Predict(text string) []Scored {
 			out = append(out, Scored{m.labels[c], p})
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Prob > out[j].Prob })
+	slices.SortStableFunc(out, func(a, b Scored) int { // as sort.SliceStable with Prob >
+		switch {
+		case a.Prob > b.Prob:
+			return -1
+		case a.Prob < b.Prob:
+			return 1
+		}
+		return 0
+	})
 	return out[:min(m.topK, len(out))]
 }
 
@@ -305,7 +316,22 @@ type Decision struct {
 func (m *Model) Decide(text string) Decision {
 	s := m.getScratch()
 	defer m.pool.Put(s)
-	m.rawScores(text, s)
+	s.toks = extract(text, &s.rf, s.toks)
+	return m.decide(s)
+}
+
+// DecideTokens is Decide for the tokens of a text, nlp.Tokens(text), for
+// a caller that has them already.
+func (m *Model) DecideTokens(toks []string) Decision {
+	s := m.getScratch()
+	defer m.pool.Put(s)
+	extractTokens(toks, &s.rf)
+	return m.decide(s)
+}
+
+// decide is Decide for the raw features in s.rf.
+func (m *Model) decide(s *scratch) Decision {
+	m.rawScores(s)
 	var d Decision
 	bestIn := -1
 	for c, v := range s.scores {

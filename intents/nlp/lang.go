@@ -28,6 +28,7 @@ type Detector struct {
 	gramV  float64 // n-gram vocabulary size over all languages, for smoothing
 	wordV  float64
 	hasCyr map[string]bool // languages whose examples include Cyrillic script
+	fast   fastState       // Analyze's index and scratch space, built on first use
 }
 
 type langModel struct {
@@ -305,65 +306,6 @@ func script(text string) string {
 func (d *Detector) Detect(text string) (lang string, confidence float64) {
 	r := d.Analyze(text)
 	return r.Lang, r.Confidence
-}
-
-// Analyze is Detect with the script of the text.
-func (d *Detector) Analyze(text string) Detection {
-	res := Detection{Script: script(text)}
-	if len(d.langs) == 0 || res.Script == "" {
-		return res
-	}
-	scores := make([]float64, len(d.langs))
-	var letters float64
-	forEachFeature(text, func(g string, word bool, weight float64) {
-		table := func(m *langModel) map[string]float64 { return m.grams }
-		if word {
-			letters += weight * float64(utf8.RuneCountInString(g))
-			table = func(m *langModel) map[string]float64 { return m.words }
-			weight *= wordWeight
-		}
-		// Evidence no language has seen (names, numbers) says nothing.
-		seen := false
-		for _, m := range d.langs {
-			if _, ok := table(m)[g]; ok {
-				seen = true
-				break
-			}
-		}
-		if !seen {
-			return
-		}
-		for i, m := range d.langs {
-			lp, ok := table(m)[g]
-			if !ok {
-				lp = m.gramUnseen
-				if word {
-					lp = m.wordUnseen
-				}
-			}
-			scores[i] += weight * lp
-		}
-	})
-	// Cyrillic text is Serbian unless examples showed another language in
-	// Cyrillic; Latin text is not one only ever seen in Cyrillic.
-	for i, m := range d.langs {
-		cyrOK := m.code == "sr" || d.hasCyr[m.code]
-		if res.Script == "Cyrl" && !cyrOK {
-			scores[i] -= 1e6
-		}
-	}
-	best, sum := 0, 0.0
-	for i := range scores {
-		if scores[i] > scores[best] {
-			best = i
-		}
-	}
-	for i := range scores {
-		sum += math.Exp(confScale * (scores[i] - scores[best]))
-	}
-	res.Lang = d.langs[best].code
-	res.Confidence = 1 / sum * math.Min(1, letters/fullConfLetters)
-	return res
 }
 
 // Sticky chooses the language to answer in: it keeps prev, the language

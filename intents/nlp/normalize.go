@@ -126,15 +126,28 @@ func isASCII(s string) bool {
 	return true
 }
 
-// normalizeASCII is the allocation-light path for plain ASCII input.
+// normalizeASCII is the allocation-light path for plain ASCII input. Text
+// that is already normal (lower case, single spaces, trimmed) is returned
+// as it is.
 func normalizeASCII(s string) string {
-	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < ' ' || c == 0x7f || 'A' <= c && c <= 'Z' || c == ' ' && (i == 0 || i == len(s)-1 || s[i-1] == ' ') {
+			return foldASCII(s)
+		}
+	}
+	return s
+}
+
+func foldASCII(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
 	space := true
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c <= ' ' || c == 0x7f {
 			if !space {
-				b = append(b, ' ')
+				b.WriteByte(' ')
 				space = true
 			}
 			continue
@@ -142,20 +155,21 @@ func normalizeASCII(s string) string {
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
 		}
-		b = append(b, c)
+		b.WriteByte(c)
 		space = false
 	}
-	if n := len(b); n > 0 && b[n-1] == ' ' {
-		b = b[:n-1]
-	}
-	return string(b)
+	return strings.TrimSuffix(b.String(), " ")
 }
 
 // Tokens returns the word tokens of s after Normalize: maximal runs of
 // letters and digits. Apostrophes inside a word are dropped ("don't" →
 // "dont"), so contractions stay one token.
 func Tokens(s string) []string {
-	return tokenize(Normalize(s), nil)
+	n := Normalize(s)
+	if toks := tokenize(n, make([]string, 0, strings.Count(n, " ")+1)); len(toks) > 0 {
+		return toks
+	}
+	return nil
 }
 
 // AppendTokens is Tokens for text that is already normalised, appending to
