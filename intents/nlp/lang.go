@@ -134,6 +134,7 @@ func NewDetector(examples map[string][]string, only ...string) *Detector {
 		d.langs = append(d.langs, m)
 	}
 	sort.Slice(d.langs, func(i, j int) bool { return d.langs[i].code < d.langs[j].code })
+	d.index() // built now, not by the first message after a (re)load
 	return d
 }
 
