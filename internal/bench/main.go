@@ -439,6 +439,7 @@ func render(rep *report, started time.Time, cmdline string) string {
 	for _, n := range rep.notes {
 		fmt.Fprintf(&b, "- %s\n", n)
 	}
+	b.WriteString("\nProfiles, before/after figures and what bounds each row: [performance.md](performance.md).\n")
 	b.WriteString("\n## Commands\n\n```\n")
 	if cmdline != "" {
 		b.WriteString(cmdline + "\n")
