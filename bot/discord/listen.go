@@ -166,8 +166,13 @@ func (c *Channel) term(ctx context.Context, name string, w *workers) error {
 		case <-down:
 			if connected {
 				connected = false
-				c.log.Warn("gateway connection lost; resuming")
-				retry.Reset(0)
+				// Not at once: discordgo's heartbeat goroutine of the lost
+				// connection may still fail its write and Close the session,
+				// which would close a connection opened in the meantime
+				// (and the next one's heartbeat the one after, and so on).
+				d := b.next()
+				c.log.Warn("gateway connection lost; resuming", "in", d)
+				retry.Reset(d)
 			}
 		case <-retry.C:
 			err := c.open(ctx, gw, tr)

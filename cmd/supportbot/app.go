@@ -121,7 +121,7 @@ func (a *app) serve(ctx context.Context, extra ...func(context.Context) error) e
 }
 
 // httpServer serves h on addr until ctx is canceled, then shuts down gracefully.
-func httpServer(addr string, h http.Handler, log *slog.Logger, ready chan<- string) func(context.Context) error {
+func httpServer(addr string, h http.Handler, log *slog.Logger, listening func(addr string)) func(context.Context) error {
 	return func(ctx context.Context) error {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
@@ -129,8 +129,8 @@ func httpServer(addr string, h http.Handler, log *slog.Logger, ready chan<- stri
 		}
 		srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-		if ready != nil {
-			ready <- ln.Addr().String()
+		if listening != nil {
+			listening(ln.Addr().String())
 		}
 		errc := make(chan error, 1)
 		go func() { errc <- srv.Serve(ln) }()

@@ -45,14 +45,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	mux.Handle("/", ui.Handler())
-	ready := make(chan string, 1)
-	go func() {
-		if addr, ok := <-ready; ok {
-			log.Info("supportbot is up", "url", "http://"+addr+"/", "store", cfg.Store.Kind, "pid", os.Getpid())
-			if onReady != nil {
-				onReady(addr)
-			}
+	listening := func(addr string) {
+		log.Info("supportbot is up", "url", "http://"+addr+"/", "store", cfg.Store.Kind, "pid", os.Getpid())
+		if onReady != nil {
+			onReady(addr)
 		}
-	}()
-	return a.serve(ctx, httpServer(cfg.HTTP.Addr, a.guard(mux), log, ready), a.watchSettings, ui.Run)
+	}
+	return a.serve(ctx, httpServer(cfg.HTTP.Addr, a.guard(mux), log, listening), a.watchSettings, ui.Run)
 }
