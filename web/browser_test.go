@@ -440,6 +440,36 @@ func TestBrowser(t *testing.T) {
 		admin.wait("the audit log", `[...document.querySelectorAll("#audit-table td")].some(td => td.textContent.includes("rollback"))`)
 	})
 
+	t.Run("WidgetSpeaksThePagesLanguage", func(t *testing.T) {
+		visitor := newPerson(t, bctx, "visitor", base)
+		visitor.do(chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("sbw-launcher")))
+		// A Norwegian page embeds the widget (data-lang), then a Swedish one
+		// (only <html lang>): its own labels follow the page.
+		for _, tc := range []struct{ setup, launcher, human, placeholder string }{
+			{`s.dataset.lang = "nb-NO"`, "Chat med oss", "Snakk med et menneske", "Skriv spørsmålet ditt…"},
+			{`document.documentElement.lang = "sv"`, "Chatta med oss", "Prata med en människa", "Skriv din fråga…"},
+		} {
+			visitor.do(chromedp.Evaluate[chromedp.Void](`(() => {
+				delete window.__supportbotWidget;
+				document.getElementById("supportbot-widget").remove();
+				const s = document.createElement("script");
+				s.src = "/widget.js";
+				` + tc.setup + `;
+				document.body.appendChild(s);
+			})()`))
+			visitor.wait("the widget in "+tc.launcher, fmt.Sprintf(`document.getElementById("sbw-launcher") !== null && document.getElementById("sbw-launcher").textContent === %q`, tc.launcher))
+			if got := visitor.text("#sbw-human"); got != tc.human {
+				t.Errorf("human button %q, want %q", got, tc.human)
+			}
+			if got := eval[string](visitor, `document.getElementById("sbw-input").placeholder`); got != tc.placeholder {
+				t.Errorf("placeholder %q, want %q", got, tc.placeholder)
+			}
+		}
+		for _, e := range visitor.exceptions() {
+			t.Errorf("uncaught exception: %s", e)
+		}
+	})
+
 	t.Run("NoScriptErrors", func(t *testing.T) {
 		for _, p := range []*person{cust, agent, admin, cust2} {
 			for _, e := range p.exceptions() {

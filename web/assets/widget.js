@@ -1,7 +1,9 @@
 /* supportbot chat widget. Embed with one tag:
  *   <script src="https://support.example.com/widget.js" data-title="Chat with us" defer></script>
  * Optional attributes: data-title, data-name (visitor name), data-open="true"
- * (start opened), data-placeholder, data-human-label.
+ * (start opened), data-placeholder, data-human-label, data-lang (the widget's
+ * own labels: en, nb, sv, da, sr, de, fr, es; default the page's <html lang>,
+ * then the browser's language).
  * Plain JavaScript, no dependencies. All text is inserted with textContent. */
 (function () {
   "use strict";
@@ -26,6 +28,64 @@
   state.outbox = state.outbox || [];
   var after = 0; // last transcript seq shown in this page
 
+  // The widget's own labels, in the page's language. The bot's and the
+  // agents' messages come in the customer's language from the server.
+  var TEXT = {
+    en: ["Chat with us", "Close chat", "Conversation", "Send a message", "Your message", "Write your question\u2026",
+      "Enter sends, Shift+Enter starts a new line.", "Send", "Talk to a person", "Hide chat", "typing\u2026",
+      "You said:", "%s said:", "Bot said:", "Update:", "Agent", "Rate this conversation", "Suggestions",
+      "Rate %s out of 5", "You are chatting with %s.", "Sending:", "You're writing very fast; please wait a moment.",
+      "Connection lost. Reconnecting\u2026"],
+    nb: ["Chat med oss", "Lukk chatten", "Samtale", "Send en melding", "Din melding", "Skriv spørsmålet ditt\u2026",
+      "Enter sender, Shift+Enter gir ny linje.", "Send", "Snakk med et menneske", "Skjul chatten", "skriver\u2026",
+      "Du skrev:", "%s skrev:", "Boten skrev:", "Oppdatering:", "Kundebehandler", "Vurder samtalen", "Forslag",
+      "Gi %s av 5", "Du chatter med %s.", "Sender:", "Du skriver veldig fort; vent litt.",
+      "Forbindelsen ble brutt. Kobler til igjen\u2026"],
+    sv: ["Chatta med oss", "Stäng chatten", "Konversation", "Skicka ett meddelande", "Ditt meddelande", "Skriv din fråga\u2026",
+      "Enter skickar, Skift+Enter ger ny rad.", "Skicka", "Prata med en människa", "Dölj chatten", "skriver\u2026",
+      "Du skrev:", "%s skrev:", "Boten skrev:", "Uppdatering:", "Handläggare", "Betygsätt samtalet", "Förslag",
+      "Ge %s av 5", "Du chattar med %s.", "Skickar:", "Du skriver väldigt snabbt; vänta lite.",
+      "Anslutningen bröts. Ansluter igen\u2026"],
+    da: ["Chat med os", "Luk chatten", "Samtale", "Send en besked", "Din besked", "Skriv dit spørgsmål\u2026",
+      "Enter sender, Shift+Enter giver ny linje.", "Send", "Tal med et menneske", "Skjul chatten", "skriver\u2026",
+      "Du skrev:", "%s skrev:", "Botten skrev:", "Opdatering:", "Medarbejder", "Bedøm samtalen", "Forslag",
+      "Giv %s ud af 5", "Du chatter med %s.", "Sender:", "Du skriver meget hurtigt; vent et øjeblik.",
+      "Forbindelsen blev afbrudt. Forbinder igen\u2026"],
+    sr: ["Pišite nam", "Zatvori razgovor", "Razgovor", "Pošaljite poruku", "Vaša poruka", "Napišite pitanje\u2026",
+      "Enter šalje, Shift+Enter prelazi u novi red.", "Pošalji", "Razgovor sa osobom", "Sakrij razgovor", "kuca\u2026",
+      "Vi ste napisali:", "Poruka od %s:", "Poruka bota:", "Obaveštenje:", "Operater", "Ocenite razgovor", "Predlozi",
+      "Ocena %s od 5", "Razgovarate sa: %s.", "Šalje se:", "Pišete veoma brzo; sačekajte trenutak.",
+      "Veza je prekinuta. Ponovno povezivanje\u2026"],
+    de: ["Chatten Sie mit uns", "Chat schließen", "Unterhaltung", "Nachricht senden", "Ihre Nachricht", "Ihre Frage\u2026",
+      "Enter sendet, Umschalt+Enter beginnt eine neue Zeile.", "Senden", "Mit einem Menschen sprechen", "Chat ausblenden", "schreibt\u2026",
+      "Sie schrieben:", "%s schrieb:", "Der Bot schrieb:", "Hinweis:", "Mitarbeiter", "Gespräch bewerten", "Vorschläge",
+      "%s von 5 geben", "Sie chatten mit %s.", "Wird gesendet:", "Sie schreiben sehr schnell; bitte warten Sie einen Moment.",
+      "Verbindung unterbrochen. Verbinde neu\u2026"],
+    fr: ["Discutez avec nous", "Fermer la discussion", "Conversation", "Envoyer un message", "Votre message", "Écrivez votre question\u2026",
+      "Entrée envoie, Maj+Entrée crée une nouvelle ligne.", "Envoyer", "Parler à une personne", "Masquer la discussion", "écrit\u2026",
+      "Vous avez écrit :", "%s a écrit :", "Le bot a écrit :", "Information :", "Conseiller", "Évaluer la conversation", "Suggestions",
+      "Noter %s sur 5", "Vous discutez avec %s.", "Envoi :", "Vous écrivez très vite ; patientez un instant.",
+      "Connexion perdue. Reconnexion\u2026"],
+    es: ["Chatea con nosotros", "Cerrar el chat", "Conversación", "Enviar un mensaje", "Tu mensaje", "Escribe tu pregunta\u2026",
+      "Intro envía, Mayús+Intro crea una línea nueva.", "Enviar", "Hablar con una persona", "Ocultar el chat", "escribiendo\u2026",
+      "Escribiste:", "%s escribió:", "El bot escribió:", "Aviso:", "Agente", "Valora la conversación", "Sugerencias",
+      "Dar %s de 5", "Estás hablando con %s.", "Enviando:", "Escribes muy rápido; espera un momento.",
+      "Conexión perdida. Reconectando\u2026"]
+  };
+  var KEYS = ["title", "close", "conversation", "sendMessage", "yourMessage", "placeholder", "hint", "send", "human",
+    "hide", "typing", "youSaid", "said", "botSaid", "update", "agent", "rate", "suggestions", "rateN", "chattingWith",
+    "sending", "slow", "lost"];
+  function pickLang(tag) {
+    var l = String(tag || "").toLowerCase().split(/[-_]/)[0];
+    if (l === "no" || l === "nn") l = "nb";
+    return TEXT[l] ? l : "en";
+  }
+  var lang = pickLang(ds.lang || document.documentElement.lang || navigator.language);
+  function t(k, arg) {
+    var s = TEXT[lang][KEYS.indexOf(k)];
+    return arg == null ? s : s.replace("%s", arg);
+  }
+
   function el(tag, cls, text) {
     var e = document.createElement(tag);
     if (cls) e.className = cls;
@@ -44,7 +104,7 @@
   css.href = new URL("/widget.css", base).href;
   document.head.appendChild(css);
 
-  var title = ds.title || "Chat with us";
+  var title = ds.title || t("title");
   var root = el("div", "sbw");
   root.id = "supportbot-widget";
   var launcher = el("button", "sbw-launcher", title);
@@ -63,7 +123,7 @@
   h.id = "sbw-title";
   var close = el("button", "sbw-close", "\u00d7");
   close.type = "button";
-  close.setAttribute("aria-label", "Close chat");
+  close.setAttribute("aria-label", t("close"));
   head.appendChild(h);
   head.appendChild(close);
 
@@ -78,29 +138,29 @@
   log.id = "sbw-log";
   log.setAttribute("role", "log");
   log.setAttribute("aria-live", "polite");
-  log.setAttribute("aria-label", "Conversation");
+  log.setAttribute("aria-label", t("conversation"));
   log.tabIndex = 0;
 
-  var typing = el("p", "sbw-typing", "typing\u2026");
+  var typing = el("p", "sbw-typing", t("typing"));
   typing.hidden = true;
   typing.setAttribute("aria-hidden", "true");
 
   var form = el("form", "sbw-form");
-  form.setAttribute("aria-label", "Send a message");
-  var label = el("label", "sbw-sr", "Your message");
+  form.setAttribute("aria-label", t("sendMessage"));
+  var label = el("label", "sbw-sr", t("yourMessage"));
   label.htmlFor = "sbw-input";
   var input = el("textarea", "sbw-input");
   input.id = "sbw-input";
   input.rows = 2;
   input.maxLength = 4000;
-  input.placeholder = ds.placeholder || "Write your question\u2026";
+  input.placeholder = ds.placeholder || t("placeholder");
   input.setAttribute("aria-describedby", "sbw-hint");
-  var hint = el("span", "sbw-sr", "Enter sends, Shift+Enter starts a new line.");
+  var hint = el("span", "sbw-sr", t("hint"));
   hint.id = "sbw-hint";
-  var send = el("button", "sbw-send", "Send");
+  var send = el("button", "sbw-send", t("send"));
   send.type = "submit";
   send.id = "sbw-send";
-  var human = el("button", "sbw-human", ds.humanLabel || "Talk to a person");
+  var human = el("button", "sbw-human", ds.humanLabel || t("human"));
   human.type = "button";
   human.id = "sbw-human";
   form.appendChild(label);
@@ -124,7 +184,7 @@
   function setOpen(open) {
     panel.hidden = !open;
     launcher.setAttribute("aria-expanded", open ? "true" : "false");
-    launcher.textContent = open ? "Hide chat" : title;
+    launcher.textContent = open ? t("hide") : title;
     state.open = open;
     save(state);
     if (open) {
@@ -173,15 +233,15 @@
       var mine = log.querySelector('[data-id="' + CSS.escape(m.id) + '"]');
       if (mine) { // shown when sent: now confirmed
         mine.classList.remove("sbw-pending");
-        mine.querySelector(".sbw-sr").textContent = "You said:";
+        mine.querySelector(".sbw-sr").textContent = t("youSaid");
         return;
       }
     }
     var row = el("div", "sbw-msg sbw-" + (m.role || "bot") + (m.kind ? " sbw-k-" + m.kind : ""));
-    var who = m.role === "customer" ? "You said:" : m.role === "agent" ? (m.author || "Agent") + " said:" : "Bot said:";
-    if (m.kind === "queue" || m.kind === "notice") who = "Update:";
+    var who = m.role === "customer" ? t("youSaid") : m.role === "agent" ? t("said", m.author || t("agent")) : t("botSaid");
+    if (m.kind === "queue" || m.kind === "notice") who = t("update");
     row.appendChild(el("span", "sbw-sr", who));
-    if (m.role === "agent") row.appendChild(el("span", "sbw-author", m.author || "Agent"));
+    if (m.role === "agent") row.appendChild(el("span", "sbw-author", m.author || t("agent")));
     var body = el("div", "sbw-text");
     richText(body, m.text || "");
     row.appendChild(body);
@@ -191,11 +251,11 @@
       disableOldChoices();
       var cs = el("div", "sbw-choices");
       cs.setAttribute("role", "group");
-      cs.setAttribute("aria-label", m.kind === "csat" ? "Rate this conversation" : "Suggestions");
+      cs.setAttribute("aria-label", m.kind === "csat" ? t("rate") : t("suggestions"));
       m.choices.forEach(function (c) {
         var b = el("button", "sbw-choice", c.label);
         b.type = "button";
-        if (m.kind === "csat") b.setAttribute("aria-label", "Rate " + c.label + " out of 5");
+        if (m.kind === "csat") b.setAttribute("aria-label", t("rateN", c.label));
         b.addEventListener("click", function () {
           disableOldChoices();
           sendText(c.value, c.label, false);
@@ -209,7 +269,7 @@
   }
 
   function updateStatus(m) {
-    if (m.role === "agent" && m.author) status.textContent = "You are chatting with " + m.author + ".";
+    if (m.role === "agent" && m.author) status.textContent = t("chattingWith", m.author);
     else if (m.kind === "queue") status.textContent = m.text;
     else if (m.meta && m.meta.event === "joined") status.textContent = m.text;
     else if (m.meta && m.meta.event === "resolved") status.textContent = "";
@@ -218,7 +278,7 @@
   function showPending(item) {
     var row = el("div", "sbw-msg sbw-customer sbw-pending");
     row.setAttribute("data-id", item.id);
-    row.appendChild(el("span", "sbw-sr", "Sending:"));
+    row.appendChild(el("span", "sbw-sr", t("sending")));
     var body = el("div", "sbw-text");
     body.textContent = item.label || item.text;
     row.appendChild(body);
@@ -290,7 +350,7 @@
         updateStatus(f);
         break;
       case "error":
-        conn.textContent = f.error === "slow down" ? "You're writing very fast; please wait a moment." : "";
+        conn.textContent = f.error === "slow down" ? t("slow") : "";
         break;
     }
   }
@@ -315,7 +375,7 @@
       connected = false;
       root.classList.remove("sbw-online");
       var wait = Math.min(10000, 500 * Math.pow(2, retry++)) * (0.75 + Math.random() / 2);
-      if (was || retry > 1) conn.textContent = "Connection lost. Reconnecting\u2026";
+      if (was || retry > 1) conn.textContent = t("lost");
       timer = setTimeout(function () { timer = null; connect(); }, wait);
     };
   }
