@@ -16,7 +16,7 @@ var ErrBadModel = errors.New("classify: bad encoded model")
 
 // modelFormat is bumped whenever the encoding or the features change, so a
 // cached model from another version is retrained instead of misread.
-const modelFormat = 2
+const modelFormat = 3 // 3: the square root of the idf in the features
 
 // The encoding, all little-endian: a fixed header, then the arrays in the
 // order below, then the CRC-32C of everything before it.
