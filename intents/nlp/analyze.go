@@ -19,16 +19,11 @@ type scoreIndex struct {
 	rows         []float64        // row*len(langs) + language
 }
 
-// fastState is what Analyze builds from a Detector on first use.
+// fastState is Analyze's form of a Detector: the index NewDetector builds,
+// and scratch space.
 type fastState struct {
-	once sync.Once
 	ix   *scoreIndex
 	pool sync.Pool // *scanner
-}
-
-func (d *Detector) index() *scoreIndex {
-	d.fast.once.Do(func() { d.fast.ix = newScoreIndex(d.langs) })
-	return d.fast.ix
 }
 
 func newScoreIndex(langs []*langModel) *scoreIndex {
@@ -193,7 +188,7 @@ func (d *Detector) Analyze(text string) Detection {
 	if len(d.langs) == 0 || res.Script == "" {
 		return res
 	}
-	ix := d.index()
+	ix := d.fast.ix
 	s, _ := d.fast.pool.Get().(*scanner)
 	if s == nil {
 		s = &scanner{}

@@ -28,7 +28,7 @@ type Detector struct {
 	gramV  float64 // n-gram vocabulary size over all languages, for smoothing
 	wordV  float64
 	hasCyr map[string]bool // languages whose examples include Cyrillic script
-	fast   fastState       // Analyze's index and scratch space, built on first use
+	fast   fastState       // Analyze's index and scratch space
 }
 
 type langModel struct {
@@ -134,7 +134,7 @@ func NewDetector(examples map[string][]string, only ...string) *Detector {
 		d.langs = append(d.langs, m)
 	}
 	sort.Slice(d.langs, func(i, j int) bool { return d.langs[i].code < d.langs[j].code })
-	d.index() // built now, not by the first message after a (re)load
+	d.fast.ix = newScoreIndex(d.langs)
 	return d
 }
 
