@@ -119,14 +119,22 @@ func ReadModel(r io.Reader, size int64) (*Model, error) {
 		m.feat.blockWeight[i] = math.Float32frombits(u32(6 + i))
 	}
 	keys := make([]uint64, nf)
-	d.uint64s(keys)
-	d.float32s(m.feat.idf)
-	d.float32s(m.bias)
-	d.float32s(m.w)
+	fill(d, keys, 8, func(v []uint64, b []byte) {
+		for i := range v {
+			v[i] = binary.LittleEndian.Uint64(b[8*i:])
+		}
+	})
+	fill(d, m.feat.idf, 4, float32s)
+	fill(d, m.bias, 4, float32s)
+	fill(d, m.w, 4, float32s)
 	lens := make([]uint32, nc)
-	d.uint32s(lens)
+	fill(d, lens, 4, func(v []uint32, b []byte) {
+		for i := range v {
+			v[i] = binary.LittleEndian.Uint32(b[4*i:])
+		}
+	})
 	text := make([]byte, labelBytes)
-	d.bytes(text)
+	fill(d, text, 1, func(v, b []byte) { copy(v, b) })
 	sum := d.crc.Sum32()
 	if t := d.next(4); d.err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadModel, d.err)
@@ -176,54 +184,22 @@ func (d *decoder) next(n int) []byte {
 	return b
 }
 
-func (d *decoder) float32s(dst []float32) {
+// fill reads len(dst) values of size bytes each, a buffer at a time; get
+// decodes one chunk b into the values v it holds.
+func fill[T any](d *decoder, dst []T, size int, get func(v []T, b []byte)) {
 	for len(dst) > 0 {
-		n := min(len(dst), len(d.buf)/4)
-		b := d.next(4 * n)
+		n := min(len(dst), len(d.buf)/size)
+		b := d.next(size * n)
 		if b == nil {
 			return
 		}
-		for i := range dst[:n] {
-			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-		}
+		get(dst[:n], b)
 		dst = dst[n:]
 	}
 }
 
-func (d *decoder) uint32s(dst []uint32) {
-	for len(dst) > 0 {
-		n := min(len(dst), len(d.buf)/4)
-		b := d.next(4 * n)
-		if b == nil {
-			return
-		}
-		for i := range dst[:n] {
-			dst[i] = binary.LittleEndian.Uint32(b[4*i:])
-		}
-		dst = dst[n:]
-	}
-}
-
-func (d *decoder) uint64s(dst []uint64) {
-	for len(dst) > 0 {
-		n := min(len(dst), len(d.buf)/8)
-		b := d.next(8 * n)
-		if b == nil {
-			return
-		}
-		for i := range dst[:n] {
-			dst[i] = binary.LittleEndian.Uint64(b[8*i:])
-		}
-		dst = dst[n:]
-	}
-}
-
-func (d *decoder) bytes(dst []byte) {
-	for len(dst) > 0 {
-		n := copy(dst, d.next(min(len(dst), len(d.buf))))
-		if n == 0 {
-			return
-		}
-		dst = dst[n:]
+func float32s(v []float32, b []byte) {
+	for i := range v {
+		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
 	}
 }
