@@ -287,7 +287,10 @@ func TestToCyrillic(t *testing.T) {
 	}
 }
 
-func TestTrainedModelIsCachedAcrossRestarts(t *testing.T) {
+// cachedStarterKB compiles the starter KB with a model cache in a fresh
+// directory and returns the snapshot and the one cache file it wrote.
+func cachedStarterKB(t *testing.T) (*kb.Base, string, *intents.Snapshot, string) {
+	t.Helper()
 	base, err := kb.LoadDir(os.DirFS("../kb"))
 	if err != nil {
 		t.Fatal(err)
@@ -301,6 +304,11 @@ func TestTrainedModelIsCachedAcrossRestarts(t *testing.T) {
 	if len(files) != 1 {
 		t.Fatalf("cache holds %v, want one model", files)
 	}
+	return base, dir, first, files[0]
+}
+
+func TestTrainedModelIsCachedAcrossRestarts(t *testing.T) {
+	base, dir, first, file := cachedStarterKB(t)
 	again, err := intents.CompileCached(context.Background(), base, 2, dir)
 	if err != nil {
 		t.Fatal(err)
@@ -310,7 +318,7 @@ func TestTrainedModelIsCachedAcrossRestarts(t *testing.T) {
 			t.Errorf("%q: trained %+v, cached %+v", q, a, b)
 		}
 	}
-	if err := os.WriteFile(files[0], []byte("corrupt"), 0o600); err != nil {
+	if err := os.WriteFile(file, []byte("corrupt"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := intents.CompileCached(context.Background(), base, 3, dir); err != nil {
@@ -321,27 +329,15 @@ func TestTrainedModelIsCachedAcrossRestarts(t *testing.T) {
 // A cached model cut short or with a flipped bit is retrained: the router
 // decides as before and the cache holds the intact model again.
 func TestDamagedModelCacheIsRetrained(t *testing.T) {
-	base, err := kb.LoadDir(os.DirFS("../kb"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	first, err := intents.CompileCached(context.Background(), base, 1, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, _ := filepath.Glob(filepath.Join(dir, "model-*.bin"))
-	if len(files) != 1 {
-		t.Fatalf("cache holds %v, want one model", files)
-	}
-	good, err := os.ReadFile(files[0])
+	base, dir, first, file := cachedStarterKB(t)
+	good, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
 	flipped := bytes.Clone(good)
 	flipped[len(flipped)/2] ^= 0x10
 	for name, data := range map[string][]byte{"truncated": good[:len(good)-1], "bit flipped": flipped} {
-		if err := os.WriteFile(files[0], data, 0o600); err != nil {
+		if err := os.WriteFile(file, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
 		again, err := intents.CompileCached(context.Background(), base, 2, dir)
@@ -353,7 +349,7 @@ func TestDamagedModelCacheIsRetrained(t *testing.T) {
 				t.Errorf("%s: %q: trained %+v, after damage %+v", name, q, a, b)
 			}
 		}
-		if now, _ := os.ReadFile(files[0]); !bytes.Equal(now, good) {
+		if now, _ := os.ReadFile(file); !bytes.Equal(now, good) {
 			t.Errorf("%s: cache not repaired (%d bytes, want %d)", name, len(now), len(good))
 		}
 	}
