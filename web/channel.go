@@ -50,8 +50,7 @@ type Channel struct {
 	log    *slog.Logger
 	ts     bot.TranscriptStore // nil: push replies as they are (tests)
 	origin func(string) bool   // allowed Origin headers of the socket; nil allows any
-	bus    Bus                 // nil: one replica
-	self   string              // this Channel's ID on the bus
+	peers  peers               // the other replicas' channels (no Bus: none)
 	relay  chan struct{}       // closed once the bus subscription is active
 
 	mu      sync.Mutex
@@ -80,21 +79,11 @@ type ChannelOptions struct {
 	Log *slog.Logger
 }
 
-// Bus carries events between replicas (redisstore.Store). Publish reaches
-// every replica's Subscribe of the topic, at most once. Subscribe calls fn
-// with each payload, in order, until ctx is canceled, closing ready (if not
-// nil) once it listens; it retries by itself while the bus is unreachable.
-type Bus interface {
-	Publish(ctx context.Context, topic string, payload []byte) error
-	Subscribe(ctx context.Context, topic string, ready chan<- struct{}, fn func(payload []byte)) error
-}
-
 // busTopic is the web channel's topic on the Bus.
 const busTopic = "web:chat"
 
 // relayed is a Send or Typing on another replica, for the widgets here.
 type relayed struct {
-	From   string     `json:"from"` // the sending Channel's self
 	Room   string     `json:"room"`
 	Typing bool       `json:"typing,omitempty"`
 	Reply  *bot.Reply `json:"reply,omitempty"`
@@ -128,7 +117,7 @@ func NewChannel(o ChannelOptions) *Channel {
 		o.Log = slog.Default()
 	}
 	c := &Channel{log: o.Log.With("channel", ChannelName), ts: o.Transcripts, origin: o.AllowOrigin,
-		bus: o.Bus, self: newID(), relay: make(chan struct{}), rooms: map[string]*room{}, ready: make(chan struct{})}
+		peers: newPeers(o.Bus, busTopic), relay: make(chan struct{}), rooms: map[string]*room{}, ready: make(chan struct{})}
 	c.up = websocket.Upgrader{ReadBufferSize: 4096, WriteBufferSize: 4096,
 		CheckOrigin: func(r *http.Request) bool {
 			return c.origin == nil || sameOrigin(r) || c.origin(r.Header.Get("Origin"))
@@ -147,15 +136,13 @@ func (c *Channel) Name() string { return ChannelName }
 // Listen implements bot.Channel: sockets deliver customer messages while
 // it runs, and sends relayed from other replicas reach the sockets here.
 func (c *Channel) Listen(ctx context.Context, deliver func(context.Context, bot.Inbound)) error {
-	if c.bus != nil {
-		var wg sync.WaitGroup
-		defer wg.Wait()
-		wg.Go(func() {
-			if err := c.bus.Subscribe(ctx, busTopic, c.relay, c.relayed); err != nil {
-				c.log.Error("relay from other replicas stopped", "err", err)
-			}
-		})
-	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() {
+		if err := c.peers.listen(ctx, c.relay, c.relayed); err != nil {
+			c.log.Error("relay from other replicas stopped", "err", err)
+		}
+	})
 	c.mu.Lock()
 	c.deliver, c.lctx = deliver, ctx
 	close(c.ready)
@@ -314,17 +301,13 @@ func (c *Channel) Send(ctx context.Context, to bot.Address, r bot.Reply) error {
 	return c.sync(ctx, rm, &r)
 }
 
-// publish tells the other replicas' channels about a send (Bus set). A
+// publish tells the other replicas' channels about a send. A
 // lost notice costs only liveness: the widget catches up from the
 // transcript on its next message or reconnect.
 func (c *Channel) publish(ctx context.Context, e relayed) {
-	if c.bus == nil {
-		return
-	}
-	e.From = c.self
 	b, err := json.Marshal(e)
 	if err == nil {
-		err = c.bus.Publish(ctx, busTopic, b)
+		err = c.peers.publish(ctx, b)
 	}
 	if err != nil {
 		c.log.Warn("relay to other replicas", "room", e.Room, "err", err)
@@ -337,9 +320,6 @@ func (c *Channel) relayed(payload []byte) {
 	var e relayed
 	if err := json.Unmarshal(payload, &e); err != nil {
 		c.log.Warn("malformed relay notice dropped", "err", err)
-		return
-	}
-	if e.From == c.self {
 		return
 	}
 	rm := c.room(e.Room, false)

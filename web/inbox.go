@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,11 +20,10 @@ import (
 // the others. Pages also reload the queue every few seconds, which covers
 // a lost notice.
 type inbox struct {
-	log  *slog.Logger
-	bus  Bus    // nil: one replica
-	self string // this inbox's ID on the bus
-	mu   sync.Mutex
-	subs map[chan []byte]struct{}
+	log   *slog.Logger
+	peers peers // the other replicas' inboxes (no Bus: none)
+	mu    sync.Mutex
+	subs  map[chan []byte]struct{}
 }
 
 var _ handoff.Workspace = (*inbox)(nil)
@@ -34,25 +32,16 @@ var _ handoff.Workspace = (*inbox)(nil)
 const inboxTopic = "web:inbox"
 
 func newInbox(log *slog.Logger, bus Bus) *inbox {
-	return &inbox{log: log, bus: bus, self: newID(), subs: map[chan []byte]struct{}{}}
+	return &inbox{log: log, peers: newPeers(bus, inboxTopic), subs: map[chan []byte]struct{}{}}
 }
 
 // relay forwards the events published by the other replicas' desks to the
 // pages open here, until ctx is canceled. ready as Bus.Subscribe.
 func (ib *inbox) relay(ctx context.Context, ready chan<- struct{}) error {
-	if ib.bus == nil {
-		if ready != nil {
-			close(ready)
+	return ib.peers.listen(ctx, ready, func(ev []byte) {
+		if json.Valid(ev) {
+			ib.local(ev)
 		}
-		<-ctx.Done()
-		return nil
-	}
-	return ib.bus.Subscribe(ctx, inboxTopic, ready, func(p []byte) {
-		from, ev, ok := bytes.Cut(p, []byte{'\n'})
-		if !ok || string(from) == ib.self || !json.Valid(ev) {
-			return
-		}
-		ib.local(ev)
 	})
 }
 
@@ -74,12 +63,10 @@ func (ib *inbox) publish(e inboxEvent) {
 		return
 	}
 	ib.local(b)
-	if ib.bus != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		if err := ib.bus.Publish(ctx, inboxTopic, append([]byte(ib.self+"\n"), b...)); err != nil {
-			ib.log.Warn("inbox event to other replicas", "err", err)
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := ib.peers.publish(ctx, b); err != nil {
+		ib.log.Warn("inbox event to other replicas", "err", err)
 	}
 }
 
