@@ -62,6 +62,11 @@ type Options struct {
 	// PoolSize is the connection pool per node; default 10 per CPU plus 48,
 	// because each partition of an Inbox holds one in a blocking read.
 	PoolSize int
+	// Pipelining is how many round trips (single commands or pipelines) the
+	// store's calls may have in flight at once before further commands wait
+	// and go out together as one pipeline when one returns (automatic
+	// pipelining); default 2. Negative: every command is its own round trip.
+	Pipelining int
 }
 
 // Store is the Redis store. Create it with New.
@@ -76,6 +81,7 @@ type Store struct {
 	log       *slog.Logger
 	closeOnce sync.Once
 	closeErr  error
+	batch     *batcher // nil without automatic pipelining
 	// single: one Redis server (or Sentinel's master), not Cluster, so a
 	// script may touch keys of several hash tags (commitAllScript).
 	single bool
@@ -128,6 +134,13 @@ func New(ctx context.Context, o Options) (*Store, error) {
 		retention: o.Retention, events: o.EventsRetention, dedupe: o.DedupeTTL, now: o.Now, log: o.Log}
 	_, cluster := s.rdb.(*redis.ClusterClient)
 	s.single = !cluster
+	if o.Pipelining == 0 {
+		o.Pipelining = 2
+	}
+	if o.Pipelining > 0 {
+		s.batch = newBatcher(s.rdb, o.Pipelining, 256)
+		s.rdb.AddHook(hook{s.batch})
+	}
 	if err := s.rdb.Ping(ctx).Err(); err != nil {
 		s.rdb.Close()
 		return nil, fmt.Errorf("redis %s: %w", s.addr, unavailable(err))
@@ -143,9 +156,15 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.wrap("ping", s.rdb.Ping(ctx).Err())
 }
 
-// Close closes the connections. Calling it again is a no-op.
+// Close waits for the commands in flight, then closes the connections.
+// Calling it again is a no-op.
 func (s *Store) Close() error {
-	s.closeOnce.Do(func() { s.closeErr = s.rdb.Close() })
+	s.closeOnce.Do(func() {
+		if s.batch != nil {
+			s.batch.close()
+		}
+		s.closeErr = s.rdb.Close()
+	})
 	return s.closeErr
 }
 
