@@ -141,6 +141,7 @@ type e2eResult struct {
 	failed   int64
 	peakRSS  int64
 	commands string // Redis commands per message, most frequent first
+	cpu      string // CPU time per message of this process and of redis-server (Redis rows)
 }
 
 // answered keeps the texts the router answers on a fresh conversation, so

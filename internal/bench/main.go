@@ -21,6 +21,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -61,7 +62,16 @@ func main() {
 	cmdline := flag.String("cmdline", "", "the command that ran this, for the report")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to `file`")
 	memprofile := flag.String("memprofile", "", "write an allocation profile of the whole run to `file`")
+	convsFlag := flag.String("redis-convs", "1,100,10000", "comma-separated conversation `counts` of the closed-loop Redis rows")
+	flag.IntVar(&redisPipelining, "redis-pipelining", 0, "redisstore.Options.Pipelining of the Redis rows (0: the store's default, -1: off)")
 	flag.Parse()
+	for _, f := range strings.Split(*convsFlag, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			log.Fatalf("-redis-convs: %v", err)
+		}
+		redisConvs = append(redisConvs, n)
+	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {
@@ -173,13 +183,16 @@ func main() {
 				rep.skip("engine e2e, Redis", rerr)
 			} else if want("engine") || want("redis") {
 				for _, convs := range []int{1, 100, 10_000} {
+					if !slices.Contains(redisConvs, convs) {
+						continue
+					}
 					fmt.Fprintf(os.Stderr, "engine, redis, %d conversations...\n", convs)
 					res, cmds, err := redisRun(srv, snap, func(r *rig) (e2eResult, error) { return closedLoop(r, texts, convs, *dur) })
 					if err != nil {
 						log.Fatal(err)
 					}
 					rep.add(fmt.Sprintf("engine e2e, Redis, %s conversations", thousands(float64(convs))), e2eSetup(*dur, res)+redisPath,
-						e2eFigures(res)+fmt.Sprintf("; %.1f Redis commands/msg", cmds)+ratio(res.perSec), "≥ 5,000 msg/s: "+verdict(res.perSec >= 5_000))
+						e2eFigures(res)+fmt.Sprintf("; %.1f Redis commands/msg", cmds)+ratio(res.perSec)+"; "+res.cpu, "≥ 5,000 msg/s: "+verdict(res.perSec >= 5_000))
 					rep.notes = append(rep.notes, fmt.Sprintf("Redis commands per message, %s conversations: %s.", thousands(float64(convs)), res.commands))
 				}
 				fmt.Fprintln(os.Stderr, "engine, redis, paced 2,000 msg/s...")
@@ -188,7 +201,7 @@ func main() {
 					log.Fatal(err)
 				}
 				rep.add("engine e2e, Redis, paced 2,000 msg/s", fmt.Sprintf("open loop for %v, 100 conversations round robin; latency from each message's scheduled time", *dur)+redisPath,
-					e2eFigures(res)+fmt.Sprintf("; %.1f Redis commands/msg", cmds), "p99 ≤ 5 ms: "+verdict(res.p99 <= 5*time.Millisecond))
+					e2eFigures(res)+fmt.Sprintf("; %.1f Redis commands/msg", cmds)+"; "+res.cpu, "p99 ≤ 5 ms: "+verdict(res.p99 <= 5*time.Millisecond))
 			}
 		}
 	}
@@ -321,12 +334,18 @@ func openEmbedded() (store.Store, string, error) {
 	return st, dir, err
 }
 
+// The Redis rows' settings (flags).
+var (
+	redisConvs      []int
+	redisPipelining int
+)
+
 // withRedis calls f with a Redis store on srv, emptied first.
 func withRedis(srv *redisServer, f func(st *redisstore.Store) error) error {
 	if err := srv.flush(); err != nil {
 		return err
 	}
-	st, err := redisstore.New(context.Background(), redisstore.Options{URL: srv.URL(), Log: quiet()})
+	st, err := redisstore.New(context.Background(), redisstore.Options{URL: srv.URL(), Log: quiet(), Pipelining: redisPipelining})
 	if err != nil {
 		return err
 	}
@@ -348,12 +367,29 @@ func redisRun(srv *redisServer, snap *intents.Snapshot, fn func(*rig) (e2eResult
 		if err != nil {
 			return err
 		}
+		self0, redis0, err := cpuTimes(srv)
+		if err != nil {
+			return err
+		}
+		sr0, sw0 := syscalls(os.Getpid())
+		rr0, rw0 := syscalls(srv.cmd.Process.Pid)
 		r := startRig(st, snap)
 		res, err = fn(r)
 		r.close()
 		if err != nil {
 			return err
 		}
+		self1, redis1, err := cpuTimes(srv)
+		if err != nil {
+			return err
+		}
+		sr1, sw1 := syscalls(os.Getpid())
+		rr1, rw1 := syscalls(srv.cmd.Process.Pid)
+		per := func(a, b int64) string { return fmt.Sprintf("%.1f", float64(b-a)/float64(max(1, res.n))) }
+		res.cpu = fmt.Sprintf("CPU per message: %s µs bot and load generator, %s µs redis-server",
+			thousands(float64((self1-self0).Microseconds())/float64(max(1, res.n))), thousands(float64((redis1-redis0).Microseconds())/float64(max(1, res.n)))) +
+			fmt.Sprintf("; read/write system calls per message: %s/%s bot and load generator, %s/%s redis-server", per(sr0, sr1), per(sw0, sw1), per(rr0, rr1), per(rw0, rw1))
+		fmt.Fprintf(os.Stderr, "  %s\n", res.cpu)
 		stats1, err := commandStats(srv)
 		if err != nil {
 			return err

@@ -145,3 +145,52 @@ func redisReference(s *redisServer) (refResult, error) {
 // dieWithUs makes a child process get SIGKILL when this program exits,
 // however it exits.
 func dieWithUs() *syscall.SysProcAttr { return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} }
+
+// cpuTimes returns the CPU time (user and system) used so far by this
+// process (the bot and the load generator) and by redis-server (INFO cpu).
+// Unlike msg/s, their growth per message hardly depends on the load the
+// other processes of a shared machine put on it.
+func cpuTimes(srv *redisServer) (self, server time.Duration, err error) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0, 0, err
+	}
+	self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr, DisableIdentity: true})
+	defer c.Close()
+	info, err := c.Info(context.Background(), "cpu").Result()
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, line := range strings.Split(info, "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if ok && (k == "used_cpu_sys" || k == "used_cpu_user") {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return 0, 0, fmt.Errorf("INFO cpu: %s: %w", line, err)
+			}
+			server += time.Duration(f * float64(time.Second))
+		}
+	}
+	return self, server, nil
+}
+
+// syscalls returns the read and write system calls made so far by the
+// process pid (/proc/PID/io; 0, 0 where that is missing).
+func syscalls(pid int) (r, w int64) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		return 0, 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, _ := strings.Cut(line, ": ")
+		n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		switch k {
+		case "syscr":
+			r = n
+		case "syscw":
+			w = n
+		}
+	}
+	return r, w
+}
