@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -88,10 +89,13 @@ return {2}`)
 // header, number of messages, number of outgoing, conversation ID, now
 // (ms), customer flag (0 none, 1 index, 2 index and add), created (ms),
 // events cut (ms), number of events, lease owner ("": none), lease
-// pexpireat, messages..., outgoing..., then per event its score, member
-// and pexpireat. Returns as commitScript; when written {2, head, leased}:
-// head 1 if the outbox was empty before (the outgoing are its head),
-// leased 1 if the owner holds the lease now (taken as leaseScript).
+// pexpireat, messages..., outgoing..., then per event its score, member,
+// pexpireat and trim flag ("1" if its key may hold events older than the
+// cut). Events with the same key must be adjacent: they share one ZADD,
+// one PEXPIREAT and one trim. Returns as commitScript; when written {2,
+// head, leased}: head 1 if the outbox was empty before (the outgoing are
+// its head), leased 1 if the owner holds the lease now (taken as
+// leaseScript).
 var commitAllScript = redis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
 local v = 0
@@ -114,15 +118,17 @@ if no > 0 then
   local s = redis.call('ZSCORE', KEYS[6], ARGV[7])
   if s and tonumber(s) >= seq then seq = tonumber(s) + 1 end
   redis.call('ZADD', KEYS[6], seq, ARGV[7])
-  if redis.call('LLEN', KEYS[4]) == 0 then head = 1 end
   local f = base + n + 1
+  local len = 0
   for i = f, f + no - 1, 100 do
-    redis.call('RPUSH', KEYS[4], unpack(ARGV, i, math.min(i + 99, f + no - 1)))
+    len = redis.call('RPUSH', KEYS[4], unpack(ARGV, i, math.min(i + 99, f + no - 1)))
   end
-  redis.call('SET', KEYS[5], seq)
+  if len == no then head = 1 end
+  redis.call('SET', KEYS[5], seq, 'PXAT', ARGV[3])
 end
 redis.call('SET', KEYS[1], ARGV[2], 'PXAT', ARGV[3])
-for i = 2, 5 do redis.call('PEXPIREAT', KEYS[i], ARGV[3]) end
+for i = 2, 4 do redis.call('PEXPIREAT', KEYS[i], ARGV[3]) end
+if no == 0 then redis.call('PEXPIREAT', KEYS[5], ARGV[3]) end
 local cf = tonumber(ARGV[9])
 if cf == 2 then redis.call('ZADD', KEYS[7], 'NX', ARGV[10], ARGV[7]) end
 if cf > 0 then redis.call('PEXPIREAT', KEYS[7], ARGV[3]) end
@@ -135,12 +141,22 @@ if ARGV[13] ~= '' then
   end
 end
 local e = base + n + no
-for j = 1, tonumber(ARGV[12]) do
+local ne = tonumber(ARGV[12])
+local j = 1
+while j <= ne do
   local k = KEYS[8 + j]
-  local a = e + (j - 1) * 3
-  redis.call('ZADD', k, ARGV[a + 1], ARGV[a + 2])
-  redis.call('PEXPIREAT', k, ARGV[a + 3])
-  redis.call('ZREMRANGEBYSCORE', k, '-inf', '(' .. ARGV[11])
+  local a = e + (j - 1) * 4
+  local exp, trim = ARGV[a + 3], ARGV[a + 4]
+  local zs = {}
+  while j <= ne and KEYS[8 + j] == k do
+    a = e + (j - 1) * 4
+    zs[#zs + 1] = ARGV[a + 1]
+    zs[#zs + 1] = ARGV[a + 2]
+    j = j + 1
+  end
+  redis.call('ZADD', k, unpack(zs))
+  redis.call('PEXPIREAT', k, exp)
+  if trim == '1' then redis.call('ZREMRANGEBYSCORE', k, '-inf', '(' .. ARGV[11]) end
 end
 return {2, head, leased}`)
 
@@ -454,24 +470,36 @@ func (s *Store) commitAll(ctx context.Context, t *bot.TurnCommit, rec []byte, ou
 			created = at.UnixMilli()
 		}
 	}
-	evs := make([]any, 0, 3*len(t.Events))
-	for _, e := range t.Events {
+	events := make([]bot.Event, len(t.Events))
+	for i, e := range t.Events {
 		if e.At.IsZero() {
 			e.At = now.UTC()
 		}
+		events[i] = e
+	}
+	// The script writes adjacent events of one day (key) together.
+	slices.SortStableFunc(events, func(a, b bot.Event) int {
+		return strings.Compare(a.At.UTC().Format("20060102"), b.At.UTC().Format("20060102"))
+	})
+	cut := now.Add(-s.events)
+	evs := make([]any, 0, 4*len(events))
+	for _, e := range events {
 		b, err := json.Marshal(&e)
 		if err != nil {
 			return fmt.Errorf("redisstore: commit %q: event: %w", c.ID, err)
 		}
-		y, m, d := e.At.UTC().Date()
-		dayEnd := time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC)
+		dayStart, dayEnd := day(e.At)
+		trim := "0"
+		if dayStart.Before(cut) {
+			trim = "1"
+		}
 		keys = append(keys, s.eventKey(e.At))
-		evs = append(evs, e.At.UnixMilli(), fmt.Sprintf("%016x%08x", uint64(e.At.UnixNano()), rand.Uint32())+string(b), dayEnd.Add(s.events).UnixMilli())
+		evs = append(evs, e.At.UnixMilli(), fmt.Sprintf("%016x%08x", uint64(e.At.UnixNano()), rand.Uint32())+string(b), dayEnd.Add(s.events).UnixMilli(), trim)
 	}
 	exp := s.expireAt()
 	res, err := s.runCommit(ctx, commitAllScript, keys, c, msgs, func(hb []byte) []any {
 		return []any{c.Version, rec, exp, hb, len(msgs), len(outs), string(c.ID), now.UnixMilli(),
-			cust, created, now.Add(-s.events).UnixMilli(), len(t.Events), t.LeaseOwner, leaseAt}
+			cust, created, cut.UnixMilli(), len(events), t.LeaseOwner, leaseAt}
 	}, outs, evs)
 	if err != nil {
 		return err

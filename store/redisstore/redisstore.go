@@ -691,11 +691,19 @@ func (s *Store) queueEvent(ctx context.Context, p redis.Pipeliner, now time.Time
 	// distinct for equal events.
 	member := fmt.Sprintf("%016x%08x", uint64(e.At.UnixNano()), rand.Uint32()) + string(b)
 	k := s.eventKey(e.At)
-	y, m, d := e.At.UTC().Date()
-	dayEnd := time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC)
+	dayStart, dayEnd := day(e.At)
 	p.ZAdd(ctx, k, redis.Z{Score: float64(e.At.UnixMilli()), Member: member})
 	p.PExpireAt(ctx, k, dayEnd.Add(s.events))
-	p.ZRemRangeByScore(ctx, k, "-inf", "("+strconv.FormatInt(now.Add(-s.events).UnixMilli(), 10))
+	if cut := now.Add(-s.events); dayStart.Before(cut) { // else the day's set has nothing older
+		p.ZRemRangeByScore(ctx, k, "-inf", "("+strconv.FormatInt(cut.UnixMilli(), 10))
+	}
+}
+
+// day returns the start and the end of t's UTC day.
+func day(t time.Time) (start, end time.Time) {
+	y, m, d := t.UTC().Date()
+	start = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	return start, start.AddDate(0, 0, 1)
 }
 
 // recordEvent queues e's writes on p, as RecordEvent does in its own

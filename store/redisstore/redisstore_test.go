@@ -284,3 +284,62 @@ func dump(t *testing.T, o redisstore.Options, prefix string) []string {
 	}
 	return out
 }
+
+// TestCommitTurnScript: the single-server commit script writes a turn's
+// events per day (several events of one day share one ZADD), trims the
+// events older than EventsRetention, reports an empty outbox as the head
+// and keeps every key of the conversation to the same expiry.
+func TestCommitTurnScript(t *testing.T) {
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	now := time.Now().UTC().Truncate(24 * time.Hour).Add(12 * time.Hour) // today, noon: the keys' expiries lie ahead
+	s := newStore(t, redisstore.Options{URL: srv.URL(), KeyPrefix: "ct:", Retention: retention,
+		EventsRetention: time.Hour, Now: func() time.Time { return now }})
+	c := bot.NewConversation(bot.Address{Channel: "web", Room: "r1"}, bot.Customer{ID: "web:u1"}, now)
+	ev := func(at time.Time, typ string) bot.Event { return bot.Event{At: at, Type: typ, Conv: c.ID} }
+	turn := &bot.TurnCommit{Conv: c,
+		Msgs:   []bot.Message{{ID: "m1", From: c.Address, Role: bot.RoleCustomer, Text: "hi", At: now}},
+		Out:    []bot.Outgoing{{Key: "m1-r0", To: c.Address, Reply: bot.Reply{Text: "hello"}, At: now}},
+		Events: []bot.Event{ev(now, "a"), ev(now.Add(-13*time.Hour), "yesterday, too old"), ev(now.Add(-2*time.Hour), "too old"), ev(now.Add(-time.Minute), "b")},
+		Lease:  "outbox:" + string(c.ID), LeaseOwner: "me", LeaseTTL: time.Minute}
+	if err := s.CommitTurn(ctx, turn); err != nil {
+		t.Fatal(err)
+	}
+	if !turn.Head || !turn.Leased {
+		t.Errorf("Head, Leased = %v, %v; want true, true", turn.Head, turn.Leased)
+	}
+	evs, err := s.Events(ctx, now.Add(-48*time.Hour), now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, e := range evs {
+		types = append(types, e.Type)
+	}
+	if fmt.Sprint(types) != "[b a]" {
+		t.Errorf("events %q, want [b a]", types)
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer rdb.Close()
+	if n := rdb.ZCard(ctx, "ct:ev:"+now.Format("20060102")).Val(); n != 2 {
+		t.Errorf("today's events set has %d members, want 2 (the older one trimmed)", n)
+	}
+	if n := rdb.Exists(ctx, "ct:ev:"+now.AddDate(0, 0, -1).Format("20060102")).Val(); n != 0 {
+		t.Errorf("yesterday's events set exists: its only event is older than the retention")
+	}
+	tag := "ct:{conv:" + string(c.ID) + "}:"
+	want := now.Add(retention).UnixMilli()
+	for _, k := range []string{"c", "t", "o", "om"} {
+		if at := rdb.PExpireTime(ctx, tag+k).Val(); at != time.Duration(want)*time.Millisecond {
+			t.Errorf("PEXPIRETIME %s = %v, want %v", k, at, time.Duration(want)*time.Millisecond)
+		}
+	}
+	// A second reply behind the first: not the head.
+	turn = &bot.TurnCommit{Conv: c, Out: []bot.Outgoing{{Key: "m2-r0", To: c.Address, Reply: bot.Reply{Text: "again"}, At: now}}}
+	if err := s.CommitTurn(ctx, turn); err != nil {
+		t.Fatal(err)
+	}
+	if turn.Head {
+		t.Error("Head behind a queued reply")
+	}
+}
