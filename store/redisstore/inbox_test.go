@@ -81,6 +81,12 @@ func TestInbox(t *testing.T) {
 	inboxRun(t, redisstore.Options{URL: redistest.Start(t).URL()})
 }
 
+// TestInboxPipelined: the same with automatic pipelining, one round trip in
+// flight, so the two engines' concurrent commands share pipelines.
+func TestInboxPipelined(t *testing.T) {
+	inboxRun(t, redisstore.Options{URL: redistest.Start(t).URL(), Pipelining: 1})
+}
+
 // TestInboxCluster runs them on a 3-master Cluster: every script of the
 // inbox and the outbox must stay on one slot.
 func TestInboxCluster(t *testing.T) {

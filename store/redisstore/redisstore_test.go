@@ -68,6 +68,12 @@ func TestConformance(t *testing.T) {
 	conformance(t, redisstore.Options{URL: srv.URL()}, func(t *testing.T) { srv.Restart(t) })
 }
 
+// TestConformancePipelined runs the suite with automatic pipelining on.
+func TestConformancePipelined(t *testing.T) {
+	srv := redistest.Start(t)
+	conformance(t, redisstore.Options{URL: srv.URL(), Pipelining: 1}, func(t *testing.T) { srv.Restart(t) })
+}
+
 // TestConformanceCluster runs the suite on a real 3-master Redis Cluster, so
 // every multi-key script and MULTI must stay on one slot (CROSSSLOT otherwise).
 // It takes a few seconds to form the cluster.
