@@ -63,7 +63,7 @@ func main() {
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to `file`")
 	memprofile := flag.String("memprofile", "", "write an allocation profile of the whole run to `file`")
 	convsFlag := flag.String("redis-convs", "1,100,10000", "comma-separated conversation `counts` of the closed-loop Redis rows")
-	flag.IntVar(&redisPipelining, "redis-pipelining", 0, "redisstore.Options.Pipelining of the Redis rows (0: the store's default, -1: off)")
+	flag.IntVar(&redisPipelining, "redis-pipelining", 0, "redisstore.Options.Pipelining of the Redis rows (0: off, the store's default)")
 	flag.Parse()
 	for _, f := range strings.Split(*convsFlag, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
@@ -386,8 +386,7 @@ func redisRun(srv *redisServer, snap *intents.Snapshot, fn func(*rig) (e2eResult
 		sr1, sw1 := syscalls(os.Getpid())
 		rr1, rw1 := syscalls(srv.cmd.Process.Pid)
 		per := func(a, b int64) string { return fmt.Sprintf("%.1f", float64(b-a)/float64(max(1, res.n))) }
-		res.cpu = fmt.Sprintf("CPU per message: %s µs bot and load generator, %s µs redis-server",
-			thousands(float64((self1-self0).Microseconds())/float64(max(1, res.n))), thousands(float64((redis1-redis0).Microseconds())/float64(max(1, res.n)))) +
+		res.cpu = fmt.Sprintf("CPU per message: %s bot and load generator, %s redis-server", self1.perMessage(self0, res.n), redis1.perMessage(redis0, res.n)) +
 			fmt.Sprintf("; read/write system calls per message: %s/%s bot and load generator, %s/%s redis-server", per(sr0, sr1), per(sw0, sw1), per(rr0, rr1), per(rw0, rw1))
 		fmt.Fprintf(os.Stderr, "  %s\n", res.cpu)
 		stats1, err := commandStats(srv)

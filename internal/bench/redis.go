@@ -150,29 +150,42 @@ func dieWithUs() *syscall.SysProcAttr { return &syscall.SysProcAttr{Pdeathsig: s
 // process (the bot and the load generator) and by redis-server (INFO cpu).
 // Unlike msg/s, their growth per message hardly depends on the load the
 // other processes of a shared machine put on it.
-func cpuTimes(srv *redisServer) (self, server time.Duration, err error) {
+func cpuTimes(srv *redisServer) (self, server cpuTime, err error) {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0, 0, err
+		return self, server, err
 	}
-	self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	self = cpuTime{time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano())}
 	c := redis.NewClient(&redis.Options{Addr: srv.Addr, DisableIdentity: true})
 	defer c.Close()
 	info, err := c.Info(context.Background(), "cpu").Result()
 	if err != nil {
-		return 0, 0, err
+		return self, server, err
 	}
 	for _, line := range strings.Split(info, "\n") {
 		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
 		if ok && (k == "used_cpu_sys" || k == "used_cpu_user") {
 			f, err := strconv.ParseFloat(v, 64)
 			if err != nil {
-				return 0, 0, fmt.Errorf("INFO cpu: %s: %w", line, err)
+				return self, server, fmt.Errorf("INFO cpu: %s: %w", line, err)
 			}
-			server += time.Duration(f * float64(time.Second))
+			if k == "used_cpu_sys" {
+				server.sys = time.Duration(f * float64(time.Second))
+			} else {
+				server.user = time.Duration(f * float64(time.Second))
+			}
 		}
 	}
 	return self, server, nil
+}
+
+// cpuTime is CPU time in user and in system (kernel) mode.
+type cpuTime struct{ user, sys time.Duration }
+
+// perMessage formats the growth from c0 to c as µs per message of n.
+func (c cpuTime) perMessage(c0 cpuTime, n int) string {
+	us := func(d time.Duration) string { return thousands(float64(d.Microseconds()) / float64(max(1, n))) }
+	return fmt.Sprintf("%s µs (%s system)", us(c.user-c0.user+c.sys-c0.sys), us(c.sys-c0.sys))
 }
 
 // syscalls returns the read and write system calls made so far by the
