@@ -22,6 +22,14 @@ import (
 // batched; blocking reads (XREADGROUP BLOCK), pub/sub, transactions and
 // everything else go straight to the connection pool as before.
 //
+// A caveat it shares with every go-redis pipeline: when the first command
+// of a pipeline (of a node's part of it, on Cluster) fails with an error
+// go-redis retries (LOADING, READONLY, TRYAGAIN, CLUSTERDOWN, ...), the whole
+// pipeline is sent again. On one server those errors hit every write of the
+// pipeline alike; on Cluster a TRYAGAIN during a slot migration could run
+// another caller's command of that pipeline twice (a commit script would
+// then report a version conflict although it was written).
+//
 // No goroutine is started: a pipeline is executed by the goroutine of one of
 // the callers whose commands it carries (the first in the queue), which
 // waits for its own result anyway; when it is done it hands the queue over to
