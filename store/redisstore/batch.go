@@ -30,6 +30,11 @@ import (
 // another caller's command of that pipeline twice (a commit script would
 // then report a version conflict although it was written).
 //
+// go-redis v9.23 has an AutoPipeliner of its own (Client.AutoPipeline,
+// marked experimental); it is not used because a command's context is not
+// honoured once the command is queued (it is sent anyway), and because it
+// would replace the store's client rather than sit in it as a hook.
+//
 // No goroutine is started: a pipeline is executed by the goroutine of one of
 // the callers whose commands it carries (the first in the queue), which
 // waits for its own result anyway; when it is done it hands the queue over to
