@@ -68,8 +68,15 @@ func BenchmarkRouterHandle(b *testing.B) {
 }
 
 // BenchmarkEngineEmbedded runs 100 conversations through the engine on the
-// embedded store; b.N is the number of messages.
-func BenchmarkEngineEmbedded(b *testing.B) {
+// embedded store; b.N is the number of messages. cpu-µs/msg is the
+// process's CPU time (bot and load generator) per message.
+func BenchmarkEngineEmbedded(b *testing.B) { benchEngineEmbedded(b, 100) }
+
+// BenchmarkEngineEmbeddedOne is BenchmarkEngineEmbedded with one
+// conversation: each turn waits for its own durable write.
+func BenchmarkEngineEmbeddedOne(b *testing.B) { benchEngineEmbedded(b, 1) }
+
+func benchEngineEmbedded(b *testing.B, convs int) {
 	c, snap, r := clincKB(b)
 	texts := answered(r, c.test)
 	st, dir, err := openEmbedded()
@@ -81,7 +88,10 @@ func BenchmarkEngineEmbedded(b *testing.B) {
 	defer rg.close()
 	b.ReportAllocs()
 	b.ResetTimer()
-	if err := converse(rg, texts, 0, 100, max(1, b.N/100)); err != nil {
+	turns := max(1, b.N/convs)
+	cpu := processCPU()
+	if err := converse(rg, texts, 0, convs, turns); err != nil {
 		b.Fatal(err)
 	}
+	b.ReportMetric(float64(processCPU()-cpu)/float64(time.Microsecond)/float64(turns*convs), "cpu-µs/msg")
 }

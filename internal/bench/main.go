@@ -306,6 +306,9 @@ func e2eSetup(d time.Duration, r e2eResult) string {
 
 func e2eFigures(r e2eResult) string {
 	s := fmt.Sprintf("%s msg/s, p50 %s, p99 %s (%s messages)", thousands(r.perSec), ms(r.p50), ms(r.p99), thousands(float64(r.n)))
+	if r.cpu > 0 {
+		s += fmt.Sprintf("; %s CPU/msg", us(r.cpu))
+	}
 	if r.failed > 0 {
 		s += fmt.Sprintf(", %d not handled", r.failed)
 	}
