@@ -29,6 +29,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -40,6 +41,10 @@ import (
 
 // FileName is the data file's name inside the data directory.
 const FileName = "supportbot.db"
+
+// initialMmapSize is the address space the data file is mapped with at
+// first (1 GiB; bbolt maps more as the file grows past it).
+const initialMmapSize = 1 << 30
 
 // Options tune a Store. Zero values get the defaults.
 type Options struct {
@@ -65,6 +70,9 @@ type Store struct {
 	bmu        sync.Mutex // guards queue and committing: group commit (commit.go)
 	queue      []*call
 	committing bool
+	flush      *time.Timer // commits what updateLater queued if no writer does
+	laterWait  time.Duration
+	commits    atomic.Int64 // group commits (tests)
 
 	stop      context.CancelFunc
 	wg        sync.WaitGroup
@@ -117,7 +125,11 @@ func Open(path string, o Options) (*Store, error) {
 		o.Log = slog.Default()
 	}
 	// The freelist is rebuilt on open instead of written on every commit.
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
+	// The map reserves address space only: with it, a growing file is not
+	// remapped (which copies every page a transaction holds) until it
+	// passes InitialMmapSize.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, NoFreelistSync: true,
+		FreelistType: bolt.FreelistMapType, InitialMmapSize: initialMmapSize})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("embedded: %s is in use by another process: %w", path, bot.ErrUnavailable)
 	}
@@ -126,7 +138,7 @@ func Open(path string, o Options) (*Store, error) {
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bConv, bExpiry, bCust, bDedupe, bDexp, bLease, bTimers,
-			bTimerQ, bQueue, bHeld, bAgents, bDocs, bEvents} {
+			bTimerQ, bQueue, bHeld, bAgents, bDocs, bEvents, bOutMark} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -138,6 +150,9 @@ func Open(path string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("embedded: init %s: %w", path, err)
 	}
 	s := &Store{db: db, path: path, retention: o.Retention, events: o.EventsRetention, dedupe: o.DedupeTTL, now: o.Now, log: o.Log}
+	s.laterWait = laterWait
+	s.flush = time.AfterFunc(time.Hour, s.flushLater)
+	s.flush.Stop()
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop = cancel
 	if o.SweepEvery > 0 {
@@ -149,11 +164,19 @@ func Open(path string, o Options) (*Store, error) {
 // Path is the data file.
 func (s *Store) Path() string { return s.path }
 
-// Close stops the sweeper, waits for it and closes the file.
+// Close stops the sweeper, waits for it, commits the writes still queued
+// and closes the file.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.stop()
 		s.wg.Wait()
+		s.bmu.Lock()
+		queued := len(s.queue) > 0
+		s.bmu.Unlock()
+		if queued { // writes of updateLater: commit them with this one
+			s.update("close", func(*bolt.Tx) error { return nil })
+		}
+		s.flush.Stop()
 		s.closeErr = s.db.Close()
 	})
 	return s.closeErr
@@ -389,9 +412,19 @@ func (s *Store) SaveConversation(ctx context.Context, c *bot.Conversation) error
 // saveTx writes record rec of c as version next if c.Version is the stored
 // version (SaveConversation and Commit).
 func (s *Store) saveTx(tx *bolt.Tx, c *bot.Conversation, next int64, rec []byte) error {
-	b, err := s.conv(tx, c.ID, false)
+	b, err := s.saveRec(tx, c, next, rec)
 	if err != nil {
 		return err
+	}
+	return s.touch(tx, b, c.ID)
+}
+
+// saveRec is saveTx without moving the expiry: it returns the
+// conversation's bucket, and the caller touches it.
+func (s *Store) saveRec(tx *bolt.Tx, c *bot.Conversation, next int64, rec []byte) (*bolt.Bucket, error) {
+	b, err := s.conv(tx, c.ID, false)
+	if err != nil {
+		return nil, err
 	}
 	var cur int64
 	if b != nil {
@@ -400,11 +433,11 @@ func (s *Store) saveTx(tx *bolt.Tx, c *bot.Conversation, next int64, rec []byte)
 		}
 	}
 	if cur != c.Version {
-		return refuse(fmt.Errorf("conversation %q: version %d, stored %d: %w", c.ID, c.Version, cur, bot.ErrConflict))
+		return nil, refuse(fmt.Errorf("conversation %q: version %d, stored %d: %w", c.ID, c.Version, cur, bot.ErrConflict))
 	}
 	if b == nil {
 		if b, err = tx.Bucket(bConv).CreateBucket([]byte(c.ID)); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if cur == 0 && c.Customer.ID != "" {
@@ -414,19 +447,19 @@ func (s *Store) saveTx(tx *bolt.Tx, c *bot.Conversation, next int64, rec []byte)
 		}
 		ck := cat([]byte(c.Customer.ID), []byte{0}, encTime(created), []byte(c.ID))
 		if err := tx.Bucket(bCust).Put(ck, nil); err != nil {
-			return err
+			return nil, err
 		}
 		if err := b.Put(kCKey, ck); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if err := b.Put(kRec, rec); err != nil {
-		return err
+		return nil, err
 	}
 	if err := b.Put(kVer, binary.BigEndian.AppendUint64(nil, uint64(next))); err != nil {
-		return err
+		return nil, err
 	}
-	return s.touch(tx, b, c.ID)
+	return b, nil
 }
 
 // CustomerConversations lists a customer's live conversations, oldest first.
@@ -467,6 +500,15 @@ func (s *Store) appendTx(tx *bolt.Tx, id bot.ConversationID, vals [][]byte) erro
 	if err != nil {
 		return err
 	}
+	if err := appendTo(b, vals); err != nil {
+		return err
+	}
+	return s.touch(tx, b, id)
+}
+
+// appendTo appends the encoded messages vals to the transcript in
+// conversation bucket b.
+func appendTo(b *bolt.Bucket, vals [][]byte) error {
 	m, err := b.CreateBucketIfNotExists(kMsgs)
 	if err != nil {
 		return err
@@ -481,7 +523,7 @@ func (s *Store) appendTx(tx *bolt.Tx, id bot.ConversationID, vals [][]byte) erro
 			return err
 		}
 	}
-	return s.touch(tx, b, id)
+	return nil
 }
 
 // Transcript returns the last n messages of id, oldest first (all if n <= 0).
