@@ -73,6 +73,7 @@ type Store struct {
 	flush      *time.Timer // commits what updateLater queued if no writer does
 	laterWait  time.Duration
 	commits    atomic.Int64 // group commits (tests)
+	recs       recCache
 
 	stop      context.CancelFunc
 	wg        sync.WaitGroup
@@ -381,11 +382,18 @@ func (s *Store) Conversation(ctx context.Context, id bot.ConversationID) (*bot.C
 	var c *bot.Conversation
 	err := s.view("conversation", func(tx *bolt.Tx) error {
 		b, _ := s.conv(tx, id, false)
-		if b == nil || b.Get(kRec) == nil {
+		var rec []byte
+		if b != nil {
+			rec = b.Get(kRec)
+		}
+		if rec == nil {
 			return fmt.Errorf("conversation %q: %w", id, bot.ErrNotFound)
 		}
+		if c = s.recs.get(id, rec); c != nil {
+			return nil
+		}
 		c = new(bot.Conversation)
-		return json.Unmarshal(b.Get(kRec), c)
+		return json.Unmarshal(rec, c)
 	})
 	if err != nil {
 		return nil, err
@@ -405,6 +413,7 @@ func (s *Store) SaveConversation(ctx context.Context, c *bot.Conversation) error
 	err = s.update("save", func(tx *bolt.Tx) error { return s.saveTx(tx, c, next.Version, rec) })
 	if err == nil {
 		c.Version = next.Version
+		s.recs.put(c.ID, rec, next.Clone())
 	}
 	return err
 }
