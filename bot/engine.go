@@ -86,8 +86,14 @@ type Engine struct {
 	mu      sync.Mutex
 	boxes   map[ConversationID]*mailbox
 	closed  bool
-	workers sync.WaitGroup
-	doSeq   atomic.Uint64 // numbers Do turns, so their replies get unique message IDs
+	workers sync.WaitGroup // drains of mailboxes in progress
+	// idle hands a mailbox to a goroutine waiting for one (unbuffered);
+	// idleN counts them. Reusing goroutines spares each turn growing a
+	// new goroutine's stack to the router's depth.
+	idle  chan drainJob
+	idleN atomic.Int32
+	quit  chan struct{} // closed by Shutdown: idle goroutines exit
+	doSeq atomic.Uint64 // numbers Do turns, so their replies get unique message IDs
 }
 
 type job struct {
@@ -107,6 +113,19 @@ type job struct {
 
 type mailbox struct{ jobs []*job }
 
+// drainJob is a mailbox to drain.
+type drainJob struct {
+	id ConversationID
+	b  *mailbox
+}
+
+// maxIdle bounds the goroutines kept waiting for a mailbox, and idleFor how
+// long each waits before it exits.
+const (
+	maxIdle = 256
+	idleFor = 2 * time.Second
+)
+
 // Option configures an Engine.
 type Option func(*Engine)
 
@@ -121,7 +140,7 @@ func WithObserver(fn Observer) Option { return func(e *Engine) { e.observe = fn 
 func New(cfg Config, st Store, h Handler, log *slog.Logger, opts ...Option) *Engine {
 	cfg.SetDefaults()
 	e := &Engine{cfg: cfg, st: st, log: log, now: time.Now,
-		chans: map[string]Channel{}, boxes: map[ConversationID]*mailbox{}, ob: newOutbox()}
+		chans: map[string]Channel{}, boxes: map[ConversationID]*mailbox{}, ob: newOutbox(), idle: make(chan drainJob), quit: make(chan struct{})}
 	e.dur.setDefaults()
 	e.SetHandler(h)
 	if el, ok := st.(EventLog); ok {
@@ -211,6 +230,9 @@ func (e *Engine) Run(ctx context.Context) error {
 // ShutdownTimeout or until ctx is done.
 func (e *Engine) Shutdown(ctx context.Context) error {
 	e.mu.Lock()
+	if !e.closed {
+		close(e.quit)
+	}
 	e.closed = true
 	e.mu.Unlock()
 	done := make(chan struct{})
@@ -281,8 +303,43 @@ func (e *Engine) enqueue(j *job) bool {
 	}
 	b := &mailbox{jobs: []*job{j}}
 	e.boxes[id] = b
-	e.workers.Go(func() { e.drain(id, b) })
+	e.workers.Add(1)
+	select {
+	case e.idle <- drainJob{id, b}:
+	default:
+		go e.worker(drainJob{id, b})
+	}
 	return true
+}
+
+// worker drains mailboxes: w, then those handed to it while it waits, until
+// it has waited idleFor or enough others wait.
+func (e *Engine) worker(w drainJob) {
+	var t *time.Timer
+	for {
+		e.drain(w.id, w.b)
+		e.workers.Done()
+		if e.idleN.Add(1) > maxIdle {
+			e.idleN.Add(-1)
+			return
+		}
+		if t == nil {
+			t = time.NewTimer(idleFor)
+		} else {
+			t.Reset(idleFor)
+		}
+		select {
+		case w = <-e.idle:
+			e.idleN.Add(-1)
+		case <-t.C:
+			e.idleN.Add(-1)
+			return
+		case <-e.quit:
+			e.idleN.Add(-1)
+			t.Stop()
+			return
+		}
+	}
 }
 
 // drain runs the jobs of one conversation in order and exits when idle.
