@@ -8,6 +8,7 @@ import (
 
 	"github.com/supportbot/supportbot/bot"
 	"github.com/supportbot/supportbot/intents"
+	"github.com/supportbot/supportbot/store/embedded"
 )
 
 // Go benchmarks of the same rigs as the program, for pprof:
@@ -90,8 +91,11 @@ func benchEngineEmbedded(b *testing.B, convs int) {
 	b.ResetTimer()
 	turns := max(1, b.N/convs)
 	cpu := processCPU()
+	commits := st.(*embedded.Store).Commits()
 	if err := converse(rg, texts, 0, convs, turns); err != nil {
 		b.Fatal(err)
 	}
-	b.ReportMetric(float64(processCPU()-cpu)/float64(time.Microsecond)/float64(turns*convs), "cpu-µs/msg")
+	n := float64(turns * convs)
+	b.ReportMetric(float64(processCPU()-cpu)/float64(time.Microsecond)/n, "cpu-µs/msg")
+	b.ReportMetric(float64(st.(*embedded.Store).Commits()-commits)/n, "write-txs/msg")
 }

@@ -164,14 +164,15 @@ func (s *Store) commit(calls []*call) {
 			return
 		}
 		c := calls[failed]
-		c.result(solo(s.db, c.fn))
+		c.result(s.solo(c.fn))
 		calls = append(calls[:failed:failed], calls[failed+1:]...)
 	}
 }
 
 // solo runs fn in a transaction of its own.
-func solo(db *bolt.DB, fn func(*bolt.Tx) error) error {
-	err := db.Update(fn)
+func (s *Store) solo(fn func(*bolt.Tx) error) error {
+	s.commits.Add(1)
+	err := s.db.Update(fn)
 	if r, ok := err.(refusal); ok {
 		return r.err
 	}

@@ -103,7 +103,7 @@ func TestUpdateLater(t *testing.T) {
 	// Carried by the next write: one commit, in order, result first.
 	SetLaterWait(s, time.Hour)
 	results := make(chan error, 1)
-	before := Commits(s)
+	before := s.Commits()
 	s.updateLater("a", put("a"), func(err error) { results <- err })
 	err = s.update("b", func(tx *bolt.Tx) error {
 		if tx.Bucket(bucket).Get([]byte("a")) == nil {
@@ -122,7 +122,7 @@ func TestUpdateLater(t *testing.T) {
 	default:
 		t.Fatal("the queued write's result came after the write that carried it returned")
 	}
-	if n := Commits(s) - before; n != 1 {
+	if n := s.Commits() - before; n != 1 {
 		t.Errorf("%d commits for a queued write and the write after it, want 1", n)
 	}
 

@@ -162,6 +162,11 @@ func Open(path string, o Options) (*Store, error) {
 	return s, nil
 }
 
+// Commits is how many write transactions (each one sync of the file) the
+// store has made since Open: the group commits, and the rare write that
+// is retried alone.
+func (s *Store) Commits() int64 { return s.commits.Load() }
+
 // Path is the data file.
 func (s *Store) Path() string { return s.path }
 

@@ -35,7 +35,7 @@ func TestOneWritePerTurn(t *testing.T) {
 	stopped := make(chan error, 1)
 	go func() { stopped <- eng.Run(ctx) }()
 
-	before := embedded.Commits(st)
+	before := st.Commits()
 	const n = 20
 	for i := range n {
 		ch.Say("room1", "cust", fmt.Sprint("m", i), nil)
@@ -43,7 +43,7 @@ func TestOneWritePerTurn(t *testing.T) {
 			t.Fatalf("reply %d: %q", i, p.Text)
 		}
 	}
-	if got := embedded.Commits(st) - before; got != n {
+	if got := st.Commits() - before; got != n {
 		t.Errorf("%d durable writes for %d turns, want %d", got, n, n)
 	}
 	cancel()
