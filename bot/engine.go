@@ -122,7 +122,7 @@ type drainJob struct {
 // maxIdle bounds the goroutines kept waiting for a mailbox, and idleFor how
 // long each waits before it exits.
 const (
-	maxIdle = 256
+	maxIdle = 1024
 	idleFor = 2 * time.Second
 )
 
