@@ -93,6 +93,7 @@ type Engine struct {
 	idle  chan drainJob
 	idleN atomic.Int32
 	quit  chan struct{} // closed by Shutdown: idle goroutines exit
+	calm  chan struct{} // closed (and replaced) when no mailbox has work; guarded by mu
 	doSeq atomic.Uint64 // numbers Do turns, so their replies get unique message IDs
 }
 
@@ -120,7 +121,8 @@ type drainJob struct {
 }
 
 // maxIdle bounds the goroutines kept waiting for a mailbox, and idleFor how
-// long each waits before it exits.
+// long each waits before it exits. They wait only while some conversation
+// has work: when none has, they all exit.
 const (
 	maxIdle = 1024
 	idleFor = 2 * time.Second
@@ -140,7 +142,7 @@ func WithObserver(fn Observer) Option { return func(e *Engine) { e.observe = fn 
 func New(cfg Config, st Store, h Handler, log *slog.Logger, opts ...Option) *Engine {
 	cfg.SetDefaults()
 	e := &Engine{cfg: cfg, st: st, log: log, now: time.Now,
-		chans: map[string]Channel{}, boxes: map[ConversationID]*mailbox{}, ob: newOutbox(), idle: make(chan drainJob), quit: make(chan struct{})}
+		chans: map[string]Channel{}, boxes: map[ConversationID]*mailbox{}, ob: newOutbox(), idle: make(chan drainJob), quit: make(chan struct{}), calm: make(chan struct{})}
 	e.dur.setDefaults()
 	e.SetHandler(h)
 	if el, ok := st.(EventLog); ok {
@@ -317,8 +319,11 @@ func (e *Engine) enqueue(j *job) bool {
 func (e *Engine) worker(w drainJob) {
 	var t *time.Timer
 	for {
-		e.drain(w.id, w.b)
+		calm := e.drain(w.id, w.b)
 		e.workers.Done()
+		if calm == nil { // no conversation has work: nothing to wait for
+			return
+		}
 		if e.idleN.Add(1) > maxIdle {
 			e.idleN.Add(-1)
 			return
@@ -334,6 +339,10 @@ func (e *Engine) worker(w drainJob) {
 		case <-t.C:
 			e.idleN.Add(-1)
 			return
+		case <-calm:
+			e.idleN.Add(-1)
+			t.Stop()
+			return
 		case <-e.quit:
 			e.idleN.Add(-1)
 			t.Stop()
@@ -342,14 +351,23 @@ func (e *Engine) worker(w drainJob) {
 	}
 }
 
-// drain runs the jobs of one conversation in order and exits when idle.
-func (e *Engine) drain(id ConversationID, b *mailbox) {
+// drain runs the jobs of one conversation in order and returns when its
+// mailbox is empty: e.calm then, or nil if no mailbox has work left (calm
+// is closed then, so that the goroutines waiting for work exit: an idle
+// engine keeps none).
+func (e *Engine) drain(id ConversationID, b *mailbox) (calm chan struct{}) {
 	for {
 		e.mu.Lock()
 		if len(b.jobs) == 0 {
 			delete(e.boxes, id)
+			if len(e.boxes) == 0 {
+				close(e.calm)
+				e.calm = make(chan struct{})
+			} else {
+				calm = e.calm
+			}
 			e.mu.Unlock()
-			return
+			return calm
 		}
 		j := b.jobs[0]
 		b.jobs[0] = nil

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/supportbot/supportbot/bot"
 	"github.com/supportbot/supportbot/bot/channeltest"
@@ -49,6 +50,44 @@ func TestIdleWorkersExit(t *testing.T) {
 		cancel()
 		if err := <-done; err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+// TestIdleEngineKeepsNoGoroutine: an engine that is never run nor shut
+// down (a desk driving it with Do, as handoff's tests do) keeps no
+// goroutine once no conversation has work, even after many turns at once.
+func TestIdleEngineKeepsNoGoroutine(t *testing.T) {
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		st, err := embedded.Open(filepath.Join(dir, "bot.db"), embedded.Options{SweepEvery: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		eng := bot.New(bot.Config{}, st, nil, slog.New(slog.DiscardHandler))
+		ctx := context.Background()
+		const rooms = 10
+		for r := range rooms {
+			c := bot.NewConversation(bot.Address{Channel: "fake", Room: fmt.Sprint("room", r)}, bot.Customer{ID: "fake:c"}, time.Now())
+			if err := st.SaveConversation(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		errs := make(chan error, 50)
+		for i := range 50 {
+			id := bot.Address{Channel: "fake", Room: fmt.Sprint("room", i%rooms)}.ConversationID()
+			go func() {
+				errs <- eng.Do(ctx, id, func(_ context.Context, t *bot.Turn) error {
+					t.Conv.Set("k", fmt.Sprint(i))
+					return nil
+				})
+			}()
+		}
+		for range 50 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
 		}
 	})
 }
