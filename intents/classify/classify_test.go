@@ -289,3 +289,53 @@ func TestChooseThreshold(t *testing.T) {
 		t.Errorf("thresholds %v for floors 0, 0.88, 0.9: want the floor to bind", got)
 	}
 }
+
+// TestCrammerSinger trains the multi-class SVM: it fits the small KB,
+// keeps the dual's equality constraints (Σ_m α_i^m = 0, so the class
+// weights of every feature and the biases sum to zero), does not depend
+// on the number of workers and stops when the context ends.
+func TestCrammerSinger(t *testing.T) {
+	opts := Options{CrammerSinger: true, Workers: 1}
+	m, err := Train(context.Background(), smallKB, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range smallKB {
+		if d := m.Decide(e.Text); d.Label != e.Label && !(e.Label == OOS && d.OOS) {
+			t.Errorf("Decide(%q) = %s, trained as %s", e.Text, d.Label, e.Label)
+		}
+	}
+	if d := m.Decide("I forgot the password for my account"); d.Label != "reset_password" {
+		t.Errorf("Decide: %+v", d)
+	}
+	nc := len(m.labels)
+	for f := 0; f < len(m.w)/nc; f++ {
+		var s float64
+		for _, v := range m.w[f*nc : f*nc+nc] {
+			s += float64(v)
+		}
+		if math.Abs(s) > 1e-4 {
+			t.Fatalf("class weights of feature %d sum to %v", f, s)
+		}
+	}
+	var s float64
+	for _, v := range m.bias {
+		s += float64(v)
+	}
+	if math.Abs(s) > 1e-4 {
+		t.Errorf("biases sum to %v", s)
+	}
+	opts.Workers = 3
+	b, err := Train(context.Background(), smallKB, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(m.w, b.w) || m.scale != b.scale || m.threshold != b.threshold {
+		t.Error("the number of workers changed the model")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Train(ctx, smallKB, opts); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
+	}
+}
