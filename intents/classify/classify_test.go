@@ -212,7 +212,7 @@ func TestCalibrationFits(t *testing.T) {
 // search over random held-out scores: two intents and an oos class.
 func TestChooseThreshold(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	m := &Model{labels: []string{"a", "b", OOS}, oos: 2, platt: [2]float64{1, 0}}
+	m := &Model{labels: []string{"a", "b", OOS}, oos: 2, platt: [3]float64{1, 0, 0}}
 	var h heldOut
 	h.nc = 3
 	for i := 0; i < 600; i++ {
@@ -237,7 +237,7 @@ func TestChooseThreshold(t *testing.T) {
 		if r[1] > r[0] {
 			in = 1
 		}
-		ps = append(ps, m.inScope([]float64{float64(r[0]), float64(r[1]), float64(r[2])}, in))
+		ps = append(ps, m.inScope([]float64{float64(r[0]), float64(r[1]), float64(r[2])}, in, 0))
 		if y == 2 {
 			nOOS++
 		} else {
@@ -337,5 +337,31 @@ func TestCrammerSinger(t *testing.T) {
 	cancel()
 	if _, err := Train(ctx, smallKB, opts); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
+	}
+}
+
+// TestUnknownWords counts the words a vocabulary lacks, on raw features
+// in extraction order, and for held-out examples the words that the
+// other folds lack.
+func TestUnknownWords(t *testing.T) {
+	texts := []string{"track my parcel", "track my order", "where is my parcel", "zzz my qqq"}
+	raws := make([]rawFeatures, len(texts))
+	for i, s := range texts {
+		extract(s, &raws[i], nil)
+	}
+	known := map[uint64]bool{hashBytes(seedWord, "my"): true, hashBytes(seedWord, "track"): true}
+	if n := unknownWords(raws[3][blockWord], func(h uint64) bool { return known[h] }); n != 2 {
+		t.Errorf("unknown words of %q: %d, want 2", texts[3], n)
+	}
+	var empty rawFeatures
+	extract("", &empty, nil)
+	if n := unknownWords(empty[blockWord], func(uint64) bool { return false }); n != 0 {
+		t.Errorf("unknown words of no text: %d", n)
+	}
+	// Folds 0 and 1: each text is judged by the other fold's words.
+	got := heldOutUnknown(raws, []int{0, 1, 0, 1}, 1)
+	want := []float64{1, 1, 3, 2} // parcel; order; where is parcel; zzz qqq
+	if !slices.Equal(got, want) {
+		t.Errorf("held-out unknown words %v, want %v", got, want)
 	}
 }
