@@ -90,16 +90,21 @@ func TestTrainSmallKB(t *testing.T) {
 }
 
 func TestTrainDeterministic(t *testing.T) {
-	a, err := Train(context.Background(), smallKB, Options{Workers: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := Train(context.Background(), smallKB, Options{Workers: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(a.w, b.w) || a.scale != b.scale || a.threshold != b.threshold {
-		t.Error("two trainings on the same data differ")
+	for _, ovr := range []bool{false, true} {
+		a, err := Train(context.Background(), smallKB, Options{Workers: 1, OneVsRest: ovr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := Train(context.Background(), smallKB, Options{Workers: 3, OneVsRest: ovr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(a.w, b.w) || a.scale != b.scale || a.threshold != b.threshold {
+			t.Errorf("two trainings on the same data differ (one-vs-rest %v)", ovr)
+		}
+		if d := a.Decide("I forgot the password for my account"); d.Label != "reset_password" {
+			t.Errorf("one-vs-rest %v: %+v", ovr, d)
+		}
 	}
 }
 
@@ -290,12 +295,12 @@ func TestChooseThreshold(t *testing.T) {
 	}
 }
 
-// TestCrammerSinger trains the multi-class SVM: it fits the small KB,
-// keeps the dual's equality constraints (Σ_m α_i^m = 0, so the class
-// weights of every feature and the biases sum to zero), does not depend
-// on the number of workers and stops when the context ends.
+// TestCrammerSinger trains the multi-class SVM (the default): it fits
+// the small KB, keeps the dual's equality constraints (Σ_m α_i^m = 0, so
+// the class weights of every feature and the biases sum to zero), does
+// not depend on the number of workers and stops when the context ends.
 func TestCrammerSinger(t *testing.T) {
-	opts := Options{CrammerSinger: true, Workers: 1}
+	opts := Options{Workers: 1}
 	m, err := Train(context.Background(), smallKB, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -304,9 +309,6 @@ func TestCrammerSinger(t *testing.T) {
 		if d := m.Decide(e.Text); d.Label != e.Label && !(e.Label == OOS && d.OOS) {
 			t.Errorf("Decide(%q) = %s, trained as %s", e.Text, d.Label, e.Label)
 		}
-	}
-	if d := m.Decide("I forgot the password for my account"); d.Label != "reset_password" {
-		t.Errorf("Decide: %+v", d)
 	}
 	nc := len(m.labels)
 	for f := 0; f < len(m.w)/nc; f++ {

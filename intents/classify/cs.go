@@ -19,7 +19,7 @@ import (
 // the problem is solved again without each fold, whose examples are
 // then scored. The full fit and the fold fits run in parallel on
 // workers goroutines; results do not depend on their number.
-func trainCS(ctx context.Context, d *dataset, ys []int32, nc, nFeat int, c float64, workers int, fold []int) (ovr, error) {
+func trainCS(ctx context.Context, d *dataset, ys []int32, nc, nFeat int, c float64, workers int, fold []int) (linear, error) {
 	n := d.len()
 	all := make([]int32, n)
 	for i := range all {
@@ -42,7 +42,7 @@ func trainCS(ctx context.Context, d *dataset, ys []int32, nc, nFeat int, c float
 			jobs = append(jobs, out)
 		}
 	}
-	var m ovr
+	var m linear
 	if fold != nil {
 		m.held = make([]float32, nc*n)
 	}
@@ -82,7 +82,7 @@ func trainCS(ctx context.Context, d *dataset, ys []int32, nc, nFeat int, c float
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
-			return ovr{}, err
+			return linear{}, err
 		}
 	}
 	return m, nil

@@ -1,5 +1,6 @@
 // Package classify is the offline intent classifier of the router: tf-idf
-// word and character n-grams, one-vs-rest linear SVMs trained in process,
+// word and character n-grams, a multi-class linear SVM (Crammer–Singer,
+// or optionally one-vs-rest) trained in process,
 // softmax calibration fitted on held-out folds, and an out-of-scope
 // threshold. It also holds Retriever, the BM25 ranking of FAQ entries.
 //
@@ -41,14 +42,13 @@ type Scored struct {
 
 // Options tune training; the zero value is a good default.
 type Options struct {
-	// C is the SVM cost (inverse regularisation); default 1, or 1.5
-	// with CrammerSinger.
+	// C is the SVM cost (inverse regularisation); default 1.5, or 1
+	// with OneVsRest.
 	C float64
-	// CrammerSinger trains one multi-class SVM (Crammer and Singer)
-	// instead of one SVM per class against the rest. Measured in
-	// docs/router-results.md: more accurate without an out-of-scope
-	// threshold, the same with it.
-	CrammerSinger bool
+	// OneVsRest trains one SVM per class against the rest instead of one
+	// multi-class SVM (Crammer and Singer), the default, which was more
+	// accurate on every data set measured (docs/router-results.md).
+	OneVsRest bool
 	// MinDF drops n-grams seen in fewer training texts; default 2 when
 	// there are at least 2000 examples, else 1.
 	MinDF int
@@ -78,9 +78,9 @@ type Options struct {
 
 func (o Options) withDefaults(n int) Options {
 	if o.C <= 0 {
-		o.C = 1
-		if o.CrammerSinger {
-			o.C = 1.5
+		o.C = 1.5
+		if o.OneVsRest {
+			o.C = 1
 		}
 	}
 	if o.MinDF <= 0 {
@@ -199,9 +199,9 @@ func fit(ctx context.Context, examples []Example, opts Options) (*Model, heldOut
 	for i := range raws {
 		xs[i] = m.feat.vectorize(&raws[i], nil)
 	}
-	train := trainOVR
-	if opts.CrammerSinger {
-		train = trainCS
+	train := trainCS
+	if opts.OneVsRest {
+		train = trainOVR
 	}
 	o, err := train(ctx, newDataset(xs), ys, len(m.labels), len(m.feat.idf), opts.C, opts.Workers, fold)
 	if err != nil {
