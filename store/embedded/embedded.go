@@ -85,6 +85,8 @@ var (
 	bHeld   = []byte("held")
 	bAgents = []byte("agents")
 	bDocs   = []byte("docs")
+	bDocExp = []byte("docexp")  // name → expiry of documents that expire
+	bDocQ   = []byte("docexpq") // expiry+name, for the sweep
 	bEvents = []byte("events")
 
 	kRec    = []byte("rec")
@@ -126,7 +128,7 @@ func Open(path string, o Options) (*Store, error) {
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bConv, bExpiry, bCust, bDedupe, bDexp, bLease, bTimers,
-			bTimerQ, bQueue, bHeld, bAgents, bDocs, bEvents} {
+			bTimerQ, bQueue, bHeld, bAgents, bDocs, bDocExp, bDocQ, bEvents} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -185,7 +187,8 @@ func (s *Store) sweepLoop(ctx context.Context, every time.Duration) {
 const sweepBatch = 500
 
 // Sweep deletes what expired by now: conversations (with transcript, claim
-// and index entries), dedupe keys, leases and events older than retention.
+// and index entries), dedupe keys, leases, expired documents and events
+// older than retention.
 // It returns how many items it deleted. The sweeper calls it periodically;
 // reads already hide expired data, so calling it is never needed for correctness.
 func (s *Store) Sweep(ctx context.Context) (int, error) {
@@ -231,6 +234,17 @@ func (s *Store) Sweep(ctx context.Context) (int, error) {
 			}
 			for _, k := range keys {
 				if err := tx.Bucket(bEvents).Delete(k); err != nil {
+					return err
+				}
+			}
+			n += len(keys)
+			keys = keys[:0]
+			c = tx.Bucket(bDocQ).Cursor()
+			for k, _ := c.First(); k != nil && len(keys) < sweepBatch && decTime(k) <= now.UnixNano(); k, _ = c.Next() {
+				keys = append(keys, bytes.Clone(k[8:]))
+			}
+			for _, name := range keys {
+				if err := dropDoc(tx, name); err != nil {
 					return err
 				}
 			}
@@ -544,11 +558,36 @@ func (s *Store) FirstSeen(ctx context.Context, key string, ttl time.Duration) (b
 
 // ---- docs
 
+// docBucket returns the bucket of document name, nil if there is none or it
+// has expired.
+func (s *Store) docBucket(tx *bolt.Tx, name string) *bolt.Bucket {
+	if exp := tx.Bucket(bDocExp).Get([]byte(name)); exp != nil && decTime(exp) <= s.now().UnixNano() {
+		return nil
+	}
+	return tx.Bucket(bDocs).Bucket([]byte(name))
+}
+
+// dropDoc deletes document name, every version, and its expiry entries.
+func dropDoc(tx *bolt.Tx, name []byte) error {
+	if exp := tx.Bucket(bDocExp).Get(name); exp != nil {
+		if err := tx.Bucket(bDocQ).Delete(cat(exp, name)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bDocExp).Delete(name); err != nil {
+			return err
+		}
+	}
+	if err := tx.Bucket(bDocs).DeleteBucket(name); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
+		return err
+	}
+	return nil
+}
+
 // Doc returns the latest version of name, or an error wrapping bot.ErrNotFound.
 func (s *Store) Doc(ctx context.Context, name string) (bot.Doc, error) {
 	var d bot.Doc
 	err := s.view("doc", func(tx *bolt.Tx) error {
-		if b := tx.Bucket(bDocs).Bucket([]byte(name)); b != nil {
+		if b := s.docBucket(tx, name); b != nil {
 			if _, v := b.Cursor().Last(); v != nil {
 				return json.Unmarshal(v, &d)
 			}
@@ -562,7 +601,7 @@ func (s *Store) Doc(ctx context.Context, name string) (bot.Doc, error) {
 func (s *Store) DocAt(ctx context.Context, name string, version int64) (bot.Doc, error) {
 	var d bot.Doc
 	err := s.view("doc", func(tx *bolt.Tx) error {
-		if b := tx.Bucket(bDocs).Bucket([]byte(name)); b != nil {
+		if b := s.docBucket(tx, name); b != nil {
 			if v := b.Get(binary.BigEndian.AppendUint64(nil, uint64(version))); v != nil {
 				return json.Unmarshal(v, &d)
 			}
@@ -576,14 +615,14 @@ func (s *Store) DocAt(ctx context.Context, name string, version int64) (bot.Doc,
 func (s *Store) DocVersion(ctx context.Context, name string) (int64, error) {
 	var n int64
 	err := s.view("doc version", func(tx *bolt.Tx) error {
-		n = docVersion(tx, name)
+		n = s.docVersion(tx, name)
 		return nil
 	})
 	return n, err
 }
 
-func docVersion(tx *bolt.Tx, name string) int64 {
-	if b := tx.Bucket(bDocs).Bucket([]byte(name)); b != nil {
+func (s *Store) docVersion(tx *bolt.Tx, name string) int64 {
+	if b := s.docBucket(tx, name); b != nil {
 		if k, _ := b.Cursor().Last(); k != nil {
 			return int64(binary.BigEndian.Uint64(k))
 		}
@@ -602,15 +641,38 @@ func (s *Store) PutDoc(ctx context.Context, d bot.Doc, expect int64) (bot.Doc, e
 	if err != nil {
 		return bot.Doc{}, fmt.Errorf("embedded: put doc %q: %w", d.Name, err)
 	}
+	name := []byte(d.Name)
 	err = s.update("put doc", func(tx *bolt.Tx) error {
-		if cur := docVersion(tx, d.Name); cur != expect {
+		if cur := s.docVersion(tx, d.Name); cur != expect {
 			return refuse(fmt.Errorf("doc %q: version %d, expected %d: %w", d.Name, cur, expect, bot.ErrConflict))
+		} else if cur == 0 {
+			if err := dropDoc(tx, name); err != nil { // an expired one, not swept yet
+				return err
+			}
 		}
-		b, err := tx.Bucket(bDocs).CreateBucketIfNotExists([]byte(d.Name))
+		b, err := tx.Bucket(bDocs).CreateBucketIfNotExists(name)
 		if err != nil {
 			return err
 		}
-		return b.Put(binary.BigEndian.AppendUint64(nil, uint64(d.Version)), v)
+		if err := b.Put(binary.BigEndian.AppendUint64(nil, uint64(d.Version)), v); err != nil {
+			return err
+		}
+		if old := tx.Bucket(bDocExp).Get(name); old != nil {
+			if err := tx.Bucket(bDocQ).Delete(cat(old, name)); err != nil {
+				return err
+			}
+			if err := tx.Bucket(bDocExp).Delete(name); err != nil {
+				return err
+			}
+		}
+		if d.Expires.IsZero() {
+			return nil
+		}
+		exp := encTime(d.Expires)
+		if err := tx.Bucket(bDocExp).Put(name, exp); err != nil {
+			return err
+		}
+		return tx.Bucket(bDocQ).Put(cat(exp, name), nil)
 	})
 	if err != nil {
 		return bot.Doc{}, err
@@ -623,7 +685,7 @@ func (s *Store) PutDoc(ctx context.Context, d bot.Doc, expect int64) (bot.Doc, e
 func (s *Store) DocHistory(ctx context.Context, name string, limit int) ([]bot.Doc, error) {
 	var out []bot.Doc
 	err := s.view("doc history", func(tx *bolt.Tx) error {
-		b := tx.Bucket(bDocs).Bucket([]byte(name))
+		b := s.docBucket(tx, name)
 		if b == nil {
 			return nil
 		}
