@@ -3,6 +3,8 @@ package bot
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -93,6 +95,19 @@ type Conversation struct {
 	// (durable inbox only): a redelivered entry at or before it is skipped.
 	Inbound string `json:"inbound,omitempty"`
 	Version int64  `json:"version"` // owned by the Store; see Store.SaveConversation
+}
+
+// Clone returns a deep copy of c: changing one never changes the other.
+func (c *Conversation) Clone() *Conversation {
+	d := *c
+	d.Tried = slices.Clone(c.Tried)
+	d.History = slices.Clone(c.History)
+	if c.CSAT != nil {
+		x := *c.CSAT
+		d.CSAT = &x
+	}
+	d.Data = maps.Clone(c.Data)
+	return &d
 }
 
 // NewConversation starts a conversation owned by the bot.

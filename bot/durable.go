@@ -160,6 +160,19 @@ type TurnCommitter interface {
 	OutboxDoneLeft(ctx context.Context, id ConversationID, key string) (left bool, err error)
 }
 
+// OutboxDoneQueuer is an optional extension of TurnCommitter for a store
+// of one process that applies its writes in the order they are issued
+// (store/embedded's group commit). The Engine uses it, without
+// Durable.Lease, for the last reply of a turn, so that the removal shares
+// the next turn's durable write instead of waiting for one of its own.
+type OutboxDoneQueuer interface {
+	// OutboxDoneQueue does OutboxDoneLeft(id, key) without waiting for it:
+	// it returns at once, the removal is applied before every write issued
+	// after it returns, and result is called when it is durable (or
+	// failed). result must not block.
+	OutboxDoneQueue(id ConversationID, key string, result func(left bool, err error))
+}
+
 // OutboxLeaser is an optional extension of Durable.Lease for a Leaser that
 // is also the OutboxStore: the outbox lock is taken with the first read of
 // the outbox, and given back with the removal of its last entry, in one

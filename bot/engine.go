@@ -86,8 +86,15 @@ type Engine struct {
 	mu      sync.Mutex
 	boxes   map[ConversationID]*mailbox
 	closed  bool
-	workers sync.WaitGroup
-	doSeq   atomic.Uint64 // numbers Do turns, so their replies get unique message IDs
+	workers sync.WaitGroup // drains of mailboxes in progress
+	// idle hands a mailbox to a goroutine waiting for one (unbuffered);
+	// idleN counts them. Reusing goroutines spares each turn growing a
+	// new goroutine's stack to the router's depth.
+	idle  chan drainJob
+	idleN atomic.Int32
+	quit  chan struct{} // closed by Shutdown: idle goroutines exit
+	calm  chan struct{} // closed (and replaced) when no mailbox has work; guarded by mu
+	doSeq atomic.Uint64 // numbers Do turns, so their replies get unique message IDs
 }
 
 type job struct {
@@ -107,6 +114,20 @@ type job struct {
 
 type mailbox struct{ jobs []*job }
 
+// drainJob is a mailbox to drain.
+type drainJob struct {
+	id ConversationID
+	b  *mailbox
+}
+
+// maxIdle bounds the goroutines kept waiting for a mailbox, and idleFor how
+// long each waits before it exits. They wait only while some conversation
+// has work: when none has, they all exit.
+const (
+	maxIdle = 1024
+	idleFor = 2 * time.Second
+)
+
 // Option configures an Engine.
 type Option func(*Engine)
 
@@ -121,7 +142,7 @@ func WithObserver(fn Observer) Option { return func(e *Engine) { e.observe = fn 
 func New(cfg Config, st Store, h Handler, log *slog.Logger, opts ...Option) *Engine {
 	cfg.SetDefaults()
 	e := &Engine{cfg: cfg, st: st, log: log, now: time.Now,
-		chans: map[string]Channel{}, boxes: map[ConversationID]*mailbox{}, ob: newOutbox()}
+		chans: map[string]Channel{}, boxes: map[ConversationID]*mailbox{}, ob: newOutbox(), idle: make(chan drainJob), quit: make(chan struct{}), calm: make(chan struct{})}
 	e.dur.setDefaults()
 	e.SetHandler(h)
 	if el, ok := st.(EventLog); ok {
@@ -211,6 +232,9 @@ func (e *Engine) Run(ctx context.Context) error {
 // ShutdownTimeout or until ctx is done.
 func (e *Engine) Shutdown(ctx context.Context) error {
 	e.mu.Lock()
+	if !e.closed {
+		close(e.quit)
+	}
 	e.closed = true
 	e.mu.Unlock()
 	done := make(chan struct{})
@@ -281,18 +305,69 @@ func (e *Engine) enqueue(j *job) bool {
 	}
 	b := &mailbox{jobs: []*job{j}}
 	e.boxes[id] = b
-	e.workers.Go(func() { e.drain(id, b) })
+	e.workers.Add(1)
+	select {
+	case e.idle <- drainJob{id, b}:
+	default:
+		go e.worker(drainJob{id, b})
+	}
 	return true
 }
 
-// drain runs the jobs of one conversation in order and exits when idle.
-func (e *Engine) drain(id ConversationID, b *mailbox) {
+// worker drains mailboxes: w, then those handed to it while it waits, until
+// it has waited idleFor or enough others wait.
+func (e *Engine) worker(w drainJob) {
+	var t *time.Timer
+	for {
+		calm := e.drain(w.id, w.b)
+		e.workers.Done()
+		if calm == nil { // no conversation has work: nothing to wait for
+			return
+		}
+		if e.idleN.Add(1) > maxIdle {
+			e.idleN.Add(-1)
+			return
+		}
+		if t == nil {
+			t = time.NewTimer(idleFor)
+		} else {
+			t.Reset(idleFor)
+		}
+		select {
+		case w = <-e.idle:
+			e.idleN.Add(-1)
+		case <-t.C:
+			e.idleN.Add(-1)
+			return
+		case <-calm:
+			e.idleN.Add(-1)
+			t.Stop()
+			return
+		case <-e.quit:
+			e.idleN.Add(-1)
+			t.Stop()
+			return
+		}
+	}
+}
+
+// drain runs the jobs of one conversation in order and returns when its
+// mailbox is empty: e.calm then, or nil if no mailbox has work left (calm
+// is closed then, so that the goroutines waiting for work exit: an idle
+// engine keeps none).
+func (e *Engine) drain(id ConversationID, b *mailbox) (calm chan struct{}) {
 	for {
 		e.mu.Lock()
 		if len(b.jobs) == 0 {
 			delete(e.boxes, id)
+			if len(e.boxes) == 0 {
+				close(e.calm)
+				e.calm = make(chan struct{})
+			} else {
+				calm = e.calm
+			}
 			e.mu.Unlock()
-			return
+			return calm
 		}
 		j := b.jobs[0]
 		b.jobs[0] = nil

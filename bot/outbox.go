@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"time"
 )
@@ -100,14 +101,18 @@ type outbox struct {
 	retries map[ConversationID]time.Time // due retries
 	tries   map[ConversationID]*backoff
 	gates   map[string]*gate // per channel: closed after a retryable failure
-	kick    chan struct{}    // buffered 1: the retry loop looks again
+	// pending: a removal queued by OutboxDoneQueue is not durable yet; the
+	// channel is closed when it is. Drains of the conversation wait for it
+	// before they read the outbox.
+	pending map[ConversationID]chan struct{}
+	kick    chan struct{} // buffered 1: the retry loop looks again
 	sending sync.WaitGroup
 }
 
 func newOutbox() *outbox {
 	return &outbox{busy: map[ConversationID]bool{}, again: map[ConversationID]bool{},
 		retries: map[ConversationID]time.Time{}, tries: map[ConversationID]*backoff{},
-		gates: map[string]*gate{}, kick: make(chan struct{}, 1)}
+		gates: map[string]*gate{}, pending: map[ConversationID]chan struct{}{}, kick: make(chan struct{}, 1)}
 }
 
 // gate holds back every send to one channel after a retryable failure (the
@@ -266,6 +271,7 @@ func (e *Engine) drainBusy(ctx context.Context, id ConversationID, m *OutboxMark
 		}
 	}()
 	ctx = context.WithoutCancel(ctx)
+	e.waitDone(id)
 	var locked time.Time
 	held := false // this drain holds the outbox lock
 	lock := "outbox:" + string(id)
@@ -302,14 +308,23 @@ func (e *Engine) drainBusy(ctx context.Context, id ConversationID, m *OutboxMark
 		}()
 	}
 	empty := false // the last OutboxDoneLeft emptied the outbox
+	// Without the lock across replicas, the removal of the last reply of a
+	// turn sent from memory is queued (OutboxDoneQueuer): those replies
+	// were the whole outbox, and the next write of this conversation is
+	// ordered after the removal.
+	dq, _ := e.tc.(OutboxDoneQueuer)
+	if e.dur.Lease != nil {
+		dq = nil
+	}
 	for {
-		xs, err := first, error(nil)
+		xs, err, mem := first, error(nil), false
 		switch {
 		case empty:
 			xs, empty = nil, false
 		case first != nil:
-			first = nil
+			first, mem = nil, true
 		default:
+			e.waitDone(id)
 			xs, err = e.obs.Outbox(ctx, id, 16)
 		}
 		if err != nil {
@@ -344,7 +359,7 @@ func (e *Engine) drainBusy(ctx context.Context, id ConversationID, m *OutboxMark
 			}
 			return
 		}
-		for _, x := range xs {
+		for i, x := range xs {
 			if e.dur.Lease != nil && time.Since(locked) > e.dur.LockTTL/3 {
 				ok, err := e.dur.Lease.Lease(ctx, "outbox:"+string(id), e.dur.Replica, e.dur.LockTTL)
 				if err != nil || !ok {
@@ -372,6 +387,11 @@ func (e *Engine) drainBusy(ctx context.Context, id ConversationID, m *OutboxMark
 			o.mu.Lock()
 			delete(o.tries, id)
 			o.mu.Unlock()
+			if dq != nil && mem && i == len(xs)-1 {
+				e.queueDone(dq, id, x.Key, log)
+				empty = true
+				break
+			}
 			left := true
 			if ol != nil && held {
 				var unleased bool
@@ -393,6 +413,50 @@ func (e *Engine) drainBusy(ctx context.Context, id ConversationID, m *OutboxMark
 				break // the rest of xs was removed by someone else
 			}
 		}
+	}
+}
+
+// queueDone queues the removal of id's outbox entry key (dq), and marks it
+// pending until it is durable. If it fails, the outbox is retried (and the
+// entry sent again), as after a failed OutboxDone.
+func (e *Engine) queueDone(dq OutboxDoneQueuer, id ConversationID, key string, log *slog.Logger) {
+	o := e.ob
+	ch := make(chan struct{})
+	o.mu.Lock()
+	o.pending[id] = ch
+	o.mu.Unlock()
+	dq.OutboxDoneQueue(id, key, func(_ bool, err error) {
+		o.mu.Lock()
+		if o.pending[id] == ch {
+			delete(o.pending, id)
+		}
+		if err != nil {
+			b := o.tries[id]
+			if b == nil {
+				b = &backoff{min: e.dur.RetryMin, max: e.dur.RetryMax}
+				o.tries[id] = b
+			}
+			o.retries[id] = time.Now().Add(b.next())
+		}
+		o.mu.Unlock()
+		close(ch)
+		if err != nil {
+			log.Warn("outbox done", "err", err)
+			select {
+			case o.kick <- struct{}{}:
+			default:
+			}
+		}
+	})
+}
+
+// waitDone waits until no removal queued by queueDone for id is pending.
+func (e *Engine) waitDone(id ConversationID) {
+	e.ob.mu.Lock()
+	ch := e.ob.pending[id]
+	e.ob.mu.Unlock()
+	if ch != nil {
+		<-ch
 	}
 }
 

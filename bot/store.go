@@ -64,6 +64,11 @@ type Doc struct {
 	Author  string    `json:"author,omitempty"`
 	Note    string    `json:"note,omitempty"`
 	At      time.Time `json:"at"`
+	// Expires, when set on a write, is when the whole document (every
+	// version) disappears, as if never written; a write without it keeps
+	// the document for good. For records kept only as long as what they
+	// point to (a Slack thread's conversation).
+	Expires time.Time `json:"expires,omitzero"`
 }
 
 // DocStore keeps versioned documents. Replicas notice edits by polling

@@ -89,8 +89,14 @@ func WithPingInterval(d time.Duration) Option { return func(o *options) { o.ping
 
 // WithThreadStore keeps the card-thread → conversation mapping in d too, so
 // agent replies in old card threads still find their conversation after a
-// restart or on another replica.
+// restart or on another replica. Each record expires ThreadKeep after its
+// card was posted.
 func WithThreadStore(d bot.DocStore) Option { return func(o *options) { o.docs = d } }
+
+// ThreadKeep is how long a card thread's record is kept in the thread
+// store: twice the stores' default conversation retention (30 days after
+// the last message), so it outlives the conversation it points to.
+const ThreadKeep = 60 * 24 * time.Hour
 
 // WithDeduper dedupes agent events (thread replies, clicks) across replicas
 // with d; customer messages are deduped by the engine.
@@ -126,7 +132,7 @@ func New(cfg Config, tok Tokens, desk Desk, log *slog.Logger, opts ...Option) (*
 	c := &Channel{cfg: cfg, tok: tok, log: log, client: client, api: client, httpc: o.httpc,
 		ping: o.ping, dedupe: o.dedupe, now: o.now, customer: map[string]bool{},
 		pace:    newPacer(cfg.PostsPerSecond),
-		threads: newThreadIndex(o.docs),
+		threads: newThreadIndex(o.docs, o.now),
 		names:   newNameCache(),
 		seen:    newRecent(10 * time.Minute),
 		echo:    newRecent(2 * time.Minute),

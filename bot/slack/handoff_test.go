@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/supportbot/supportbot/bot"
 	"github.com/supportbot/supportbot/bot/slack"
@@ -342,9 +343,18 @@ func TestThreadFoundInStoreAfterRestart(t *testing.T) {
 		*o = append(*o, slack.WithThreadStore(st), slack.WithDeduper(st))
 	}
 	e := start(t, withStore).listen().connected()
+	posted := time.Now()
 	_, _, card := e.handedOff()
 	e.click(alice, card, "handoff_claim") // claimed: no longer in the queue
 	e.waitPost(fakeslack.Updated(handoffCh, card.TS))
+	// The record does not pile up for good: the store drops it after ThreadKeep.
+	rec, err := st.Doc(context.Background(), "slack.thread/"+handoffCh+"/"+card.TS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if exp := rec.Expires; exp.Before(posted.Add(slack.ThreadKeep)) || exp.After(time.Now().Add(slack.ThreadKeep)) {
+		t.Errorf("thread record expires %v, want ThreadKeep (%v) after the card was posted", exp, slack.ThreadKeep)
+	}
 
 	// A new process with an empty memory finds the thread in the store.
 	ch, err := slack.New(testConfig(), slack.Tokens{Bot: e.fake.BotToken, App: e.fake.AppToken}, e.desk, testLog(t),

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/supportbot/supportbot/bot"
 	"github.com/supportbot/supportbot/handoff"
@@ -16,6 +17,7 @@ import (
 // bot.DocStore so another replica or a restarted process finds it.
 type threadIndex struct {
 	docs bot.DocStore // may be nil
+	now  func() time.Time
 
 	mu    sync.Mutex
 	convs map[string]bot.ConversationID // channel+"/"+ts → conversation
@@ -26,8 +28,8 @@ type cardRef struct{ channel, ts, holder string }
 
 const maxIndexed = 100000
 
-func newThreadIndex(docs bot.DocStore) *threadIndex {
-	return &threadIndex{docs: docs, convs: map[string]bot.ConversationID{}, cards: map[bot.ConversationID]cardRef{}}
+func newThreadIndex(docs bot.DocStore, now func() time.Time) *threadIndex {
+	return &threadIndex{docs: docs, now: now, convs: map[string]bot.ConversationID{}, cards: map[bot.ConversationID]cardRef{}}
 }
 
 func docName(channel, ts string) string { return "slack.thread/" + channel + "/" + ts }
@@ -37,7 +39,8 @@ func (x *threadIndex) put(ctx context.Context, conv bot.ConversationID, channel,
 	if !x.remember(conv, channel, ts) || x.docs == nil {
 		return nil
 	}
-	_, err := x.docs.PutDoc(ctx, bot.Doc{Name: docName(channel, ts), Data: []byte(conv), Author: Name}, 0)
+	_, err := x.docs.PutDoc(ctx, bot.Doc{Name: docName(channel, ts), Data: []byte(conv), Author: Name,
+		Expires: x.now().Add(ThreadKeep)}, 0)
 	if errors.Is(err, bot.ErrConflict) {
 		return nil
 	}

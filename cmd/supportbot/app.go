@@ -92,6 +92,7 @@ func (a *app) connect() error {
 		log.Info("slack enabled", "mode", sc.Mode, "handoff_channel", sc.HandoffChannel)
 	}
 	if cfg.Discord.Enabled || os.Getenv("DISCORD_TOKEN") != "" {
+		discord.RouteLibraryLog(log)
 		ch, err := discord.New(cfg.Discord, os.Getenv("DISCORD_TOKEN"), log, discord.WithLeaser(a.st))
 		if err != nil {
 			return fmt.Errorf("discord: %w", err)

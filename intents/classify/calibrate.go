@@ -25,6 +25,17 @@ type heldOut struct {
 	scores []float32
 	ys     []int32
 	nc     int
+	// unknown[i] is the number of example i's words unknown to the
+	// model trained without its fold (nil: all known).
+	unknown []float64
+}
+
+// unk is the number of example i's words that are unknown.
+func (h heldOut) unk(i int) float64 {
+	if h.unknown == nil {
+		return 0
+	}
+	return h.unknown[i]
 }
 
 // transpose turns class-major held-out scores [c*n+i] into heldOut.
@@ -54,14 +65,15 @@ func (m *Model) calibrate(h heldOut, opts Options) {
 	}
 }
 
-// fitPlatt fits σ(a·gap + b) as the probability that a held-out message
-// is in scope, where gap is its best in-scope score minus its oos score,
-// by weighted logistic regression (Newton's method, a little ridge so
-// that separable data stays finite). Out-of-scope examples carry a total
-// weight of prior, in-scope ones 1 - prior.
-func fitPlatt(h heldOut, oos int, prior float64) [2]float64 {
+// fitPlatt fits σ(a·gap + b + c·unknown) as the probability that a
+// held-out message is in scope, where gap is its best in-scope score
+// minus its oos score and unknown the number of its words unknown to the
+// model trained without its fold, by weighted logistic regression (Newton's method, a little
+// ridge so that separable data stays finite). Out-of-scope examples
+// carry a total weight of prior, in-scope ones 1 - prior.
+func fitPlatt(h heldOut, oos int, prior float64) [3]float64 {
 	n := len(h.ys)
-	gap := make([]float64, n)
+	xs := make([][3]float64, n) // gap, 1, unknown
 	var nOOS float64
 	for i, y := range h.ys {
 		r := h.row(i)
@@ -71,20 +83,21 @@ func fitPlatt(h heldOut, oos int, prior float64) [2]float64 {
 				best = max(best, v)
 			}
 		}
-		gap[i] = float64(best - r[oos])
+		xs[i] = [3]float64{float64(best - r[oos]), 1, h.unk(i)}
 		if int(y) == oos {
 			nOOS++
 		}
 	}
 	if nOOS == 0 || nOOS == float64(n) {
-		return [2]float64{defaultScale, 0}
+		return [3]float64{defaultScale, 0, 0}
 	}
 	wIn, wOOS := (1-prior)/(float64(n)-nOOS), prior/nOOS
 	const ridge = 1e-3
-	loss := func(a, b float64) float64 {
-		l := ridge * (a*a + b*b) / 2
+	dot := func(p, x [3]float64) float64 { return p[0]*x[0] + p[1]*x[1] + p[2]*x[2] }
+	loss := func(p [3]float64) float64 {
+		l := ridge * dot(p, p) / 2
 		for i, y := range h.ys {
-			z := a*gap[i] + b
+			z := dot(p, xs[i])
 			if int(y) == oos {
 				l += wOOS * softplus(z) // -log(1 - σ(z))
 			} else {
@@ -93,40 +106,69 @@ func fitPlatt(h heldOut, oos int, prior float64) [2]float64 {
 		}
 		return l
 	}
-	a, b := float64(defaultScale), 0.0
-	cur := loss(a, b)
+	p := [3]float64{defaultScale, 0, 0}
+	cur := loss(p)
 	for iter := 0; iter < 50; iter++ {
-		ga, gb := ridge*a, ridge*b
-		haa, hab, hbb := ridge, 0.0, ridge
+		var g [3]float64
+		var hs [3][3]float64
+		for j := range 3 {
+			g[j] = ridge * p[j]
+			hs[j][j] = ridge
+		}
 		for i, y := range h.ys {
-			p := 1 / (1 + math.Exp(-(a*gap[i] + b)))
+			x := xs[i]
+			q := 1 / (1 + math.Exp(-dot(p, x)))
 			t, w := 1.0, wIn
 			if int(y) == oos {
 				t, w = 0, wOOS
 			}
-			r, v := w*(p-t), w*p*(1-p)
-			ga += r * gap[i]
-			gb += r
-			haa += v * gap[i] * gap[i]
-			hab += v * gap[i]
-			hbb += v
+			r, v := w*(q-t), w*q*(1-q)
+			for j := range 3 {
+				g[j] += r * x[j]
+				for k := range 3 {
+					hs[j][k] += v * x[j] * x[k]
+				}
+			}
 		}
-		det := haa*hbb - hab*hab
-		da, db := (hbb*ga-hab*gb)/det, (haa*gb-hab*ga)/det
+		d := solve3(hs, g)
 		// Backtrack until the loss decreases (Newton can overshoot where
 		// the sigmoid saturates).
 		step := 1.0
 		for ; step > 1e-4; step /= 2 {
-			if l := loss(a-step*da, b-step*db); l <= cur {
-				a, b, cur = a-step*da, b-step*db, l
+			next := [3]float64{p[0] - step*d[0], p[1] - step*d[1], p[2] - step*d[2]}
+			if l := loss(next); l <= cur {
+				p, cur = next, l
 				break
 			}
 		}
-		if step <= 1e-4 || step*(math.Abs(da)+math.Abs(db)) < 1e-6 {
+		if step <= 1e-4 || step*(math.Abs(d[0])+math.Abs(d[1])+math.Abs(d[2])) < 1e-6 {
 			break
 		}
 	}
-	return [2]float64{a, b}
+	return p
+}
+
+// solve3 solves the symmetric positive definite system a·x = b by
+// Gaussian elimination.
+func solve3(a [3][3]float64, b [3]float64) [3]float64 {
+	for k := range 3 {
+		for i := k + 1; i < 3; i++ {
+			f := a[i][k] / a[k][k]
+			for j := k; j < 3; j++ {
+				a[i][j] -= f * a[k][j]
+			}
+			b[i] -= f * b[k]
+		}
+	}
+	var x [3]float64
+	for i := 2; i >= 0; i-- {
+		s := b[i]
+		for j := i + 1; j < 3; j++ {
+			s -= a[i][j] * x[j]
+		}
+		x[i] = s / a[i][i]
+	}
+	return x
 }
 
 // softplus is log(1 + e^z) without overflow.
@@ -221,7 +263,7 @@ func (m *Model) chooseThreshold(h heldOut, prior, floor float64) float64 {
 				in = c
 			}
 		}
-		pt := point{p: m.inScope(probs, in), inScope: int(y) != m.oos, ok: in == int(y), oosPredicted: best == m.oos}
+		pt := point{p: m.inScope(probs, in, h.unk(i)), inScope: int(y) != m.oos, ok: in == int(y), oosPredicted: best == m.oos}
 		switch {
 		case !pt.inScope:
 			nOOS++

@@ -90,16 +90,21 @@ func TestTrainSmallKB(t *testing.T) {
 }
 
 func TestTrainDeterministic(t *testing.T) {
-	a, err := Train(context.Background(), smallKB, Options{Workers: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := Train(context.Background(), smallKB, Options{Workers: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(a.w, b.w) || a.scale != b.scale || a.threshold != b.threshold {
-		t.Error("two trainings on the same data differ")
+	for _, ovr := range []bool{false, true} {
+		a, err := Train(context.Background(), smallKB, Options{Workers: 1, OneVsRest: ovr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := Train(context.Background(), smallKB, Options{Workers: 3, OneVsRest: ovr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(a.w, b.w) || a.scale != b.scale || a.threshold != b.threshold {
+			t.Errorf("two trainings on the same data differ (one-vs-rest %v)", ovr)
+		}
+		if d := a.Decide("I forgot the password for my account"); d.Label != "reset_password" {
+			t.Errorf("one-vs-rest %v: %+v", ovr, d)
+		}
 	}
 }
 
@@ -212,7 +217,7 @@ func TestCalibrationFits(t *testing.T) {
 // search over random held-out scores: two intents and an oos class.
 func TestChooseThreshold(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	m := &Model{labels: []string{"a", "b", OOS}, oos: 2, platt: [2]float64{1, 0}}
+	m := &Model{labels: []string{"a", "b", OOS}, oos: 2, platt: [3]float64{1, 0, 0}}
 	var h heldOut
 	h.nc = 3
 	for i := 0; i < 600; i++ {
@@ -237,7 +242,7 @@ func TestChooseThreshold(t *testing.T) {
 		if r[1] > r[0] {
 			in = 1
 		}
-		ps = append(ps, m.inScope([]float64{float64(r[0]), float64(r[1]), float64(r[2])}, in))
+		ps = append(ps, m.inScope([]float64{float64(r[0]), float64(r[1]), float64(r[2])}, in, 0))
 		if y == 2 {
 			nOOS++
 		} else {
@@ -287,5 +292,78 @@ func TestChooseThreshold(t *testing.T) {
 	}
 	if !(got[0] > got[1] && got[1] > got[2]) {
 		t.Errorf("thresholds %v for floors 0, 0.88, 0.9: want the floor to bind", got)
+	}
+}
+
+// TestCrammerSinger trains the multi-class SVM (the default): it fits
+// the small KB, keeps the dual's equality constraints (Σ_m α_i^m = 0, so
+// the class weights of every feature and the biases sum to zero), does
+// not depend on the number of workers and stops when the context ends.
+func TestCrammerSinger(t *testing.T) {
+	opts := Options{Workers: 1}
+	m, err := Train(context.Background(), smallKB, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range smallKB {
+		if d := m.Decide(e.Text); d.Label != e.Label && !(e.Label == OOS && d.OOS) {
+			t.Errorf("Decide(%q) = %s, trained as %s", e.Text, d.Label, e.Label)
+		}
+	}
+	nc := len(m.labels)
+	for f := 0; f < len(m.w)/nc; f++ {
+		var s float64
+		for _, v := range m.w[f*nc : f*nc+nc] {
+			s += float64(v)
+		}
+		if math.Abs(s) > 1e-4 {
+			t.Fatalf("class weights of feature %d sum to %v", f, s)
+		}
+	}
+	var s float64
+	for _, v := range m.bias {
+		s += float64(v)
+	}
+	if math.Abs(s) > 1e-4 {
+		t.Errorf("biases sum to %v", s)
+	}
+	opts.Workers = 3
+	b, err := Train(context.Background(), smallKB, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(m.w, b.w) || m.scale != b.scale || m.threshold != b.threshold {
+		t.Error("the number of workers changed the model")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Train(ctx, smallKB, opts); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
+	}
+}
+
+// TestUnknownWords counts the words a vocabulary lacks, on raw features
+// in extraction order, and for held-out examples the words that the
+// other folds lack.
+func TestUnknownWords(t *testing.T) {
+	texts := []string{"track my parcel", "track my order", "where is my parcel", "zzz my qqq"}
+	raws := make([]rawFeatures, len(texts))
+	for i, s := range texts {
+		extract(s, &raws[i], nil)
+	}
+	known := map[uint64]bool{hashBytes(seedWord, "my"): true, hashBytes(seedWord, "track"): true}
+	if n := unknownWords(raws[3][blockWord], func(h uint64) bool { return known[h] }); n != 2 {
+		t.Errorf("unknown words of %q: %d, want 2", texts[3], n)
+	}
+	var empty rawFeatures
+	extract("", &empty, nil)
+	if n := unknownWords(empty[blockWord], func(uint64) bool { return false }); n != 0 {
+		t.Errorf("unknown words of no text: %d", n)
+	}
+	// Folds 0 and 1: each text is judged by the other fold's words.
+	got := heldOutUnknown(raws, []int{0, 1, 0, 1}, 1)
+	want := []float64{1, 1, 3, 2} // parcel; order; where is parcel; zzz qqq
+	if !slices.Equal(got, want) {
+		t.Errorf("held-out unknown words %v, want %v", got, want)
 	}
 }

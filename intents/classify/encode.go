@@ -16,14 +16,14 @@ var ErrBadModel = errors.New("classify: bad encoded model")
 
 // modelFormat is bumped whenever the encoding or the features change, so a
 // cached model from another version is retrained instead of misread.
-const modelFormat = 3 // 3: the square root of the idf in the features
+const modelFormat = 4 // 3: the square root of the idf in the features; 4: unknown words in the in-scope score
 
 // The encoding, all little-endian: a fixed header, then the arrays in the
 // order below, then the CRC-32C of everything before it.
 //
 //	magic [4]byte, format uint32
 //	features, labels, labelBytes uint32, oos int32, topK uint32
-//	blockWeight [numBlocks]float32, scale, threshold float64, platt [2]float64
+//	blockWeight [numBlocks]float32, scale, threshold float64, platt [3]float64
 //	keys [features]uint64      n-gram hash of each feature index
 //	idf  [features]float32
 //	bias [labels]float32
@@ -32,7 +32,7 @@ const modelFormat = 3 // 3: the square root of the idf in the features
 //	crc uint32
 const (
 	modelMagic  = "SBcm"
-	headerBytes = 4 + 4 + 5*4 + numBlocks*4 + 2*8 + 2*8
+	headerBytes = 4 + 4 + 5*4 + numBlocks*4 + 2*8 + 3*8
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -65,7 +65,7 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 	for _, v := range m.feat.blockWeight {
 		b = le.AppendUint32(b, math.Float32bits(v))
 	}
-	for _, v := range []float64{m.scale, m.threshold, m.platt[0], m.platt[1]} {
+	for _, v := range []float64{m.scale, m.threshold, m.platt[0], m.platt[1], m.platt[2]} {
 		b = le.AppendUint64(b, math.Float64bits(v))
 	}
 	for _, k := range keys {
@@ -113,7 +113,7 @@ func ReadModel(r io.Reader, size int64) (*Model, error) {
 	}
 	m := &Model{feat: &featurizer{idf: make([]float32, nf)}, labels: make([]string, nc), oos: int(oos),
 		w: make([]float32, nf*nc), bias: make([]float32, nc), scale: f64(0), threshold: f64(1),
-		platt: [2]float64{f64(2), f64(3)}, topK: int(topK)}
+		platt: [3]float64{f64(2), f64(3), f64(4)}, topK: int(topK)}
 	prefault(m.w)
 	for i := range m.feat.blockWeight {
 		m.feat.blockWeight[i] = math.Float32frombits(u32(6 + i))

@@ -218,3 +218,52 @@ func sortByIndex(v vector, split int) {
 	}
 	copy(v[k:], left[i:])
 }
+
+// unknownWords counts the words of a text that known rejects, from its
+// word block in extraction order (before newFeaturizer or vectorize sort
+// it): extractTokens appends each word followed by its bigram with the
+// word before, then the end bigram.
+func unknownWords(block []uint64, known func(uint64) bool) int {
+	unk := 0
+	for i := 0; i+1 < len(block); i += 2 {
+		if !known(block[i]) {
+			unk++
+		}
+	}
+	return unk
+}
+
+// heldOutUnknown counts, for each example, its words unknown to a
+// vocabulary built without its fold (seen in fewer than minDF texts of
+// the other folds), from raw features in extraction order (before
+// newFeaturizer or vectorize sort them).
+func heldOutUnknown(raws []rawFeatures, fold []int, minDF int) []float64 {
+	k := slices.Max(fold) + 1
+	df := map[uint64][]int32{} // word → texts containing it, per fold
+	var ws []uint64
+	for i := range raws {
+		b := raws[i][blockWord]
+		ws = ws[:0]
+		for j := 0; j+1 < len(b); j += 2 {
+			ws = append(ws, b[j])
+		}
+		countSorted(ws, func(h uint64, _ int) {
+			c := df[h]
+			if c == nil {
+				c = make([]int32, k+1)
+				df[h] = c
+			}
+			c[fold[i]]++
+			c[k]++ // total
+		})
+	}
+	out := make([]float64, len(raws))
+	for i := range raws {
+		f := fold[i]
+		out[i] = float64(unknownWords(raws[i][blockWord], func(h uint64) bool {
+			c := df[h]
+			return int(c[k]-c[f]) >= minDF
+		}))
+	}
+	return out
+}

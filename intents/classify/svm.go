@@ -67,8 +67,8 @@ func (d *dataset) axpy(i int, a float32, w []float32) {
 	}
 }
 
-// ovr is a trained one-vs-rest model.
-type ovr struct {
+// linear is a trained linear model (one-vs-rest or Crammer–Singer).
+type linear struct {
 	w    []float32 // rows per feature: [f*nClasses+c]
 	bias []float32
 	// held holds held-out decision values, [c*n+i]: the score of example
@@ -86,9 +86,9 @@ type ovr struct {
 // cross-validates: for each fold, the class's problem is solved again
 // without that fold's examples, which are then scored. (Warm starts from
 // the full solution were tried: they saved no work.)
-func trainOVR(ctx context.Context, d *dataset, ys []int32, nClasses, nFeat int, c float64, workers int, fold []int) (ovr, error) {
+func trainOVR(ctx context.Context, d *dataset, ys []int32, nClasses, nFeat int, c float64, workers int, fold []int) (linear, error) {
 	n := d.len()
-	m := ovr{w: make([]float32, nFeat*nClasses), bias: make([]float32, nClasses)}
+	m := linear{w: make([]float32, nFeat*nClasses), bias: make([]float32, nClasses)}
 	var inFold, outFold [][]int32 // per fold: its examples, the others
 	if fold != nil {
 		m.held = make([]float32, nClasses*n)

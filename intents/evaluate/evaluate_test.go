@@ -173,14 +173,14 @@ func TestCLINC150(t *testing.T) {
 	}
 	t.Logf("CLINC150: in-scope %.4f, oos recall %.4f, precision %.4f, train %.1fs, p99 %.0fµs",
 		rep.InScopeAccuracy, rep.OOSRecall, rep.OOSPrecision, rep.TrainSeconds, rep.P99us)
-	if rep.InScopeAccuracy < 0.905 || rep.OOSRecall < 0.68 || rep.OOSPrecision < 0.80 {
-		t.Errorf("CLINC150 below floor: in-scope %.4f (≥ 0.905), oos recall %.4f (≥ 0.68), precision %.4f (≥ 0.80)",
+	if rep.InScopeAccuracy < 0.91 || rep.OOSRecall < 0.72 || rep.OOSPrecision < 0.80 {
+		t.Errorf("CLINC150 below floor: in-scope %.4f (≥ 0.91), oos recall %.4f (≥ 0.72), precision %.4f (≥ 0.80)",
 			rep.InScopeAccuracy, rep.OOSRecall, rep.OOSPrecision)
 	}
 }
 
 func TestXSIDCrossValidation(t *testing.T) {
-	floors := map[string]float64{"sr": 0.93, "nb": 0.89, "en": 0.92}
+	floors := map[string]float64{"sr": 0.93, "nb": 0.90, "en": 0.92}
 	for _, lang := range []string{"sr", "nb", "en"} {
 		rows := loadData(t, "xsid-"+lang+"-val.jsonl")
 		rep, err := Run(context.Background(), rows, Options{Folds: 5})
@@ -221,7 +221,7 @@ func TestSweFAQRetrieval(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("SweFAQ: top1 %.3f top3 %.3f mrr %.3f", rep.Top1, rep.Top3, rep.MRR)
-	if rep.Top1 < 0.55 || rep.Top3 < 0.70 {
+	if rep.Top1 < 0.60 || rep.Top3 < 0.75 {
 		t.Errorf("SweFAQ below floor: %+v", rep)
 	}
 }

@@ -75,6 +75,8 @@ func TestStem(t *testing.T) {
 		{"sv", "kontona", "konton"},
 		{"en", "shipping", "ship"},
 		{"sr", "lozinku", "lozink"},
+		{"de", "Bestellungen", "bestell"},
+		{"da", "pakkerne", "pak"},
 		{"xx", "word", "word"},
 	}
 	for _, c := range cases {
@@ -84,6 +86,13 @@ func TestStem(t *testing.T) {
 	}
 	if a, b := MatchTokens("sv", "Lösenordet"), MatchTokens("sv", "losenordet"); !slices.Equal(a, b) {
 		t.Errorf("MatchTokens differ with diacritics: %q vs %q", a, b)
+	}
+	// German and Danish have stemmers of their own (Danish used the
+	// Norwegian one, which left "pakkerne" and "pakke" apart).
+	for _, c := range [][3]string{{"de", "Rücksendungen", "Rücksendung"}, {"de", "Größe", "grosse"}, {"da", "varerne", "varer"}} {
+		if a, b := MatchTokens(c[0], c[1]), MatchTokens(c[0], c[2]); !slices.Equal(a, b) {
+			t.Errorf("MatchTokens(%s) differ: %q vs %q", c[0], a, b)
+		}
 	}
 }
 

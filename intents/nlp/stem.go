@@ -4,6 +4,9 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/blevesearch/snowballstem"
+	"github.com/blevesearch/snowballstem/danish"
+	"github.com/blevesearch/snowballstem/german"
 	"github.com/kljensen/snowball/english"
 	"github.com/kljensen/snowball/french"
 	"github.com/kljensen/snowball/norwegian"
@@ -12,11 +15,22 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// stemmers are the Snowball stemmers by language. Danish uses the
-// Norwegian one: the inflections are close enough for matching.
+// stemmers are the Snowball stemmers by language: kljensen/snowball's
+// where it has one, else the Snowball project's own generated Go code
+// (blevesearch/snowballstem) for German and Danish.
 var stemmers = map[string]func(string, bool) string{
 	"en": english.Stem, "sv": swedish.Stem, "nb": norwegian.Stem, "nn": norwegian.Stem,
-	"da": norwegian.Stem, "fr": french.Stem, "es": spanish.Stem,
+	"da": generated(danish.Stem), "de": generated(german.Stem), "fr": french.Stem, "es": spanish.Stem,
+}
+
+// generated adapts a stemmer of blevesearch/snowballstem, which works
+// on lower-case words.
+func generated(stem func(*snowballstem.Env) bool) func(string, bool) string {
+	return func(word string, _ bool) string {
+		env := snowballstem.NewEnv(strings.ToLower(word))
+		stem(env)
+		return env.Current()
+	}
 }
 
 // Stem reduces a lower-case word to its stem in language lang (a tag as

@@ -8,6 +8,7 @@ import (
 
 	"github.com/supportbot/supportbot/bot"
 	"github.com/supportbot/supportbot/intents"
+	"github.com/supportbot/supportbot/store/embedded"
 )
 
 // Go benchmarks of the same rigs as the program, for pprof:
@@ -68,8 +69,15 @@ func BenchmarkRouterHandle(b *testing.B) {
 }
 
 // BenchmarkEngineEmbedded runs 100 conversations through the engine on the
-// embedded store; b.N is the number of messages.
-func BenchmarkEngineEmbedded(b *testing.B) {
+// embedded store; b.N is the number of messages. cpu-µs/msg is the
+// process's CPU time (bot and load generator) per message.
+func BenchmarkEngineEmbedded(b *testing.B) { benchEngineEmbedded(b, 100) }
+
+// BenchmarkEngineEmbeddedOne is BenchmarkEngineEmbedded with one
+// conversation: each turn waits for its own durable write.
+func BenchmarkEngineEmbeddedOne(b *testing.B) { benchEngineEmbedded(b, 1) }
+
+func benchEngineEmbedded(b *testing.B, convs int) {
 	c, snap, r := clincKB(b)
 	texts := answered(r, c.test)
 	st, dir, err := openEmbedded()
@@ -81,7 +89,13 @@ func BenchmarkEngineEmbedded(b *testing.B) {
 	defer rg.close()
 	b.ReportAllocs()
 	b.ResetTimer()
-	if err := converse(rg, texts, 0, 100, max(1, b.N/100)); err != nil {
+	turns := max(1, b.N/convs)
+	cpu := processCPU()
+	commits := st.(*embedded.Store).Commits()
+	if err := converse(rg, texts, 0, convs, turns); err != nil {
 		b.Fatal(err)
 	}
+	n := float64(turns * convs)
+	b.ReportMetric(float64(processCPU()-cpu)/float64(time.Microsecond)/n, "cpu-µs/msg")
+	b.ReportMetric(float64(st.(*embedded.Store).Commits()-commits)/n, "write-txs/msg")
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/supportbot/supportbot/bot"
@@ -141,7 +142,10 @@ type e2eResult struct {
 	failed   int64
 	peakRSS  int64
 	commands string // Redis commands per message, most frequent first
-	cpu      string // CPU time per message of this process and of redis-server (Redis rows)
+	redisCPU string // CPU time and system calls per message of this process and of redis-server (Redis rows)
+	// cpu is this process's CPU time (user + system) per message: the bot
+	// and the load generator (for Redis, not redis-server).
+	cpu time.Duration
 }
 
 // answered keeps the texts the router answers on a fresh conversation, so
@@ -166,6 +170,7 @@ func closedLoop(r *rig, texts []string, convs int, d time.Duration) (e2eResult, 
 	var all latencies
 	var peak atomic.Int64
 	stopRSS := sampleRSS(&peak)
+	cpu0 := processCPU()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for c := range convs {
@@ -190,12 +195,13 @@ func closedLoop(r *rig, texts []string, convs int, d time.Duration) (e2eResult, 
 	}
 	wg.Wait()
 	took := time.Since(start)
+	cpu := processCPU() - cpu0
 	stopRSS()
 	if len(all) == 0 {
 		return e2eResult{}, errors.New("no message was handled")
 	}
 	return e2eResult{convs: convs, n: len(all), perSec: rate(len(all), took), p50: all.pct(50), p99: all.pct(99),
-		failed: r.failed.Load(), peakRSS: peak.Load()}, nil
+		failed: r.failed.Load(), peakRSS: peak.Load(), cpu: cpu / time.Duration(len(all))}, nil
 }
 
 // paced sends perSec messages a second for d over convs conversations
@@ -249,4 +255,13 @@ func sampleRSS(peak *atomic.Int64) func() {
 		}
 	}()
 	return func() { close(stop); <-done }
+}
+
+// processCPU is the CPU time (user + system) this process used so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -2,6 +2,7 @@ package embedded
 
 import (
 	"errors"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -20,8 +21,24 @@ import (
 // call is one write waiting for its transaction.
 type call struct {
 	fn   func(*bolt.Tx) error
-	done chan error // buffered 1: errLead, then the result
+	done chan error // buffered 1: errLead, then the result; nil for a later call
+	// later, for a write queued by updateLater, is called with the result
+	// (by the goroutine that committed it) instead of done.
+	later func(error)
 }
+
+// result tells c its result.
+func (c *call) result(err error) {
+	if c.later != nil {
+		c.later(err)
+		return
+	}
+	c.done <- err
+}
+
+// laterWait is how long a write queued by updateLater waits for another
+// write to carry it before it is committed on its own.
+const laterWait = 2 * time.Millisecond
 
 // errLead tells a waiting caller to commit the queue.
 var errLead = errors.New("embedded: lead the next commit")
@@ -60,9 +77,39 @@ func (s *Store) update(op string, fn func(*bolt.Tx) error) error {
 	}
 }
 
+// updateLater queues fn like update but returns at once: fn runs in the
+// next group commit, before every write queued after it, and result is
+// called with its outcome once that commit is synced (by the goroutine
+// that committed it: result must not block). If no other write comes
+// within laterWait, it is committed on its own. fn may run more than once,
+// as with update.
+func (s *Store) updateLater(op string, fn func(*bolt.Tx) error, result func(error)) {
+	c := &call{fn: fn, later: func(err error) { result(s.wrap(op, err)) }}
+	s.bmu.Lock()
+	s.queue = append(s.queue, c)
+	if !s.committing {
+		s.flush.Reset(s.laterWait)
+	}
+	s.bmu.Unlock()
+}
+
+// flushLater commits what updateLater queued if no writer took the lead
+// meanwhile (the timer of updateLater).
+func (s *Store) flushLater() {
+	s.bmu.Lock()
+	if s.committing || len(s.queue) == 0 {
+		s.bmu.Unlock()
+		return
+	}
+	s.committing = true
+	s.bmu.Unlock()
+	s.commitQueue()
+}
+
 // commitQueue commits everything queued, then hands the lead to the first
-// writer queued meanwhile, if any: each leader commits once, so no caller is
-// kept committing others' writes for long.
+// writer waiting meanwhile, if any: each leader commits once, so no caller is
+// kept committing others' writes for long. Writes of updateLater queued
+// meanwhile wait for the next writer, or for the timer.
 func (s *Store) commitQueue() {
 	s.bmu.Lock()
 	calls := s.queue
@@ -70,10 +117,16 @@ func (s *Store) commitQueue() {
 	s.bmu.Unlock()
 	s.commit(calls)
 	s.bmu.Lock()
+	for _, c := range s.queue {
+		if c.done != nil {
+			c.done <- errLead
+			s.bmu.Unlock()
+			return
+		}
+	}
+	s.committing = false
 	if len(s.queue) > 0 {
-		s.queue[0].done <- errLead
-	} else {
-		s.committing = false
+		s.flush.Reset(s.laterWait)
 	}
 	s.bmu.Unlock()
 }
@@ -85,6 +138,7 @@ func (s *Store) commit(calls []*call) {
 	for len(calls) > 0 {
 		errs := make([]error, len(calls))
 		failed := -1
+		s.commits.Add(1)
 		err := s.db.Update(func(tx *bolt.Tx) error {
 			for i, c := range calls {
 				err := c.fn(tx)
@@ -102,22 +156,23 @@ func (s *Store) commit(calls []*call) {
 		if failed < 0 {
 			for i, c := range calls {
 				if err != nil {
-					c.done <- err
+					c.result(err)
 				} else {
-					c.done <- errs[i]
+					c.result(errs[i])
 				}
 			}
 			return
 		}
 		c := calls[failed]
-		c.done <- solo(s.db, c.fn)
+		c.result(s.solo(c.fn))
 		calls = append(calls[:failed:failed], calls[failed+1:]...)
 	}
 }
 
 // solo runs fn in a transaction of its own.
-func solo(db *bolt.DB, fn func(*bolt.Tx) error) error {
-	err := db.Update(fn)
+func (s *Store) solo(fn func(*bolt.Tx) error) error {
+	s.commits.Add(1)
+	err := s.db.Update(fn)
 	if r, ok := err.(refusal); ok {
 		return r.err
 	}

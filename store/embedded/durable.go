@@ -85,17 +85,20 @@ func (s *Store) CommitTurn(ctx context.Context, t *bot.TurnCommit) error {
 	}
 	err = s.update("commit", func(tx *bolt.Tx) error {
 		t.Head = false // the function may run again (group commit)
+		now := s.now()
+		var old []byte
 		if t.Dedupe != "" {
-			db := tx.Bucket(bDedupe)
-			now := s.now()
-			old := db.Get([]byte(t.Dedupe))
+			old = tx.Bucket(bDedupe).Get([]byte(t.Dedupe))
 			if old != nil && decTime(old) > now.UnixNano() {
+				// Checked before any write, so a refusal writes nothing.
 				return refuse(fmt.Errorf("embedded: commit %q: %q: %w", c.ID, t.Dedupe, bot.ErrDuplicate))
 			}
-			// Checked before any write, so a refusal writes nothing.
-			if err := s.saveTx(tx, c, next.Version, rec); err != nil {
-				return err
-			}
+		}
+		b, err := s.saveRec(tx, c, next.Version, rec)
+		if err != nil {
+			return err
+		}
+		if t.Dedupe != "" {
 			idx := tx.Bucket(bDexp)
 			if old != nil {
 				if err := idx.Delete(cat(old, []byte(t.Dedupe))); err != nil {
@@ -103,38 +106,35 @@ func (s *Store) CommitTurn(ctx context.Context, t *bot.TurnCommit) error {
 				}
 			}
 			exp := encTime(now.Add(ttl))
-			if err := db.Put([]byte(t.Dedupe), exp); err != nil {
+			if err := tx.Bucket(bDedupe).Put([]byte(t.Dedupe), exp); err != nil {
 				return err
 			}
 			if err := idx.Put(cat(exp, []byte(t.Dedupe)), nil); err != nil {
 				return err
 			}
-		} else if err := s.saveTx(tx, c, next.Version, rec); err != nil {
-			return err
 		}
 		if len(evs) > 0 {
-			b := tx.Bucket(bEvents)
+			eb := tx.Bucket(bEvents)
 			for i, v := range evs {
-				seq, err := b.NextSequence()
+				seq, err := eb.NextSequence()
 				if err != nil {
 					return err
 				}
-				if err := b.Put(binary.BigEndian.AppendUint64(encTime(evAt[i]), seq), v); err != nil {
+				if err := eb.Put(binary.BigEndian.AppendUint64(encTime(evAt[i]), seq), v); err != nil {
 					return err
 				}
 			}
 		}
 		if len(vals) > 0 {
-			if err := s.appendTx(tx, c.ID, vals); err != nil {
+			if err := appendTo(b, vals); err != nil {
 				return err
 			}
 		}
+		if err := s.touch(tx, b, c.ID); err != nil {
+			return err
+		}
 		if len(outs) == 0 {
 			return nil
-		}
-		b, err := s.conv(tx, c.ID, true)
-		if err != nil {
-			return err
 		}
 		ob, err := b.CreateBucketIfNotExists(kOut)
 		if err != nil {
@@ -152,18 +152,16 @@ func (s *Store) CommitTurn(ctx context.Context, t *bot.TurnCommit) error {
 				return err
 			}
 		}
-		marks, err := tx.CreateBucketIfNotExists(bOutMark)
-		if err != nil {
-			return err
-		}
+		marks := tx.Bucket(bOutMark)
 		seq, err := marks.NextSequence()
 		if err != nil {
 			return err
 		}
-		return marks.Put([]byte(c.ID), cat(binary.BigEndian.AppendUint64(nil, seq), encTime(s.now())))
+		return marks.Put([]byte(c.ID), cat(binary.BigEndian.AppendUint64(nil, seq), encTime(now)))
 	})
 	if err == nil {
 		c.Version = next.Version
+		s.recs.put(c.ID, rec, next.Clone())
 	}
 	return err
 }
@@ -200,37 +198,57 @@ func (s *Store) OutboxDone(ctx context.Context, id bot.ConversationID, key strin
 // entries.
 func (s *Store) OutboxDoneLeft(ctx context.Context, id bot.ConversationID, key string) (left bool, err error) {
 	err = s.update("outbox done", func(tx *bolt.Tx) error {
-		left = false // the function may run again (group commit)
-		b, _ := s.conv(tx, id, false)
-		if b == nil || b.Bucket(kOut) == nil {
-			return nil
-		}
-		c := b.Bucket(kOut).Cursor()
-		k, v := c.First()
-		if k == nil {
-			return nil
-		}
-		var o bot.Outgoing
-		if err := json.Unmarshal(v, &o); err != nil {
-			return err
-		}
-		if o.Key != key {
-			left = true
-			return nil
-		}
-		if err := c.Delete(); err != nil {
-			return err
-		}
-		if k, _ := c.First(); k == nil {
-			if marks := tx.Bucket(bOutMark); marks != nil {
-				return marks.Delete([]byte(id))
-			}
-			return nil
-		}
-		left = true
-		return nil
+		left, err = s.outboxDone(tx, id, key)
+		return err
 	})
 	return left, err
+}
+
+var _ bot.OutboxDoneQueuer = (*Store)(nil)
+
+// OutboxDoneQueue is OutboxDoneLeft without the wait (bot.OutboxDoneQueuer):
+// the removal joins the next group commit, before every write issued after
+// this call returns, and result is called once it is synced.
+func (s *Store) OutboxDoneQueue(id bot.ConversationID, key string, result func(left bool, err error)) {
+	left := false
+	s.updateLater("outbox done", func(tx *bolt.Tx) error {
+		var err error
+		left, err = s.outboxDone(tx, id, key)
+		return err
+	}, func(err error) { result(left, err) })
+}
+
+// outboxDone removes the head of id's outbox if its key is key, and the
+// mark once the outbox is empty; left reports entries left.
+func (s *Store) outboxDone(tx *bolt.Tx, id bot.ConversationID, key string) (left bool, err error) {
+	b, _ := s.conv(tx, id, false)
+	if b == nil || b.Bucket(kOut) == nil {
+		return false, nil
+	}
+	c := b.Bucket(kOut).Cursor()
+	k, v := c.First()
+	if k == nil {
+		return false, nil
+	}
+	var o struct {
+		Key string `json:"key"`
+	}
+	if err := json.Unmarshal(v, &o); err != nil {
+		return false, err
+	}
+	if o.Key != key {
+		return true, nil
+	}
+	if err := c.Delete(); err != nil {
+		return false, err
+	}
+	if k, _ := c.First(); k == nil {
+		if marks := tx.Bucket(bOutMark); marks != nil {
+			return false, marks.Delete([]byte(id))
+		}
+		return false, nil
+	}
+	return true, nil
 }
 
 // OutboxPending lists up to n marks made before before, oldest first.

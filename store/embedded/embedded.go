@@ -29,6 +29,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -40,6 +41,10 @@ import (
 
 // FileName is the data file's name inside the data directory.
 const FileName = "supportbot.db"
+
+// initialMmapSize is the address space the data file is mapped with at
+// first (1 GiB; bbolt maps more as the file grows past it).
+const initialMmapSize = 1 << 30
 
 // Options tune a Store. Zero values get the defaults.
 type Options struct {
@@ -65,6 +70,10 @@ type Store struct {
 	bmu        sync.Mutex // guards queue and committing: group commit (commit.go)
 	queue      []*call
 	committing bool
+	flush      *time.Timer // commits what updateLater queued if no writer does
+	laterWait  time.Duration
+	commits    atomic.Int64 // group commits (tests)
+	recs       recCache
 
 	stop      context.CancelFunc
 	wg        sync.WaitGroup
@@ -85,6 +94,8 @@ var (
 	bHeld   = []byte("held")
 	bAgents = []byte("agents")
 	bDocs   = []byte("docs")
+	bDocExp = []byte("docexp")  // name → expiry of documents that expire
+	bDocQ   = []byte("docexpq") // expiry+name, for the sweep
 	bEvents = []byte("events")
 
 	kRec    = []byte("rec")
@@ -117,7 +128,11 @@ func Open(path string, o Options) (*Store, error) {
 		o.Log = slog.Default()
 	}
 	// The freelist is rebuilt on open instead of written on every commit.
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
+	// The map reserves address space only: with it, a growing file is not
+	// remapped (which copies every page a transaction holds) until it
+	// passes InitialMmapSize.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, NoFreelistSync: true,
+		FreelistType: bolt.FreelistMapType, InitialMmapSize: initialMmapSize})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("embedded: %s is in use by another process: %w", path, bot.ErrUnavailable)
 	}
@@ -126,7 +141,7 @@ func Open(path string, o Options) (*Store, error) {
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bConv, bExpiry, bCust, bDedupe, bDexp, bLease, bTimers,
-			bTimerQ, bQueue, bHeld, bAgents, bDocs, bEvents} {
+			bTimerQ, bQueue, bHeld, bAgents, bDocs, bDocExp, bDocQ, bEvents, bOutMark} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -138,6 +153,9 @@ func Open(path string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("embedded: init %s: %w", path, err)
 	}
 	s := &Store{db: db, path: path, retention: o.Retention, events: o.EventsRetention, dedupe: o.DedupeTTL, now: o.Now, log: o.Log}
+	s.laterWait = laterWait
+	s.flush = time.AfterFunc(time.Hour, s.flushLater)
+	s.flush.Stop()
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop = cancel
 	if o.SweepEvery > 0 {
@@ -146,14 +164,27 @@ func Open(path string, o Options) (*Store, error) {
 	return s, nil
 }
 
+// Commits is how many write transactions (each synced to the file) the
+// store has made since Open: the group commits, and the rare write that
+// is retried alone.
+func (s *Store) Commits() int64 { return s.commits.Load() }
+
 // Path is the data file.
 func (s *Store) Path() string { return s.path }
 
-// Close stops the sweeper, waits for it and closes the file.
+// Close stops the sweeper, waits for it, commits the writes still queued
+// and closes the file.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.stop()
 		s.wg.Wait()
+		s.bmu.Lock()
+		queued := len(s.queue) > 0
+		s.bmu.Unlock()
+		if queued { // writes of updateLater: commit them with this one
+			s.update("close", func(*bolt.Tx) error { return nil })
+		}
+		s.flush.Stop()
 		s.closeErr = s.db.Close()
 	})
 	return s.closeErr
@@ -185,7 +216,8 @@ func (s *Store) sweepLoop(ctx context.Context, every time.Duration) {
 const sweepBatch = 500
 
 // Sweep deletes what expired by now: conversations (with transcript, claim
-// and index entries), dedupe keys, leases and events older than retention.
+// and index entries), dedupe keys, leases, expired documents and events
+// older than retention.
 // It returns how many items it deleted. The sweeper calls it periodically;
 // reads already hide expired data, so calling it is never needed for correctness.
 func (s *Store) Sweep(ctx context.Context) (int, error) {
@@ -231,6 +263,17 @@ func (s *Store) Sweep(ctx context.Context) (int, error) {
 			}
 			for _, k := range keys {
 				if err := tx.Bucket(bEvents).Delete(k); err != nil {
+					return err
+				}
+			}
+			n += len(keys)
+			keys = keys[:0]
+			c = tx.Bucket(bDocQ).Cursor()
+			for k, _ := c.First(); k != nil && len(keys) < sweepBatch && decTime(k) <= now.UnixNano(); k, _ = c.Next() {
+				keys = append(keys, bytes.Clone(k[8:]))
+			}
+			for _, name := range keys {
+				if err := dropDoc(tx, name); err != nil {
 					return err
 				}
 			}
@@ -358,11 +401,18 @@ func (s *Store) Conversation(ctx context.Context, id bot.ConversationID) (*bot.C
 	var c *bot.Conversation
 	err := s.view("conversation", func(tx *bolt.Tx) error {
 		b, _ := s.conv(tx, id, false)
-		if b == nil || b.Get(kRec) == nil {
+		var rec []byte
+		if b != nil {
+			rec = b.Get(kRec)
+		}
+		if rec == nil {
 			return fmt.Errorf("conversation %q: %w", id, bot.ErrNotFound)
 		}
+		if c = s.recs.get(id, rec); c != nil {
+			return nil
+		}
 		c = new(bot.Conversation)
-		return json.Unmarshal(b.Get(kRec), c)
+		return json.Unmarshal(rec, c)
 	})
 	if err != nil {
 		return nil, err
@@ -382,6 +432,7 @@ func (s *Store) SaveConversation(ctx context.Context, c *bot.Conversation) error
 	err = s.update("save", func(tx *bolt.Tx) error { return s.saveTx(tx, c, next.Version, rec) })
 	if err == nil {
 		c.Version = next.Version
+		s.recs.put(c.ID, rec, next.Clone())
 	}
 	return err
 }
@@ -389,9 +440,19 @@ func (s *Store) SaveConversation(ctx context.Context, c *bot.Conversation) error
 // saveTx writes record rec of c as version next if c.Version is the stored
 // version (SaveConversation and Commit).
 func (s *Store) saveTx(tx *bolt.Tx, c *bot.Conversation, next int64, rec []byte) error {
-	b, err := s.conv(tx, c.ID, false)
+	b, err := s.saveRec(tx, c, next, rec)
 	if err != nil {
 		return err
+	}
+	return s.touch(tx, b, c.ID)
+}
+
+// saveRec is saveTx without moving the expiry: it returns the
+// conversation's bucket, and the caller touches it.
+func (s *Store) saveRec(tx *bolt.Tx, c *bot.Conversation, next int64, rec []byte) (*bolt.Bucket, error) {
+	b, err := s.conv(tx, c.ID, false)
+	if err != nil {
+		return nil, err
 	}
 	var cur int64
 	if b != nil {
@@ -400,11 +461,11 @@ func (s *Store) saveTx(tx *bolt.Tx, c *bot.Conversation, next int64, rec []byte)
 		}
 	}
 	if cur != c.Version {
-		return refuse(fmt.Errorf("conversation %q: version %d, stored %d: %w", c.ID, c.Version, cur, bot.ErrConflict))
+		return nil, refuse(fmt.Errorf("conversation %q: version %d, stored %d: %w", c.ID, c.Version, cur, bot.ErrConflict))
 	}
 	if b == nil {
 		if b, err = tx.Bucket(bConv).CreateBucket([]byte(c.ID)); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if cur == 0 && c.Customer.ID != "" {
@@ -414,19 +475,19 @@ func (s *Store) saveTx(tx *bolt.Tx, c *bot.Conversation, next int64, rec []byte)
 		}
 		ck := cat([]byte(c.Customer.ID), []byte{0}, encTime(created), []byte(c.ID))
 		if err := tx.Bucket(bCust).Put(ck, nil); err != nil {
-			return err
+			return nil, err
 		}
 		if err := b.Put(kCKey, ck); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if err := b.Put(kRec, rec); err != nil {
-		return err
+		return nil, err
 	}
 	if err := b.Put(kVer, binary.BigEndian.AppendUint64(nil, uint64(next))); err != nil {
-		return err
+		return nil, err
 	}
-	return s.touch(tx, b, c.ID)
+	return b, nil
 }
 
 // CustomerConversations lists a customer's live conversations, oldest first.
@@ -467,6 +528,15 @@ func (s *Store) appendTx(tx *bolt.Tx, id bot.ConversationID, vals [][]byte) erro
 	if err != nil {
 		return err
 	}
+	if err := appendTo(b, vals); err != nil {
+		return err
+	}
+	return s.touch(tx, b, id)
+}
+
+// appendTo appends the encoded messages vals to the transcript in
+// conversation bucket b.
+func appendTo(b *bolt.Bucket, vals [][]byte) error {
 	m, err := b.CreateBucketIfNotExists(kMsgs)
 	if err != nil {
 		return err
@@ -481,7 +551,7 @@ func (s *Store) appendTx(tx *bolt.Tx, id bot.ConversationID, vals [][]byte) erro
 			return err
 		}
 	}
-	return s.touch(tx, b, id)
+	return nil
 }
 
 // Transcript returns the last n messages of id, oldest first (all if n <= 0).
@@ -544,11 +614,36 @@ func (s *Store) FirstSeen(ctx context.Context, key string, ttl time.Duration) (b
 
 // ---- docs
 
+// docBucket returns the bucket of document name, nil if there is none or it
+// has expired.
+func (s *Store) docBucket(tx *bolt.Tx, name string) *bolt.Bucket {
+	if exp := tx.Bucket(bDocExp).Get([]byte(name)); exp != nil && decTime(exp) <= s.now().UnixNano() {
+		return nil
+	}
+	return tx.Bucket(bDocs).Bucket([]byte(name))
+}
+
+// dropDoc deletes document name, every version, and its expiry entries.
+func dropDoc(tx *bolt.Tx, name []byte) error {
+	if exp := tx.Bucket(bDocExp).Get(name); exp != nil {
+		if err := tx.Bucket(bDocQ).Delete(cat(exp, name)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bDocExp).Delete(name); err != nil {
+			return err
+		}
+	}
+	if err := tx.Bucket(bDocs).DeleteBucket(name); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
+		return err
+	}
+	return nil
+}
+
 // Doc returns the latest version of name, or an error wrapping bot.ErrNotFound.
 func (s *Store) Doc(ctx context.Context, name string) (bot.Doc, error) {
 	var d bot.Doc
 	err := s.view("doc", func(tx *bolt.Tx) error {
-		if b := tx.Bucket(bDocs).Bucket([]byte(name)); b != nil {
+		if b := s.docBucket(tx, name); b != nil {
 			if _, v := b.Cursor().Last(); v != nil {
 				return json.Unmarshal(v, &d)
 			}
@@ -562,7 +657,7 @@ func (s *Store) Doc(ctx context.Context, name string) (bot.Doc, error) {
 func (s *Store) DocAt(ctx context.Context, name string, version int64) (bot.Doc, error) {
 	var d bot.Doc
 	err := s.view("doc", func(tx *bolt.Tx) error {
-		if b := tx.Bucket(bDocs).Bucket([]byte(name)); b != nil {
+		if b := s.docBucket(tx, name); b != nil {
 			if v := b.Get(binary.BigEndian.AppendUint64(nil, uint64(version))); v != nil {
 				return json.Unmarshal(v, &d)
 			}
@@ -576,14 +671,14 @@ func (s *Store) DocAt(ctx context.Context, name string, version int64) (bot.Doc,
 func (s *Store) DocVersion(ctx context.Context, name string) (int64, error) {
 	var n int64
 	err := s.view("doc version", func(tx *bolt.Tx) error {
-		n = docVersion(tx, name)
+		n = s.docVersion(tx, name)
 		return nil
 	})
 	return n, err
 }
 
-func docVersion(tx *bolt.Tx, name string) int64 {
-	if b := tx.Bucket(bDocs).Bucket([]byte(name)); b != nil {
+func (s *Store) docVersion(tx *bolt.Tx, name string) int64 {
+	if b := s.docBucket(tx, name); b != nil {
 		if k, _ := b.Cursor().Last(); k != nil {
 			return int64(binary.BigEndian.Uint64(k))
 		}
@@ -602,15 +697,38 @@ func (s *Store) PutDoc(ctx context.Context, d bot.Doc, expect int64) (bot.Doc, e
 	if err != nil {
 		return bot.Doc{}, fmt.Errorf("embedded: put doc %q: %w", d.Name, err)
 	}
+	name := []byte(d.Name)
 	err = s.update("put doc", func(tx *bolt.Tx) error {
-		if cur := docVersion(tx, d.Name); cur != expect {
+		if cur := s.docVersion(tx, d.Name); cur != expect {
 			return refuse(fmt.Errorf("doc %q: version %d, expected %d: %w", d.Name, cur, expect, bot.ErrConflict))
+		} else if cur == 0 {
+			if err := dropDoc(tx, name); err != nil { // an expired one, not swept yet
+				return err
+			}
 		}
-		b, err := tx.Bucket(bDocs).CreateBucketIfNotExists([]byte(d.Name))
+		b, err := tx.Bucket(bDocs).CreateBucketIfNotExists(name)
 		if err != nil {
 			return err
 		}
-		return b.Put(binary.BigEndian.AppendUint64(nil, uint64(d.Version)), v)
+		if err := b.Put(binary.BigEndian.AppendUint64(nil, uint64(d.Version)), v); err != nil {
+			return err
+		}
+		if old := tx.Bucket(bDocExp).Get(name); old != nil {
+			if err := tx.Bucket(bDocQ).Delete(cat(old, name)); err != nil {
+				return err
+			}
+			if err := tx.Bucket(bDocExp).Delete(name); err != nil {
+				return err
+			}
+		}
+		if d.Expires.IsZero() {
+			return nil
+		}
+		exp := encTime(d.Expires)
+		if err := tx.Bucket(bDocExp).Put(name, exp); err != nil {
+			return err
+		}
+		return tx.Bucket(bDocQ).Put(cat(exp, name), nil)
 	})
 	if err != nil {
 		return bot.Doc{}, err
@@ -623,7 +741,7 @@ func (s *Store) PutDoc(ctx context.Context, d bot.Doc, expect int64) (bot.Doc, e
 func (s *Store) DocHistory(ctx context.Context, name string, limit int) ([]bot.Doc, error) {
 	var out []bot.Doc
 	err := s.view("doc history", func(tx *bolt.Tx) error {
-		b := tx.Bucket(bDocs).Bucket([]byte(name))
+		b := s.docBucket(tx, name)
 		if b == nil {
 			return nil
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,17 +38,19 @@ func TestConformance(t *testing.T) {
 			}
 			return openAt(t, path, clock)
 		},
-		Dump: func(t *testing.T, s store.Store) []string {
-			var out []string
-			err := s.(*embedded.Store).Dump(func(path string, v []byte) { out = append(out, path+" = "+string(v)) })
-			if err != nil {
-				t.Fatal(err)
-			}
-			return out
-		},
+		Dump: func(t *testing.T, s store.Store) []string { return dump(t, s.(*embedded.Store)) },
 	}, func(t *testing.T) store.Store {
 		return openAt(t, filepath.Join(t.TempDir(), embedded.FileName), clock)
 	})
+}
+
+// dump lists every key and value of every bucket of s.
+func dump(t *testing.T, s *embedded.Store) []string {
+	var out []string
+	if err := s.Dump(func(path string, v []byte) { out = append(out, path+" = "+string(v)) }); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // TestRestartKeepsConversation is the newcomer's story: the bot process
@@ -168,4 +171,45 @@ func TestSweeperStopsOnClose(t *testing.T) {
 func BenchmarkMessagePath(b *testing.B) {
 	s := openAt(b, filepath.Join(b.TempDir(), embedded.FileName), &storetest.Clock{})
 	storetest.BenchmarkMessagePath(b, s)
+}
+
+// TestSweepDeletesExpiredDocs: a document past its Expires is hidden, then
+// freed by Sweep with every version; one rewritten without Expires stays.
+func TestSweepDeletesExpiredDocs(t *testing.T) {
+	ctx := context.Background()
+	clock := &storetest.Clock{}
+	s := openAt(t, filepath.Join(t.TempDir(), embedded.FileName), clock)
+	in := clock.Now().Add(time.Hour)
+	for i, d := range []bot.Doc{
+		{Name: "slack.thread/C1/1", Data: []byte("secret-conv"), Expires: in},
+		{Name: "slack.thread/C1/1", Data: []byte("secret-conv-2"), Expires: in},
+		{Name: "kept", Data: []byte("k1"), Expires: in},
+		{Name: "kept", Data: []byte("k2")},
+	} {
+		expect := int64(0)
+		if i%2 == 1 {
+			expect = 1
+		}
+		if _, err := s.PutDoc(ctx, d, expect); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock.Advance(2 * time.Hour)
+	if _, err := s.Doc(ctx, "slack.thread/C1/1"); !errors.Is(err, bot.ErrNotFound) {
+		t.Fatalf("expired doc: %v, want ErrNotFound", err)
+	}
+	if !strings.Contains(strings.Join(dump(t, s), "\n"), "slack.thread/C1/1") {
+		t.Fatal("the file does not hold the expired document before Sweep: the check below would prove nothing")
+	}
+	if n, err := s.Sweep(ctx); err != nil || n != 1 {
+		t.Fatalf("Sweep = %d, %v; want the one expired document", n, err)
+	}
+	if d, err := s.Doc(ctx, "kept"); err != nil || string(d.Data) != "k2" {
+		t.Fatalf("kept = %q, %v", d.Data, err)
+	}
+	for _, kv := range dump(t, s) {
+		if strings.Contains(kv, "slack.thread") {
+			t.Fatalf("swept document still in the file: %q", kv)
+		}
+	}
 }

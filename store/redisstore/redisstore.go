@@ -542,13 +542,21 @@ func (s *Store) docKeys(name string) []string {
 	return []string{k + "v", k + "h"}
 }
 
-// putDocScript: KEYS v, h; ARGV expect, new version, meta, data.
-// Returns -1 if written, else the latest version.
+// putDocScript: KEYS v, h; ARGV expect, new version, meta, data, expiry
+// (Unix ms, 0 for none). Returns -1 if written, else the latest version.
 var putDocScript = redis.NewScript(`
 local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
 if cur ~= tonumber(ARGV[1]) then return cur end
+if cur == 0 then redis.call('DEL', KEYS[2]) end
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[3], ARGV[2] .. ':d', ARGV[4])
 redis.call('SET', KEYS[1], ARGV[2])
+local at = tonumber(ARGV[5])
+if at > 0 then
+  redis.call('PEXPIREAT', KEYS[1], at)
+  redis.call('PEXPIREAT', KEYS[2], at)
+else
+  redis.call('PERSIST', KEYS[2])
+end
 return -1`)
 
 // docScript: KEYS v, h; ARGV version (0: latest), with data (1/0), limit.
@@ -643,7 +651,11 @@ func (s *Store) PutDoc(ctx context.Context, d bot.Doc, expect int64) (bot.Doc, e
 	if err != nil {
 		return bot.Doc{}, fmt.Errorf("redisstore: put doc %q: %w", d.Name, err)
 	}
-	cur, err := putDocScript.Run(ctx, s.rdb, s.docKeys(d.Name), expect, d.Version, mb, d.Data).Int64()
+	var at int64
+	if !d.Expires.IsZero() {
+		at = max(d.Expires.UnixMilli(), 1)
+	}
+	cur, err := putDocScript.Run(ctx, s.rdb, s.docKeys(d.Name), expect, d.Version, mb, d.Data, at).Int64()
 	if err != nil {
 		return bot.Doc{}, s.wrap("put doc "+d.Name, err)
 	}

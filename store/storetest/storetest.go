@@ -111,6 +111,7 @@ var tests = []suiteTest{
 	{"PutDoc versions documents, rejects a stale expect with ErrConflict, and keeps history", testDocs},
 	{"Doc of a missing name returns ErrNotFound and DocVersion 0", testDocMissing},
 	{"PutDoc by 50 goroutines with one expect: exactly one wins", testConcurrentPutDoc},
+	{"A document written with Expires disappears, every version, once it passes; a later write without it keeps it", testDocExpires},
 	{"Events returns since <= At < until, oldest first", testEvents},
 	{"Lease is held by exactly one of 50 contenders; the holder renews; Unlease frees it", testLease},
 	{"Lease expires after its ttl", testLeaseExpiry},
@@ -812,6 +813,49 @@ func testRetention(t *testing.T, f *Features, s store.Store) {
 	must(t, s.SaveConversation(ctx, again))
 	if tr, _ := s.Transcript(ctx, again.ID, 0); len(tr) != 0 {
 		t.Fatalf("a new conversation at an expired address inherited %d messages", len(tr))
+	}
+}
+
+func testDocExpires(t *testing.T, f *Features, s store.Store) {
+	f.Clock.Advance(-2 * time.Hour) // written "2 h ago": exp passed "1 h ago", in3h is due in 1 h
+	exp, in3h := f.Clock.Now().Add(time.Hour), f.Clock.Now().Add(3*time.Hour)
+	_, err := s.PutDoc(ctx, bot.Doc{Name: "slack.thread/C1/1", Data: []byte("conv-1")}, 0)
+	must(t, err)
+	_, err = s.PutDoc(ctx, bot.Doc{Name: "slack.thread/C1/1", Data: []byte("conv-1b"), Expires: exp}, 1)
+	must(t, err)
+	_, err = s.PutDoc(ctx, bot.Doc{Name: "kept", Data: []byte("k1"), Expires: in3h}, 0)
+	must(t, err)
+	_, err = s.PutDoc(ctx, bot.Doc{Name: "kept", Data: []byte("k2")}, 1) // no Expires: kept for good
+	must(t, err)
+	_, err = s.PutDoc(ctx, bot.Doc{Name: "later", Data: []byte("l1"), Expires: in3h}, 0)
+	must(t, err)
+	f.Clock.Reset()
+
+	if _, err := s.Doc(ctx, "slack.thread/C1/1"); !errors.Is(err, bot.ErrNotFound) {
+		t.Fatalf("expired Doc: %v, want ErrNotFound", err)
+	}
+	if _, err := s.DocAt(ctx, "slack.thread/C1/1", 1); !errors.Is(err, bot.ErrNotFound) {
+		t.Fatalf("expired DocAt(1): %v, want ErrNotFound", err)
+	}
+	if v, err := s.DocVersion(ctx, "slack.thread/C1/1"); err != nil || v != 0 {
+		t.Fatalf("expired DocVersion = %d, %v; want 0", v, err)
+	}
+	if h, err := s.DocHistory(ctx, "slack.thread/C1/1", 0); err != nil || len(h) != 0 {
+		t.Fatalf("expired DocHistory = %v, %v; want none", h, err)
+	}
+	// The name starts over at version 1, with no old version left.
+	d, err := s.PutDoc(ctx, bot.Doc{Name: "slack.thread/C1/1", Data: []byte("conv-2")}, 0)
+	must(t, err)
+	if h, _ := s.DocHistory(ctx, d.Name, 0); d.Version != 1 || len(h) != 1 {
+		t.Fatalf("rewritten after expiry: version %d, history %v; want version 1 alone", d.Version, h)
+	}
+	for name, want := range map[string]string{"kept": "k2", "later": "l1"} {
+		if got, err := s.Doc(ctx, name); err != nil || string(got.Data) != want {
+			t.Errorf("Doc(%s) = %q, %v; want %q", name, got.Data, err, want)
+		}
+	}
+	if v, _ := s.DocVersion(ctx, "kept"); v != 2 {
+		t.Errorf("DocVersion(kept) = %d, want 2", v)
 	}
 }
 

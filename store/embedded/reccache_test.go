@@ -1,0 +1,102 @@
+package embedded
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/supportbot/supportbot/bot"
+)
+
+// TestRecordCache: the conversation read back after a commit, served from
+// the cache of decoded records, is exactly what decoding the stored JSON
+// gives (times, empty fields), callers cannot change each other's copies,
+// and a record written by someone else is decoded again.
+func TestRecordCache(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(filepath.Join(t.TempDir(), FileName), Options{SweepEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	now := time.Now() // with a monotonic reading, in time.Local
+	c := bot.NewConversation(bot.Address{Channel: "web", Room: "r1"}, bot.Customer{ID: "web:c", Name: "Ann"}, now)
+	c.Tried = []string{}
+	c.Data = map[string]string{}
+	c.History = []bot.Handoff{{From: bot.StateBot, To: bot.StateQueued, Reason: bot.ReasonRequested, At: now.In(time.FixedZone("X", 3600))}}
+	c.CSAT = &bot.CSAT{Score: 5, At: now}
+	c.FirstReply = now.Add(time.Second)
+	if err := s.CommitTurn(ctx, &bot.TurnCommit{Conv: c}); err != nil {
+		t.Fatal(err)
+	}
+	decoded := func() *bot.Conversation {
+		t.Helper()
+		var d bot.Conversation
+		err := s.db.View(func(tx *bolt.Tx) error {
+			return json.Unmarshal(tx.Bucket(bConv).Bucket([]byte(c.ID)).Get(kRec), &d)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &d
+	}
+	got, err := s.Conversation(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.recs.get(c.ID, mustRec(t, s, c.ID)) == nil {
+		t.Fatal("the committed record is not cached")
+	}
+	if want := decoded(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("from the cache:\n%#v\ndecoded:\n%#v", got, want)
+	}
+
+	// A caller's changes stay its own.
+	got.History[0].Agent = "changed"
+	got.CSAT.Score = 1
+	got.Set("k", "v")
+	again, _ := s.Conversation(ctx, c.ID)
+	if again.History[0].Agent != "" || again.CSAT.Score != 5 || again.Data != nil {
+		t.Fatalf("a reader's changes reached the next reader: %+v", again)
+	}
+
+	// Written by someone else (not through the cache): decoded again.
+	other := *again
+	other.Intent = "other"
+	other.Version++
+	raw, _ := json.Marshal(&other)
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bConv).Bucket([]byte(c.ID)).Put(kRec, raw)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Conversation(ctx, c.ID); got.Intent != "other" {
+		t.Fatalf("after another write: intent %q", got.Intent)
+	}
+
+	// Invalid UTF-8 is replaced by encoding: such a record is not cached.
+	bad := bot.NewConversation(bot.Address{Channel: "web", Room: "r2"}, bot.Customer{ID: "web:d", Name: "B\xffob"}, now)
+	if err := s.SaveConversation(ctx, bad); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Conversation(ctx, bad.ID); got.Customer.Name != "B\uFFFDob" {
+		t.Fatalf("name %q", got.Customer.Name)
+	}
+}
+
+func mustRec(t *testing.T, s *Store, id bot.ConversationID) []byte {
+	t.Helper()
+	var rec []byte
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		rec = append(rec, tx.Bucket(bConv).Bucket([]byte(id)).Get(kRec)...)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
