@@ -111,6 +111,21 @@ type RedisConfig struct {
 	// KeyPrefix starts every key (default "sb:"), so several bots can share
 	// one Redis. It must not contain '{' or '}' (they pick the Cluster slot).
 	KeyPrefix string `toml:"key_prefix"`
+	// InboxPartitions is the number of inbound streams (default 16); each is
+	// worked by one replica at a time, so it bounds how many replicas share
+	// the work. Keep it fixed while messages are queued.
+	InboxPartitions int `toml:"inbox_partitions"`
+	// InboxClaimAfter is how long a message may wait unacknowledged with a
+	// replica before another takes it over (default 15s): the takeover time
+	// of a crashed replica's messages. Keep it above the longest turn.
+	InboxClaimAfter Duration `toml:"inbox_claim_after"`
+	// InboxBatch is how many messages a partition reads at once (default 64).
+	InboxBatch int `toml:"inbox_batch"`
+}
+
+// Inbox returns the options of the durable inbox on Redis.
+func (c *RedisConfig) Inbox() redisstore.InboxOptions {
+	return redisstore.InboxOptions{Partitions: c.InboxPartitions, MinIdle: time.Duration(c.InboxClaimAfter), Batch: c.InboxBatch}
 }
 
 // SetDefaults fills unset fields with the defaults.
@@ -164,6 +179,15 @@ func (c *RedisConfig) SetDefaults() {
 	if c.KeyPrefix == "" {
 		c.KeyPrefix = DefaultKeyPrefix
 	}
+	if c.InboxPartitions == 0 {
+		c.InboxPartitions = 16
+	}
+	if c.InboxClaimAfter == 0 {
+		c.InboxClaimAfter = Duration(15 * time.Second)
+	}
+	if c.InboxBatch == 0 {
+		c.InboxBatch = 64
+	}
 }
 
 // Validate reports the first invalid setting. Its errors never contain the URL,
@@ -185,6 +209,15 @@ func (c *RedisConfig) Validate() error {
 	}
 	if strings.ContainsAny(c.KeyPrefix, "{}") {
 		return fmt.Errorf("store: redis: key_prefix %q must not contain '{' or '}'", c.KeyPrefix)
+	}
+	if c.InboxPartitions < 1 || c.InboxPartitions > 1024 {
+		return fmt.Errorf("store: redis: inbox_partitions %d: must be between 1 and 1024", c.InboxPartitions)
+	}
+	if c.InboxClaimAfter < Duration(time.Second) {
+		return fmt.Errorf("store: redis: inbox_claim_after %v: must be at least 1s", time.Duration(c.InboxClaimAfter))
+	}
+	if c.InboxBatch < 1 || c.InboxBatch > 10_000 {
+		return fmt.Errorf("store: redis: inbox_batch %d: must be between 1 and 10000", c.InboxBatch)
 	}
 	return nil
 }

@@ -74,6 +74,13 @@ func TestConfigValidate(t *testing.T) {
 		"bad redis url": {func(c *store.Config) { c.Kind, c.Redis.URL = "redis", "http://u:secretpw@x" },
 			"REDIS_URL"},
 		"bad addr": {func(c *store.Config) { c.Kind, c.Redis.Addrs = "redis", []string{"nohost"} }, "addrs"},
+		"no partitions": {func(c *store.Config) { c.Kind, c.Redis.URL, c.Redis.InboxPartitions = "redis", "redis://x:1", -1 },
+			"inbox_partitions"},
+		"claim too soon": {func(c *store.Config) {
+			c.Kind, c.Redis.URL, c.Redis.InboxClaimAfter = "redis", "redis://x:1", store.Duration(time.Millisecond)
+		}, "inbox_claim_after"},
+		"huge batch": {func(c *store.Config) { c.Kind, c.Redis.URL, c.Redis.InboxBatch = "redis", "redis://x:1", 1 << 20 },
+			"inbox_batch"},
 		"brace in prefix": {func(c *store.Config) { c.Kind, c.Redis.URL, c.Redis.KeyPrefix = "redis", "redis://x:1", "{sb}" },
 			"key_prefix"},
 	} {

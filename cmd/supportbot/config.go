@@ -121,6 +121,11 @@ func loadConfig(path string, explicit bool) (Config, error) {
 	return c, conf.Locate(path, data, c.validate())
 }
 
+// redisKeys are the [store.redis] keys whose errors name them, so the error
+// points at their line.
+var redisKeys = map[string]bool{"addrs": true, "key_prefix": true, "inbox_partitions": true,
+	"inbox_claim_after": true, "inbox_batch": true}
+
 func (c *Config) validate() error {
 	var errs []error
 	bad := func(key, f string, a ...any) { errs = append(errs, conf.Errorf(key, f, a...)) }
@@ -157,6 +162,9 @@ func (c *Config) validate() error {
 		key := "store"
 		if m := strings.Fields(err.Error()); len(m) > 1 {
 			key = "store." + strings.TrimSuffix(m[1], ":")
+			if k := strings.TrimSuffix(m[min(2, len(m)-1)], ":"); key == "store.redis" && redisKeys[k] {
+				key += "." + k
+			}
 		}
 		bad(key, "%s", strings.TrimPrefix(err.Error(), "store: "))
 	}

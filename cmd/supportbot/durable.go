@@ -13,12 +13,12 @@ import (
 // with the Redis store, the partitioned stream inbox and the outbox lock
 // across replicas; with the embedded store none (in-process mailboxes; the
 // outbox is used because the store implements bot.OutboxStore).
-func durable(st store.Store, log *slog.Logger) []bot.Option {
+func durable(st store.Store, cfg store.RedisConfig, log *slog.Logger) []bot.Option {
 	rs, ok := st.(*redisstore.Store)
 	if !ok {
 		return nil
 	}
-	ib := rs.NewInbox(redisstore.InboxOptions{})
+	ib := rs.NewInbox(cfg.Inbox())
 	log.Info("durable inbox on Redis streams", "replica", ib.Replica())
 	return []bot.Option{bot.WithDurable(bot.Durable{Inbox: ib, Lease: st, Replica: ib.Replica()})}
 }

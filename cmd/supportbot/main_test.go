@@ -55,6 +55,8 @@ func TestBadConfigNamesFileLineKeyAndExitsTwo(t *testing.T) {
 		{"[log]\nlevel = \"loud\"\n", ":6: log.level: must be debug, info, warn or error"},
 		{"[store]\nkind = \"mongo\"\n", ":6: store.kind:"},
 		{"[http]\nwidget_origins = [\"https://shop.example.com/cart\"]\n", ":6: http.widget_origins: not an origin"},
+		{"[store]\nkind = \"redis\"\n[store.redis]\naddrs = [\"127.0.0.1:1\"]\ninbox_partitions = 0\ninbox_batch = 0\ninbox_claim_after = \"10ms\"\n",
+			":11: store.redis.inbox_claim_after: redis: inbox_claim_after 10ms: must be at least 1s"},
 	}
 	for _, tc := range tests {
 		p := testConfig(t, "\n\n"+tc.body)
