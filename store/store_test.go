@@ -79,7 +79,7 @@ func TestConfigValidate(t *testing.T) {
 		"claim too soon": {func(c *store.Config) {
 			c.Kind, c.Redis.URL, c.Redis.InboxClaimAfter = "redis", "redis://x:1", store.Duration(time.Millisecond)
 		}, "inbox_claim_after"},
-		"huge batch": {func(c *store.Config) { c.Kind, c.Redis.URL, c.Redis.InboxBatch = "redis", "redis://x:1", 1 << 20 },
+		"huge batch": {func(c *store.Config) { c.Kind, c.Redis.URL, c.Redis.InboxBatch = "redis", "redis://x:1", 1<<20 },
 			"inbox_batch"},
 		"brace in prefix": {func(c *store.Config) { c.Kind, c.Redis.URL, c.Redis.KeyPrefix = "redis", "redis://x:1", "{sb}" },
 			"key_prefix"},
