@@ -318,17 +318,7 @@ func (s *Store) CommitTurn(ctx context.Context, t *bot.TurnCommit) (err error) {
 		// One round trip for the customer index and the turn's events
 		// (they are on several Cluster slots, so no MULTI).
 		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			if c.Customer.ID != "" {
-				k := s.p + "cust:" + c.Customer.ID
-				if c.Version == 0 {
-					created := c.Created
-					if created.IsZero() {
-						created = s.now()
-					}
-					p.ZAddNX(ctx, k, redis.Z{Score: float64(created.UnixMilli()), Member: string(c.ID)})
-				}
-				p.PExpireAt(ctx, k, time.UnixMilli(exp))
-			}
+			s.queueCustomer(ctx, p, c, exp)
 			for _, e := range t.Events {
 				if err := s.recordEvent(ctx, p, e); err != nil {
 					s.log.Warn("redisstore: commit: record event", "conversation", string(c.ID), "err", err)

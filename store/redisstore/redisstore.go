@@ -253,17 +253,7 @@ func (s *Store) SaveConversation(ctx context.Context, c *bot.Conversation) error
 	keys, args := s.convKeys(c.ID), []any{c.Version, rec, exp}
 	pipe := func(p redis.Pipeliner, eval func(redis.Pipeliner) *redis.Cmd) *redis.Cmd {
 		cmd := eval(p)
-		if c.Customer.ID != "" {
-			k := s.p + "cust:" + c.Customer.ID
-			if c.Version == 0 {
-				created := c.Created
-				if created.IsZero() {
-					created = s.now()
-				}
-				p.ZAddNX(ctx, k, redis.Z{Score: float64(created.UnixMilli()), Member: string(c.ID)})
-			}
-			p.PExpireAt(ctx, k, time.UnixMilli(exp))
-		}
+		s.queueCustomer(ctx, p, c, exp)
 		return cmd
 	}
 	var cmd *redis.Cmd
@@ -673,6 +663,23 @@ func (s *Store) DocHistory(ctx context.Context, name string, limit int) ([]bot.D
 		limit = 1 << 30
 	}
 	return s.docs(ctx, name, 0, false, limit)
+}
+
+// queueCustomer queues on p the customer index entry of c (added when c is
+// new) and moves its expiry to exp (Unix ms). Nothing without a customer.
+func (s *Store) queueCustomer(ctx context.Context, p redis.Pipeliner, c *bot.Conversation, exp int64) {
+	if c.Customer.ID == "" {
+		return
+	}
+	k := s.p + "cust:" + c.Customer.ID
+	if c.Version == 0 {
+		created := c.Created
+		if created.IsZero() {
+			created = s.now()
+		}
+		p.ZAddNX(ctx, k, redis.Z{Score: float64(created.UnixMilli()), Member: string(c.ID)})
+	}
+	p.PExpireAt(ctx, k, time.UnixMilli(exp))
 }
 
 // ---- events
