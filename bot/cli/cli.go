@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/supportbot/supportbot/bot"
 )
@@ -158,11 +159,16 @@ func (c *Channel) Send(_ context.Context, to bot.Address, r bot.Reply) error {
 	}
 	text, _ := bot.Clean(r.Text, 1<<20)
 	var b strings.Builder
-	for i, line := range strings.Split(text, "\n") {
-		if i == 0 {
-			fmt.Fprintf(&b, "%s> %s\n", who, line)
-		} else {
-			fmt.Fprintf(&b, "%s  %s\n", strings.Repeat(" ", len(who)), line)
+	indent := strings.Repeat(" ", utf8.RuneCountInString(who)+2)
+	first := true
+	for _, para := range strings.Split(text, "\n") {
+		for _, line := range wrap(para, Width-len(indent)) {
+			if first {
+				fmt.Fprintf(&b, "%s> %s\n", who, line)
+				first = false
+			} else {
+				fmt.Fprintf(&b, "%s%s\n", indent, line)
+			}
 		}
 	}
 	if len(r.Choices) > 0 {
@@ -176,4 +182,28 @@ func (c *Channel) Send(_ context.Context, to bot.Address, r bot.Reply) error {
 	}
 	_, err := io.WriteString(c.out, b.String())
 	return err
+}
+
+// Width is the terminal width replies are word-wrapped to.
+const Width = 80
+
+// wrap breaks s at spaces into lines of at most width runes; a longer word
+// (a link) gets a line of its own. An empty s is one empty line.
+func wrap(s string, width int) []string {
+	var lines []string
+	line, n := "", 0
+	for _, w := range strings.Fields(s) {
+		wn := utf8.RuneCountInString(w)
+		if n > 0 && n+1+wn > width {
+			lines = append(lines, line)
+			line, n = "", 0
+		}
+		if n > 0 {
+			line += " "
+			n++
+		}
+		line += w
+		n += wn
+	}
+	return append(lines, line)
 }

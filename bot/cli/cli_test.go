@@ -89,3 +89,36 @@ func TestPipedScriptIsOrdered(t *testing.T) {
 		t.Error("Done not closed at EOF")
 	}
 }
+
+// A long answer is word-wrapped to the terminal's 80 columns under its
+// speaker, a link stays whole on a line of its own, and line breaks in the
+// text are kept.
+func TestLongRepliesWrapAtWordsWithin80Columns(t *testing.T) {
+	var out strings.Builder
+	ch := cli.New(strings.NewReader(""), &out, cli.Options{})
+	long := strings.Repeat("Пријавите повраћај под Моје поруџбине, ", 6) +
+		"https://nordlys-shop.example/sr/povracaj/" + strings.Repeat("x", 60) + " kraj.\nDruga linija."
+	if err := ch.Send(context.Background(), bot.Address{Channel: "cli"}, bot.Reply{Text: long}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	var words []string
+	for i, l := range lines {
+		if i == 0 && !strings.HasPrefix(l, "bot> ") || i > 0 && !strings.HasPrefix(l, "     ") {
+			t.Errorf("line %d %q: not under the speaker", i, l)
+		}
+		if n := len([]rune(l)); n > cli.Width && !strings.Contains(l, "https://") {
+			t.Errorf("line %d is %d columns: %q", i, n, l)
+		}
+		words = append(words, strings.Fields(strings.TrimPrefix(l, "bot> "))...)
+	}
+	if got, want := strings.Join(words, " "), strings.Join(strings.Fields(long), " "); got != want {
+		t.Errorf("words changed by wrapping:\n%s\nwant\n%s", got, want)
+	}
+	if last := lines[len(lines)-1]; last != "     Druga linija." {
+		t.Errorf("the text's own line break was lost: last line %q", last)
+	}
+	if len(lines) < 5 {
+		t.Errorf("%d lines, want the long text wrapped: %q", len(lines), out.String())
+	}
+}
