@@ -87,6 +87,7 @@ type Engine struct {
 	boxes   map[ConversationID]*mailbox
 	closed  bool
 	workers sync.WaitGroup // drains of mailboxes in progress
+	pool    sync.WaitGroup // the goroutines that drain them, busy or idle
 	// idle hands a mailbox to a goroutine waiting for one (unbuffered);
 	// idleN counts them. Reusing goroutines spares each turn growing a
 	// new goroutine's stack to the router's depth.
@@ -238,7 +239,11 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 	e.closed = true
 	e.mu.Unlock()
 	done := make(chan struct{})
-	go func() { e.workers.Wait(); close(done) }()
+	go func() {
+		e.workers.Wait()
+		e.pool.Wait() // idle goroutines exit at once: quit is closed
+		close(done)
+	}()
 	t := time.NewTimer(e.cfg.ShutdownTimeout)
 	defer t.Stop()
 	select {
@@ -309,7 +314,7 @@ func (e *Engine) enqueue(j *job) bool {
 	select {
 	case e.idle <- drainJob{id, b}:
 	default:
-		go e.worker(drainJob{id, b})
+		e.pool.Go(func() { e.worker(drainJob{id, b}) })
 	}
 	return true
 }
