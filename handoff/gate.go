@@ -97,7 +97,7 @@ func (d *Desk) abandon(t *bot.Turn) {
 		return
 	}
 	clearEpisode(c)
-	t.Reply(bot.Reply{Kind: bot.KindNotice, Text: say(c.Lang, msgLeft)})
+	t.Reply(bot.Reply{Kind: bot.KindNotice, Text: say(c.Lang, msgLeft), Meta: map[string]string{"event": "left"}})
 	t.Record(bot.Event{Type: EventAbandon, Reason: bot.ReasonAbandoned, Value: waited.Seconds()})
 	id := c.ID
 	d.later(id, "leave queue", func(ctx context.Context) error {

@@ -133,8 +133,8 @@ func TestCustomerCanLeaveTheQueue(t *testing.T) {
 		if c.State != bot.StateBot || c.History[len(c.History)-1].Reason != bot.ReasonAbandoned {
 			t.Fatalf("after leaving: state %s history %+v", c.State, c.History)
 		}
-		if got := r.last("ann"); !strings.Contains(got, "You've left the queue") {
-			t.Errorf("told %q", got)
+		if got := r.ch.Last("ann").Reply; !strings.Contains(got.Text, "You've left the queue") || got.Meta["event"] != "left" {
+			t.Errorf("told %q (meta %v), want the notice marked event=left (the widget shows \"Talk to a person\" again)", got.Text, got.Meta)
 		}
 		if q, _ := r.desk.Queue(context.Background()); len(q) != 0 {
 			t.Errorf("queue still has %d cards", len(q))

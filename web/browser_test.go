@@ -256,6 +256,7 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("after \"human\": %q (%s), want the queue notice", reply, kind)
 		}
 		cust.wait("the queue position", `/queue/.test(document.getElementById("sbw-status").textContent)`)
+		cust.wait("no \"Talk to a person\" while waiting for one", `document.getElementById("sbw-human").offsetParent === null`)
 
 		// The agent sees the conversation waiting, first in line.
 		agent.wait("the waiting conversation", `document.querySelector("#queue .qitem") !== null`)
@@ -269,6 +270,7 @@ func TestBrowser(t *testing.T) {
 		}
 		agent.do(chromedp.Click(chromedp.ID("claim")))
 		cust.wait("the agent's name", `/Ada/.test(document.getElementById("sbw-status").textContent)`)
+		cust.wait("the queue's buttons retired once Ada joined", `document.querySelectorAll("#sbw-log .sbw-k-queue .sbw-choice:not(:disabled)").length === 0`)
 		agent.wait("the claim", `document.querySelector("#mine .qitem") !== null`)
 
 		// The agent replies; the customer sees it with the agent's name.
@@ -294,6 +296,7 @@ func TestBrowser(t *testing.T) {
 		// Resolve, then the customer rates.
 		agent.do(chromedp.Click(chromedp.ID("resolve")))
 		cust.wait("the CSAT question", `document.querySelectorAll("#sbw-log .sbw-k-csat .sbw-choice:not(:disabled)").length === 5`)
+		cust.wait("\"Talk to a person\" back once resolved", `document.getElementById("sbw-human").offsetParent !== null`)
 		if got := eval[string](cust, `document.querySelectorAll("#sbw-log .sbw-k-csat .sbw-choice")[4].getAttribute("aria-label")`); got != "Rate 5 out of 5" {
 			t.Errorf("CSAT button label %q", got)
 		}

@@ -269,10 +269,16 @@
   }
 
   function updateStatus(m) {
+    var ev = m.meta && m.meta.event;
     if (m.role === "agent" && m.author) status.textContent = t("chattingWith", m.author);
     else if (m.kind === "queue") status.textContent = m.text;
-    else if (m.meta && m.meta.event === "joined") status.textContent = m.text;
-    else if (m.meta && m.meta.event === "resolved") status.textContent = "";
+    else if (ev === "joined") status.textContent = m.text;
+    else if (ev === "resolved" || ev === "left") status.textContent = "";
+    // "Talk to a person" is moot while waiting for or talking with one; a
+    // person joining also retires the queue's buttons ("leave the queue").
+    if (m.kind === "queue" || m.role === "agent" || ev === "joined") human.hidden = true;
+    else if (ev === "resolved" || ev === "left" || m.kind === "answer" || m.kind === "suggest") human.hidden = false;
+    if (ev === "joined") disableOldChoices();
   }
 
   function showPending(item) {
