@@ -14,6 +14,16 @@ import (
 	"github.com/supportbot/supportbot/store/embedded"
 )
 
+// openStore opens an embedded store in dir (inside the test's bubble).
+func openStore(t *testing.T, dir string) *embedded.Store {
+	t.Helper()
+	st, err := embedded.Open(filepath.Join(dir, "bot.db"), embedded.Options{SweepEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
 // TestIdleWorkersExit: the goroutines that run turns are reused from one
 // turn to the next, and exit when the engine stops: after a burst of
 // conversations nothing is left running (synctest fails the test if a
@@ -21,10 +31,7 @@ import (
 func TestIdleWorkersExit(t *testing.T) {
 	dir := t.TempDir()
 	synctest.Test(t, func(t *testing.T) {
-		st, err := embedded.Open(filepath.Join(dir, "bot.db"), embedded.Options{SweepEvery: -1})
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := openStore(t, dir)
 		defer st.Close()
 		fake := channeltest.NewFake("fake")
 		eng := bot.New(bot.Config{}, st, bot.HandlerFunc(func(_ context.Context, t *bot.Turn) error {
@@ -60,10 +67,7 @@ func TestIdleWorkersExit(t *testing.T) {
 func TestIdleEngineKeepsNoGoroutine(t *testing.T) {
 	dir := t.TempDir()
 	synctest.Test(t, func(t *testing.T) {
-		st, err := embedded.Open(filepath.Join(dir, "bot.db"), embedded.Options{SweepEvery: -1})
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := openStore(t, dir)
 		defer st.Close()
 		eng := bot.New(bot.Config{}, st, nil, slog.New(slog.DiscardHandler))
 		ctx := context.Background()

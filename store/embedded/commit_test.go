@@ -11,22 +11,30 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// TestGroupCommit writes from many goroutines at once, some of whose
-// functions fail or refuse: every successful write is kept, no failed or
-// refused one leaves a trace, and each caller gets its own result.
-func TestGroupCommit(t *testing.T) {
-	s, err := Open(filepath.Join(t.TempDir(), FileName), Options{SweepEvery: -1})
+// openWithBucket opens a store at path with an empty bucket "test".
+func openWithBucket(t *testing.T, path string) (*Store, []byte) {
+	t.Helper()
+	s, err := Open(path, Options{SweepEvery: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
 	bucket := []byte("test")
 	if err := s.update("init", func(tx *bolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(bucket)
 		return err
 	}); err != nil {
+		s.Close()
 		t.Fatal(err)
 	}
+	return s, bucket
+}
+
+// TestGroupCommit writes from many goroutines at once, some of whose
+// functions fail or refuse: every successful write is kept, no failed or
+// refused one leaves a trace, and each caller gets its own result.
+func TestGroupCommit(t *testing.T) {
+	s, bucket := openWithBucket(t, filepath.Join(t.TempDir(), FileName))
+	defer s.Close()
 	errBoom, errNo := errors.New("boom"), errors.New("no")
 	const n = 300
 	errs := make([]error, n)
@@ -49,7 +57,7 @@ func TestGroupCommit(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucket)
 		for i := range n {
 			got := b.Get(fmt.Appendf(nil, "k%d", i)) != nil
@@ -84,18 +92,8 @@ func TestGroupCommit(t *testing.T) {
 // or by Close) when no other write comes.
 func TestUpdateLater(t *testing.T) {
 	path := filepath.Join(t.TempDir(), FileName)
-	s, err := Open(path, Options{SweepEvery: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, bucket := openWithBucket(t, path)
 	defer s.Close()
-	bucket := []byte("test")
-	if err := s.update("init", func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(bucket)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
 	put := func(k string) func(*bolt.Tx) error {
 		return func(tx *bolt.Tx) error { return tx.Bucket(bucket).Put([]byte(k), []byte("x")) }
 	}
@@ -105,7 +103,7 @@ func TestUpdateLater(t *testing.T) {
 	results := make(chan error, 1)
 	before := s.Commits()
 	s.updateLater("a", put("a"), func(err error) { results <- err })
-	err = s.update("b", func(tx *bolt.Tx) error {
+	err := s.update("b", func(tx *bolt.Tx) error {
 		if tx.Bucket(bucket).Get([]byte("a")) == nil {
 			return errors.New("the queued write is not applied before the later one")
 		}
