@@ -623,15 +623,22 @@ func (s *Store) docBucket(tx *bolt.Tx, name string) *bolt.Bucket {
 	return tx.Bucket(bDocs).Bucket([]byte(name))
 }
 
+// clearDocExpiry removes the expiry of document name and its sweep entry.
+func clearDocExpiry(tx *bolt.Tx, name []byte) error {
+	exp := tx.Bucket(bDocExp).Get(name)
+	if exp == nil {
+		return nil
+	}
+	if err := tx.Bucket(bDocQ).Delete(cat(exp, name)); err != nil {
+		return err
+	}
+	return tx.Bucket(bDocExp).Delete(name)
+}
+
 // dropDoc deletes document name, every version, and its expiry entries.
 func dropDoc(tx *bolt.Tx, name []byte) error {
-	if exp := tx.Bucket(bDocExp).Get(name); exp != nil {
-		if err := tx.Bucket(bDocQ).Delete(cat(exp, name)); err != nil {
-			return err
-		}
-		if err := tx.Bucket(bDocExp).Delete(name); err != nil {
-			return err
-		}
+	if err := clearDocExpiry(tx, name); err != nil {
+		return err
 	}
 	if err := tx.Bucket(bDocs).DeleteBucket(name); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
 		return err
@@ -713,13 +720,8 @@ func (s *Store) PutDoc(ctx context.Context, d bot.Doc, expect int64) (bot.Doc, e
 		if err := b.Put(binary.BigEndian.AppendUint64(nil, uint64(d.Version)), v); err != nil {
 			return err
 		}
-		if old := tx.Bucket(bDocExp).Get(name); old != nil {
-			if err := tx.Bucket(bDocQ).Delete(cat(old, name)); err != nil {
-				return err
-			}
-			if err := tx.Bucket(bDocExp).Delete(name); err != nil {
-				return err
-			}
+		if err := clearDocExpiry(tx, name); err != nil {
+			return err
 		}
 		if d.Expires.IsZero() {
 			return nil
