@@ -187,6 +187,19 @@ type OutboxLeaser interface {
 	OutboxDoneUnlease(ctx context.Context, id ConversationID, key, name, owner string) (left, unleased bool, err error)
 }
 
+// OutboxDoneBatcher is an optional extension of OutboxLeaser: the removal
+// of the last reply of a turn, sent from memory, and the release of the
+// outbox lock with it are queued, and the store runs the queued removals of
+// many conversations in one round trip.
+type OutboxDoneBatcher interface {
+	// OutboxDoneUnleaseQueue does OutboxDoneUnlease(id, key, name, owner)
+	// soon, without waiting: result is called when it ran (or failed) and
+	// must not block.
+	OutboxDoneUnleaseQueue(id ConversationID, key, name, owner string, result func(left, unleased bool, err error))
+	// FlushDone runs the queued removals now and returns when they ran.
+	FlushDone(ctx context.Context)
+}
+
 // ---- the inbox
 
 // Delivery is one inbound event taken from an Inbox.
@@ -216,6 +229,16 @@ type Inbox interface {
 	// is retried with backoff, and an entry whose consumer died is handed
 	// to another consumer: handle must be idempotent (see Delivery.Seq).
 	Consume(ctx context.Context, handle func(ctx context.Context, d Delivery) error) error
+}
+
+// InboxBatcher is an optional extension of Inbox: several events stored in
+// one round trip. The Engine uses it for the events that queued while its
+// previous store was in flight.
+type InboxBatcher interface {
+	// PutAll does Put for each of ins, in order. On an error any of them
+	// may have been stored: they are Put again later, and those with a Key
+	// are then recognised as duplicates.
+	PutAll(ctx context.Context, ins []Inbound) (dup []bool, err error)
 }
 
 // SeqAfter reports whether stream position a is after b ("" is before

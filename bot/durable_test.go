@@ -99,3 +99,95 @@ func TestRetryableSendFailuresKeepOrder(t *testing.T) {
 		}
 	}
 }
+
+// gatedInbox is a MemoryInbox whose stores wait for a signal on gate, and
+// that stores several events at once (InboxBatcher), recording each call.
+type gatedInbox struct {
+	*bot.MemoryInbox
+	gate  chan struct{}
+	calls chan []string // texts of each store call
+}
+
+func (g *gatedInbox) store(ctx context.Context, ins []bot.Inbound) ([]bool, error) {
+	var texts []string
+	for _, in := range ins {
+		texts = append(texts, in.Msg.Text)
+	}
+	g.calls <- texts
+	<-g.gate
+	dups := make([]bool, len(ins))
+	for i, in := range ins {
+		if _, err := g.MemoryInbox.Put(ctx, in); err != nil {
+			return nil, err
+		}
+		dups[i] = false
+	}
+	return dups, nil
+}
+
+func (g *gatedInbox) Put(ctx context.Context, in bot.Inbound) (bool, error) {
+	_, err := g.store(ctx, []bot.Inbound{in})
+	return false, err
+}
+
+func (g *gatedInbox) PutAll(ctx context.Context, ins []bot.Inbound) ([]bool, error) {
+	return g.store(ctx, ins)
+}
+
+// direct is a Fake whose events the test delivers itself, from its own
+// goroutine, through the deliver func Listen was given.
+type direct struct {
+	*channeltest.Fake
+	deliver chan func(context.Context, bot.Inbound)
+}
+
+func (d *direct) Listen(ctx context.Context, deliver func(context.Context, bot.Inbound)) error {
+	d.deliver <- deliver
+	<-ctx.Done()
+	return nil
+}
+
+// A channel's Deliver does not wait for the inbox: the events that arrive
+// while one store is in flight are stored together in the next, in order,
+// and each is acked once stored.
+func TestDeliverQueuesWhileTheInboxStores(t *testing.T) {
+	ib := &gatedInbox{MemoryInbox: bot.NewMemoryInbox(nil, 0), gate: make(chan struct{}), calls: make(chan []string, 4)}
+	ch := &direct{Fake: channeltest.NewFake("fake"), deliver: make(chan func(context.Context, bot.Inbound), 1)}
+	runDurable(t, ch, ib, make(chan bot.Outcome, 16))
+	deliver := <-ch.deliver
+	var acks []chan struct{}
+	say := func(text string) {
+		ack := make(chan struct{})
+		acks = append(acks, ack)
+		deliver(context.Background(), bot.Inbound{Key: "fake:" + text, Ack: func() { close(ack) },
+			Msg: bot.Message{ID: text, Text: text, From: bot.Address{Channel: "fake", Room: "room"}, Role: bot.RoleCustomer}})
+	}
+	say("a")
+	if got := <-ib.calls; fmt.Sprint(got) != "[a]" {
+		t.Fatalf("first store %v", got)
+	}
+	// a's store is in flight: these return at once (the test would hang
+	// if deliver waited for a store) and queue.
+	say("b")
+	say("c")
+	say("d")
+	select {
+	case <-acks[1]:
+		t.Fatal("b acked before it was stored")
+	default:
+	}
+	ib.gate <- struct{}{}
+	<-acks[0]
+	if got := <-ib.calls; fmt.Sprint(got) != "[b c d]" {
+		t.Fatalf("second store %v, want [b c d] in one call, in order", got)
+	}
+	close(ib.gate)
+	for _, a := range acks[1:] {
+		<-a
+	}
+	for _, want := range []string{"echo: a", "echo: b", "echo: c", "echo: d"} {
+		if p := ch.Next(t); p.Text != want {
+			t.Fatalf("reply %q, want %q", p.Text, want)
+		}
+	}
+}

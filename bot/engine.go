@@ -82,6 +82,7 @@ type Engine struct {
 	tc      TurnCommitter // st, if it implements TurnCommitter
 	ob      *outbox
 	spill   *spill
+	pq      putQueue
 
 	mu      sync.Mutex
 	boxes   map[ConversationID]*mailbox
@@ -159,6 +160,7 @@ func New(cfg Config, st Store, h Handler, log *slog.Logger, opts ...Option) *Eng
 		o(e)
 	}
 	e.spill = newSpill(e.dur.Spill)
+	e.pq.slots = make(chan struct{}, e.dur.PutQueue)
 	return e
 }
 

@@ -52,36 +52,106 @@ func (s *spill) len() int {
 // back (metrics, tests).
 func (e *Engine) SpillLen() int { return e.spill.len() }
 
-// put stores in in the Inbox and acks it; while the Inbox is unreachable
-// (or events wait before it) in is held in the spill instead.
+// putQueue holds inbound events between Deliver and the Inbox. One flush
+// at a time stores them in order: all that queued while the previous store
+// was in flight go together (InboxBatcher), so Deliver never waits for a
+// round trip unless the queue is full.
+type putQueue struct {
+	mu       sync.Mutex
+	q        []Inbound
+	flushing bool
+	slots    chan struct{} // one per queued event; Deliver blocks when full
+}
+
+// put queues in for the Inbox; it is acked once stored. While the Inbox is
+// unreachable (or events wait before it) in is held in the spill instead.
 func (e *Engine) put(ctx context.Context, in Inbound) {
+	if in.Msg.At.IsZero() {
+		in.Msg.At = e.now()
+	}
+	q := &e.pq
+	select {
+	case q.slots <- struct{}{}:
+	case <-ctx.Done(): // Listen is ending: left to the platform's redelivery
+		return
+	}
 	e.mu.Lock()
-	closed := e.closed
-	e.mu.Unlock()
-	if closed {
+	if e.closed {
+		e.mu.Unlock()
+		<-q.slots
 		if e.observe != nil {
 			e.observe(in, Rejected, 0)
 		}
 		return
 	}
-	if in.Msg.At.IsZero() {
-		in.Msg.At = e.now()
+	q.mu.Lock()
+	q.q = append(q.q, in)
+	start := !q.flushing
+	q.flushing = true
+	q.mu.Unlock()
+	if start {
+		e.pool.Go(e.flushPuts)
 	}
-	if e.spill.len() == 0 {
-		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.dur.PutTimeout)
-		dup, err := e.inbox.Put(pctx, in)
-		cancel()
-		if err == nil {
-			e.accepted(in, dup)
+	e.mu.Unlock()
+}
+
+// flushPuts stores the queued events, batch after batch, until none is left.
+func (e *Engine) flushPuts() {
+	q := &e.pq
+	for {
+		q.mu.Lock()
+		batch := q.q
+		q.q = nil
+		if len(batch) == 0 {
+			q.flushing = false
+			q.mu.Unlock()
 			return
 		}
-		e.log.Warn("inbox unreachable; holding the event", "err", err, "conversation", string(in.Msg.From.ConversationID()))
+		q.mu.Unlock()
+		e.putBatch(batch)
+		for range batch {
+			<-q.slots
+		}
 	}
-	if !e.spill.add(in) {
-		e.log.Error("inbox unreachable and spill full; leaving the event to the platform's redelivery",
-			"conversation", string(in.Msg.From.ConversationID()))
-		if e.observe != nil {
-			e.observe(in, StoreError, 0)
+}
+
+// putBatch stores batch in order and acks what was stored; the rest goes
+// to the spill, in order, to be stored when the Inbox answers again.
+func (e *Engine) putBatch(batch []Inbound) {
+	stored := 0
+	if e.spill.len() == 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), e.dur.PutTimeout)
+		var dups []bool
+		var err error
+		if ib, ok := e.inbox.(InboxBatcher); ok && len(batch) > 1 {
+			if dups, err = ib.PutAll(ctx, batch); err == nil {
+				stored = len(batch)
+			}
+		} else {
+			for _, in := range batch {
+				var dup bool
+				if dup, err = e.inbox.Put(ctx, in); err != nil {
+					break
+				}
+				dups = append(dups, dup)
+				stored++
+			}
+		}
+		cancel()
+		for i, in := range batch[:stored] {
+			e.accepted(in, dups[i])
+		}
+		if err != nil {
+			e.log.Warn("inbox unreachable; holding the events", "err", err, "events", len(batch)-stored)
+		}
+	}
+	for _, in := range batch[stored:] {
+		if !e.spill.add(in) {
+			e.log.Error("inbox unreachable and spill full; leaving the event to the platform's redelivery",
+				"conversation", string(in.Msg.From.ConversationID()))
+			if e.observe != nil {
+				e.observe(in, StoreError, 0)
+			}
 		}
 	}
 }

@@ -37,6 +37,9 @@ type Durable struct {
 	Spill int
 	// PutTimeout bounds one Inbox.Put; default 3s.
 	PutTimeout time.Duration
+	// PutQueue is how many inbound events may wait to be stored in the
+	// Inbox before Deliver blocks; default 4096.
+	PutQueue int
 }
 
 func (d *Durable) setDefaults() {
@@ -66,6 +69,9 @@ func (d *Durable) setDefaults() {
 	}
 	if d.PutTimeout <= 0 {
 		d.PutTimeout = 3 * time.Second
+	}
+	if d.PutQueue <= 0 {
+		d.PutQueue = 4096
 	}
 }
 
@@ -271,7 +277,7 @@ func (e *Engine) drainBusy(ctx context.Context, id ConversationID, m *OutboxMark
 		}
 	}()
 	ctx = context.WithoutCancel(ctx)
-	e.waitDone(id)
+	e.waitDone(ctx, id)
 	var locked time.Time
 	held := false // this drain holds the outbox lock
 	lock := "outbox:" + string(id)
@@ -316,6 +322,12 @@ func (e *Engine) drainBusy(ctx context.Context, id ConversationID, m *OutboxMark
 	if e.dur.Lease != nil {
 		dq = nil
 	}
+	// With the lock, a store that batches removals (OutboxDoneBatcher)
+	// queues that removal with the lock's release.
+	ub, _ := e.dur.Lease.(OutboxDoneBatcher)
+	if ol == nil {
+		ub = nil
+	}
 	for {
 		xs, err, mem := first, error(nil), false
 		switch {
@@ -324,7 +336,7 @@ func (e *Engine) drainBusy(ctx context.Context, id ConversationID, m *OutboxMark
 		case first != nil:
 			first, mem = nil, true
 		default:
-			e.waitDone(id)
+			e.waitDone(ctx, id)
 			xs, err = e.obs.Outbox(ctx, id, 16)
 		}
 		if err != nil {
@@ -388,7 +400,15 @@ func (e *Engine) drainBusy(ctx context.Context, id ConversationID, m *OutboxMark
 			delete(o.tries, id)
 			o.mu.Unlock()
 			if dq != nil && mem && i == len(xs)-1 {
-				e.queueDone(dq, id, x.Key, log)
+				e.queueDone(id, log, func(res func(bool, error)) { dq.OutboxDoneQueue(id, x.Key, res) })
+				empty = true
+				break
+			}
+			if ub != nil && held && mem && i == len(xs)-1 {
+				e.queueDone(id, log, func(res func(bool, error)) {
+					ub.OutboxDoneUnleaseQueue(id, x.Key, lock, e.dur.Replica, func(left, _ bool, err error) { res(left, err) })
+				})
+				held = false // the removal gives the lock back if it empties the outbox
 				empty = true
 				break
 			}
@@ -416,16 +436,16 @@ func (e *Engine) drainBusy(ctx context.Context, id ConversationID, m *OutboxMark
 	}
 }
 
-// queueDone queues the removal of id's outbox entry key (dq), and marks it
-// pending until it is durable. If it fails, the outbox is retried (and the
-// entry sent again), as after a failed OutboxDone.
-func (e *Engine) queueDone(dq OutboxDoneQueuer, id ConversationID, key string, log *slog.Logger) {
+// queueDone queues the removal of an entry of id's outbox with submit, and
+// marks it pending until it is durable. If it fails, the outbox is retried
+// (and the entry sent again), as after a failed OutboxDone.
+func (e *Engine) queueDone(id ConversationID, log *slog.Logger, submit func(result func(left bool, err error))) {
 	o := e.ob
 	ch := make(chan struct{})
 	o.mu.Lock()
 	o.pending[id] = ch
 	o.mu.Unlock()
-	dq.OutboxDoneQueue(id, key, func(_ bool, err error) {
+	submit(func(_ bool, err error) {
 		o.mu.Lock()
 		if o.pending[id] == ch {
 			delete(o.pending, id)
@@ -451,13 +471,17 @@ func (e *Engine) queueDone(dq OutboxDoneQueuer, id ConversationID, key string, l
 }
 
 // waitDone waits until no removal queued by queueDone for id is pending.
-func (e *Engine) waitDone(id ConversationID) {
+func (e *Engine) waitDone(ctx context.Context, id ConversationID) {
 	e.ob.mu.Lock()
 	ch := e.ob.pending[id]
 	e.ob.mu.Unlock()
-	if ch != nil {
-		<-ch
+	if ch == nil {
+		return
 	}
+	if ub, ok := e.dur.Lease.(OutboxDoneBatcher); ok {
+		ub.FlushDone(ctx)
+	}
+	<-ch
 }
 
 // backoff returns the next retry delay of id: the platform's hint if any,

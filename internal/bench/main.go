@@ -455,7 +455,7 @@ func topCommands(a, b map[string]int64, msgs int) string {
 	}
 	slices.SortFunc(d, func(x, y kv) int { return int(y.v - x.v) })
 	var parts []string
-	for _, e := range d[:min(len(d), 12)] {
+	for _, e := range d[:min(len(d), 20)] {
 		parts = append(parts, fmt.Sprintf("%s %.2f", e.k, float64(e.v)/float64(max(1, msgs))))
 	}
 	return strings.Join(parts, ", ")

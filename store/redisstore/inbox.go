@@ -154,6 +154,51 @@ func (ib *Inbox) Put(ctx context.Context, in bot.Inbound) (bool, error) {
 	return false, nil
 }
 
+var _ bot.InboxBatcher = (*Inbox)(nil)
+
+// PutAll is Put for each of ins, in order, in one pipeline.
+func (ib *Inbox) PutAll(ctx context.Context, ins []bot.Inbound) ([]bool, error) {
+	type put struct {
+		keys []string
+		args []any
+	}
+	puts := make([]put, len(ins))
+	at := ib.s.now().Add(ib.o.DedupeTTL).UnixMilli()
+	for i, in := range ins {
+		b, err := json.Marshal(&inWire{Key: in.Key, Msg: in.Msg})
+		if err != nil {
+			return nil, fmt.Errorf("redisstore: inbox put: %w", err)
+		}
+		p := ib.Partition(in.Msg.From.ConversationID())
+		use := "0"
+		if in.Key != "" {
+			use = "1"
+		}
+		puts[i] = put{[]string{ib.streamKey(p), ib.tag(p) + ":d:" + in.Key}, []any{at, use, ib.o.MaxLen, b}}
+	}
+	cmds := make([]*redis.Cmd, len(ins))
+	_, _ = ib.s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, x := range puts {
+			cmds[i] = putScript.EvalSha(ctx, p, x.keys, x.args...)
+		}
+		return nil
+	}) // each command's error is read from it
+	dup := make([]bool, len(ins))
+	for i, c := range cmds {
+		err := c.Err()
+		if redis.HasErrorPrefix(err, "NOSCRIPT") { // not cached yet: this one did not run
+			err = putScript.Run(ctx, ib.s.rdb, puts[i].keys, puts[i].args...).Err()
+		}
+		switch {
+		case errors.Is(err, redis.Nil):
+			dup[i] = true
+		case err != nil:
+			return nil, ib.s.wrap("inbox put", err)
+		}
+	}
+	return dup, nil
+}
+
 // owner returns the rendezvous winner of partition p among members.
 func owner(p int, members []string) string {
 	best, bestH := "", uint64(0)
@@ -467,12 +512,14 @@ func (ib *Inbox) process(ctx context.Context, stream string, msgs []redis.XMessa
 	if len(done) > 0 {
 		bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		for wait := 50 * time.Millisecond; ; wait = min(2*wait, time.Second) {
-			err := ib.s.rdb.XAck(bg, stream, inboxGroup, done...).Err()
-			if err == nil || bg.Err() != nil {
-				break // unacked entries are handled again, and skipped by their Seq
-			}
+		// The first ack shares a round trip with the outbox removals the
+		// batch's turns queued.
+		var ack *redis.IntCmd
+		ib.s.flushDone(bg, func(p redis.Pipeliner) { ack = p.XAck(bg, stream, inboxGroup, done...) })
+		for wait := 50 * time.Millisecond; ack.Err() != nil && bg.Err() == nil; wait = min(2*wait, time.Second) {
+			// Unacked entries are handled again, and skipped by their Seq.
 			sleep(bg, wait)
+			ack = ib.s.rdb.XAck(bg, stream, inboxGroup, done...)
 		}
 	}
 	return msgs[len(msgs)-1].ID, all

@@ -85,6 +85,7 @@ type Store struct {
 	closeOnce sync.Once
 	closeErr  error
 	batch     *batcher // nil without automatic pipelining
+	dq        doneQueue
 	// single: one Redis server (or Sentinel's master), not Cluster, so a
 	// script may touch keys of several hash tags (commitAllScript).
 	single bool
@@ -160,6 +161,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // Calling it again is a no-op.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.closeDone()
 		if s.batch != nil {
 			s.batch.close()
 		}
