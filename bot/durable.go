@@ -210,6 +210,12 @@ type Delivery struct {
 	// redeliveries, so a turn records the last Seq it committed
 	// (Conversation.Inbound) and skips an entry at or before it.
 	Seq string
+	// Conv, if Loaded, is the conversation as the Inbox read it with the
+	// entry (nil: none is stored), so the turn need not load it. A copy
+	// made stale by another write fails the commit's version check, and the
+	// turn runs again on a fresh load, as after any concurrent change.
+	Conv   *Conversation
+	Loaded bool
 }
 
 // Inbox is the durable queue between Channel.Listen and the turns, used by

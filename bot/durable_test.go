@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -189,5 +190,107 @@ func TestDeliverQueuesWhileTheInboxStores(t *testing.T) {
 		if p := ch.Next(t); p.Text != want {
 			t.Fatalf("reply %q, want %q", p.Text, want)
 		}
+	}
+}
+
+// loads counts the conversation reads of an embedded store.
+type loads struct {
+	*embedded.Store
+	n atomic.Int32
+}
+
+func (l *loads) Conversation(ctx context.Context, id bot.ConversationID) (*bot.Conversation, error) {
+	l.n.Add(1)
+	return l.Store.Conversation(ctx, id)
+}
+
+// prefetching hands every entry over with a copy of its conversation
+// (Delivery.Conv), as store/redisstore's inbox does: copy returns it.
+type prefetching struct {
+	*bot.MemoryInbox
+	copy func(id bot.ConversationID) (*bot.Conversation, error)
+}
+
+func (p prefetching) Consume(ctx context.Context, handle func(context.Context, bot.Delivery) error) error {
+	return p.MemoryInbox.Consume(ctx, func(ctx context.Context, d bot.Delivery) error {
+		c, err := p.copy(d.In.Msg.From.ConversationID())
+		switch {
+		case errors.Is(err, bot.ErrNotFound):
+			d.Loaded = true
+		case err == nil:
+			d.Conv, d.Loaded = c, true
+		}
+		return handle(ctx, d)
+	})
+}
+
+// A turn uses the conversation its inbox entry came with instead of reading
+// it again; a copy made stale by a later write is caught by the commit,
+// and the turn runs again on a fresh read and is answered once.
+func TestTurnUsesTheConversationReadWithItsEntry(t *testing.T) {
+	st, err := embedded.Open(filepath.Join(t.TempDir(), "bot.db"), embedded.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ls := &loads{Store: st}
+	var first *bot.Conversation // the conversation as the first message left it
+	ib := prefetching{MemoryInbox: bot.NewMemoryInbox(nil, 0), copy: func(id bot.ConversationID) (*bot.Conversation, error) {
+		if first != nil {
+			c := *first
+			return &c, nil
+		}
+		c, err := st.Conversation(context.Background(), id)
+		return c, err
+	}}
+	fake := channeltest.NewFake("fake")
+	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError}))
+	eng := bot.New(bot.Config{}, ls, bot.HandlerFunc(echo), log, bot.WithDurable(bot.Durable{Inbox: ib}))
+	eng.Add(fake)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- eng.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+
+	fake.Say("room", "ann", "one", nil)
+	if p := fake.Next(t); p.Text != "echo: one" {
+		t.Fatalf("reply %q", p.Text)
+	}
+	if n := ls.n.Load(); n != 0 {
+		t.Errorf("%d conversation reads for a new conversation that came with its entry, want 0", n)
+	}
+	id := bot.Address{Channel: "fake", Room: "room"}.ConversationID()
+	if first, err = st.Conversation(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	fake.Say("room", "ann", "two", nil)
+	if p := fake.Next(t); p.Text != "echo: two" {
+		t.Fatalf("reply %q", p.Text)
+	}
+	fake.Say("room", "ann", "three", nil) // comes with the copy made before "two"
+	if p := fake.Next(t); p.Text != "echo: three" {
+		t.Fatalf("reply %q", p.Text)
+	}
+	if n := ls.n.Load(); n != 1 {
+		t.Errorf("%d conversation reads, want 1 (the retry after the stale copy)", n)
+	}
+	msgs, err := st.Transcript(ctx, id, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, m := range msgs {
+		texts = append(texts, m.Text)
+	}
+	if want := "[one echo: one two echo: two three echo: three]"; fmt.Sprint(texts) != want {
+		t.Errorf("transcript %v, want %s", texts, want)
+	}
+	if n := len(fake.Posts()); n != 3 {
+		t.Errorf("%d replies, want 3", n)
 	}
 }

@@ -112,6 +112,10 @@ type job struct {
 	dedupe string
 	// outcome, for inbox entries, receives the result instead of Ack.
 	outcome chan Outcome // buffered 1
+	// conv, if loaded, is the conversation read with the inbox entry
+	// (Delivery.Conv); the turn's first attempt uses it.
+	conv   *Conversation
+	loaded bool
 }
 
 type mailbox struct{ jobs []*job }
@@ -307,6 +311,7 @@ func (e *Engine) enqueue(j *job) bool {
 		return false
 	}
 	if b, ok := e.boxes[id]; ok {
+		j.loaded = false // the jobs ahead of it may change the conversation
 		b.jobs = append(b.jobs, j)
 		return true
 	}
@@ -510,7 +515,17 @@ func (e *Engine) turn(ctx context.Context, id ConversationID, j *job, log *slog.
 
 func (e *Engine) once(ctx context.Context, id ConversationID, j *job, log *slog.Logger) error {
 	m := j.in.Msg
-	c, err := e.st.Conversation(ctx, id)
+	var c *Conversation
+	var err error
+	switch {
+	case j.loaded && j.conv != nil:
+		c = j.conv
+	case j.loaded:
+		err = ErrNotFound
+	default:
+		c, err = e.st.Conversation(ctx, id)
+	}
+	j.loaded = false
 	switch {
 	case errors.Is(err, ErrNotFound) && j.fn == nil:
 		c = NewConversation(m.From, m.Customer, e.now())

@@ -457,11 +457,13 @@ func (ib *Inbox) dropIdleConsumers(ctx context.Context, stream string, pending m
 	}
 }
 
+// conv is the entries of one conversation in a batch.
+type conv struct{ ds []bot.Delivery }
+
 // process handles msgs, one goroutine per conversation in stream order,
 // retrying failed entries with backoff while ctx lasts, and acks those
 // handled. It returns the last entry's ID and whether all were handled.
 func (ib *Inbox) process(ctx context.Context, stream string, msgs []redis.XMessage, handle func(context.Context, bot.Delivery) error) (string, bool) {
-	type conv struct{ ds []bot.Delivery }
 	convs := map[bot.ConversationID]*conv{}
 	var order []bot.ConversationID
 	var bad []string
@@ -482,6 +484,7 @@ func (ib *Inbox) process(ctx context.Context, stream string, msgs []redis.XMessa
 		}
 		c.ds = append(c.ds, bot.Delivery{In: bot.Inbound{Key: w.Key, Msg: w.Msg}, Seq: m.ID})
 	}
+	ib.prefetch(ctx, convs, order)
 	var mu sync.Mutex
 	done := bad
 	all := true
@@ -523,6 +526,31 @@ func (ib *Inbox) process(ctx context.Context, stream string, msgs []redis.XMessa
 		}
 	}
 	return msgs[len(msgs)-1].ID, all
+}
+
+// prefetch reads the conversations of a batch in one pipeline and hands
+// each to its first entry (Delivery.Conv), so that a turn need not read its
+// conversation on its own. A failed read just leaves the entry without.
+func (ib *Inbox) prefetch(ctx context.Context, convs map[bot.ConversationID]*conv, order []bot.ConversationID) {
+	cmds := make([]*redis.StringCmd, len(order))
+	ib.s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range order {
+			cmds[i] = p.Get(ctx, ib.s.convKeys(id)[0])
+		}
+		return nil
+	}) // each command's error is read from it
+	for i, id := range order {
+		d := &convs[id].ds[0]
+		b, err := cmds[i].Bytes()
+		switch {
+		case errors.Is(err, redis.Nil):
+			d.Loaded = true
+		case err == nil:
+			if c, err := decodeConv(b); err == nil {
+				d.Conv, d.Loaded = c, true
+			}
+		}
+	}
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {
