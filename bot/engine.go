@@ -311,7 +311,9 @@ func (e *Engine) enqueue(j *job) bool {
 		return false
 	}
 	if b, ok := e.boxes[id]; ok {
-		j.loaded = false // the jobs ahead of it may change the conversation
+		if len(b.jobs) > 0 {
+			j.loaded = false // the jobs ahead of it may change the conversation
+		}
 		b.jobs = append(b.jobs, j)
 		return true
 	}

@@ -139,6 +139,9 @@ type e2eResult struct {
 	n        int
 	perSec   float64
 	p50, p99 time.Duration
+	p90      time.Duration
+	p999     time.Duration
+	max      time.Duration
 	failed   int64
 	peakRSS  int64
 	commands string // Redis commands per message, most frequent first
@@ -232,7 +235,8 @@ func paced(r *rig, texts []string, convs, perSec int, d time.Duration) (e2eResul
 		return e2eResult{}, fmt.Errorf("paced: messages still unhandled a minute after the last was sent")
 	}
 	took := time.Since(start)
-	return e2eResult{convs: convs, n: total, perSec: rate(total, took), p50: lat.pct(50), p99: lat.pct(99), failed: r.failed.Load()}, nil
+	return e2eResult{convs: convs, n: total, perSec: rate(total, took), p50: lat.pct(50), p90: lat.pct(90), p99: lat.pct(99),
+		p999: lat.pct(99.9), max: lat.pct(100), failed: r.failed.Load()}, nil
 }
 
 // sampleRSS records this process's peak RSS until the returned func is called.

@@ -96,11 +96,32 @@ func (s *redisServer) close() {
 	os.RemoveAll(s.dir)
 }
 
-// flush empties the server between rows.
+// flush empties the server between rows and rewrites its AOF.
 func (s *redisServer) flush() error {
+	ctx := context.Background()
 	c := redis.NewClient(&redis.Options{Addr: s.Addr, DisableIdentity: true})
 	defer c.Close()
-	return c.FlushAll(context.Background()).Err()
+	if err := c.FlushAll(ctx).Err(); err != nil {
+		return err
+	}
+	// Rewrite the AOF now, so that the writes of one row do not set off a
+	// rewrite (a fork, and a child writing the file on one of the cores)
+	// in the middle of the next.
+	if err := c.BgRewriteAOF(ctx).Err(); err != nil {
+		return err
+	}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		info, err := c.Info(ctx, "persistence").Result()
+		if err != nil {
+			return err
+		}
+		if strings.Contains(info, "aof_rewrite_in_progress:0") && strings.Contains(info, "aof_rewrite_scheduled:0") {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return errors.New("redis: AOF rewrite still running after a minute")
+		}
+	}
 }
 
 // refResult is redis-benchmark's requests per second, by test.

@@ -402,6 +402,8 @@ func (ib *Inbox) work(ctx context.Context, p int, handle func(context.Context, b
 	}
 	id := "0" // own pending entries first, then new ones
 	var lastTrim time.Time
+	var ack []string // handled entries, acked with the next read
+	defer func() { ib.ack(ctx, stream, ack) }()
 	for ctx.Err() == nil {
 		block := ib.o.Block
 		if id == "0" {
@@ -410,8 +412,32 @@ func (ib *Inbox) work(ctx context.Context, p int, handle func(context.Context, b
 		// The read is not canceled with ctx: entries it takes become this
 		// consumer's, so it handles them before stopping rather than
 		// stranding them until MinIdle. Block bounds the wait.
-		res, err := rdb.XReadGroup(context.WithoutCancel(ctx), &redis.XReadGroupArgs{Group: inboxGroup, Consumer: me,
-			Streams: []string{stream, id}, Count: int64(ib.o.Batch), Block: block}).Result()
+		rctx := context.WithoutCancel(ctx)
+		args := &redis.XReadGroupArgs{Group: inboxGroup, Consumer: me, Streams: []string{stream, id}, Count: int64(ib.o.Batch), Block: block}
+		var read *redis.XStreamSliceCmd
+		if len(ack) > 0 {
+			// One round trip: the outbox removals the last batch's turns
+			// queued, its ack, and the next read if entries are waiting
+			// (without blocking, so that the removals are not held up).
+			var acked *redis.IntCmd
+			now := *args
+			now.Block = -1
+			ib.s.flushDone(rctx, func(p redis.Pipeliner) {
+				acked = p.XAck(rctx, stream, inboxGroup, ack...)
+				read = p.XReadGroup(rctx, &now)
+			})
+			if acked.Err() != nil {
+				ib.ack(ctx, stream, ack)
+			}
+			ack = nil
+			if errors.Is(read.Err(), redis.Nil) {
+				read = nil // nothing waiting: block below
+			}
+		}
+		if read == nil {
+			read = rdb.XReadGroup(rctx, args)
+		}
+		res, err := read.Result()
 		if errors.Is(err, redis.Nil) {
 			continue
 		}
@@ -430,15 +456,36 @@ func (ib *Inbox) work(ctx context.Context, p int, handle func(context.Context, b
 			id = ">"
 			continue
 		}
-		last, ok := ib.process(ctx, stream, msgs, handle)
+		done, ok := ib.process(ctx, stream, msgs, handle)
+		ack = done
 		if !ok {
 			return
 		}
 		if time.Since(lastTrim) > time.Second {
 			lastTrim = time.Now()
-			if sum, err := rdb.XPending(ctx, stream, inboxGroup).Result(); err == nil && sum.Count == 0 {
-				rdb.XTrimMinIDApprox(ctx, stream, last, 0)
+			// Entries before the oldest pending one are all acked.
+			if sum, err := rdb.XPending(ctx, stream, inboxGroup).Result(); err == nil {
+				min := msgs[len(msgs)-1].ID
+				if sum.Count > 0 {
+					min = sum.Lower
+				}
+				rdb.XTrimMinIDApprox(ctx, stream, min, 0)
 			}
+		}
+	}
+}
+
+// ack acknowledges entries, retrying for a few seconds; entries left
+// unacked are handled again, and skipped by their Seq.
+func (ib *Inbox) ack(ctx context.Context, stream string, ids []string) {
+	if len(ids) == 0 {
+		return
+	}
+	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	for wait := 50 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+		if err := ib.s.rdb.XAck(bg, stream, inboxGroup, ids...).Err(); err == nil || !sleep(bg, wait) {
+			return
 		}
 	}
 }
@@ -461,9 +508,10 @@ func (ib *Inbox) dropIdleConsumers(ctx context.Context, stream string, pending m
 type conv struct{ ds []bot.Delivery }
 
 // process handles msgs, one goroutine per conversation in stream order,
-// retrying failed entries with backoff while ctx lasts, and acks those
-// handled. It returns the last entry's ID and whether all were handled.
-func (ib *Inbox) process(ctx context.Context, stream string, msgs []redis.XMessage, handle func(context.Context, bot.Delivery) error) (string, bool) {
+// retrying failed entries with backoff while ctx lasts. It returns the IDs
+// of the entries handled (or dropped as malformed), to be acked, and
+// whether all were handled.
+func (ib *Inbox) process(ctx context.Context, stream string, msgs []redis.XMessage, handle func(context.Context, bot.Delivery) error) ([]string, bool) {
 	convs := map[bot.ConversationID]*conv{}
 	var order []bot.ConversationID
 	var bad []string
@@ -512,20 +560,7 @@ func (ib *Inbox) process(ctx context.Context, stream string, msgs []redis.XMessa
 		})
 	}
 	wg.Wait()
-	if len(done) > 0 {
-		bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		// The first ack shares a round trip with the outbox removals the
-		// batch's turns queued.
-		var ack *redis.IntCmd
-		ib.s.flushDone(bg, func(p redis.Pipeliner) { ack = p.XAck(bg, stream, inboxGroup, done...) })
-		for wait := 50 * time.Millisecond; ack.Err() != nil && bg.Err() == nil; wait = min(2*wait, time.Second) {
-			// Unacked entries are handled again, and skipped by their Seq.
-			sleep(bg, wait)
-			ack = ib.s.rdb.XAck(bg, stream, inboxGroup, done...)
-		}
-	}
-	return msgs[len(msgs)-1].ID, all
+	return done, all
 }
 
 // prefetch reads the conversations of a batch in one pipeline and hands
