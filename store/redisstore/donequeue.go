@@ -14,9 +14,8 @@ import (
 
 // Queued outbox removals (bot.OutboxDoneBatcher). The engine queues the
 // removal of the last reply of a turn it sent from memory; queued removals
-// go out together, one script each in one pipeline, with the inbox's
-// acknowledgement of its batch, when a drain needs one done (FlushDone), or
-// doneWait after the first was queued, whichever comes first.
+// go out together, one script each in one pipeline, doneWait after the
+// first was queued or when a drain needs one done (FlushDone).
 
 // doneWait bounds how long a queued removal waits for company.
 const doneWait = 2 * time.Millisecond
@@ -54,19 +53,18 @@ func (s *Store) OutboxDoneUnleaseQueue(id bot.ConversationID, key, name, owner s
 		q.timers.Add(1)
 		q.timer = time.AfterFunc(doneWait, func() {
 			defer q.timers.Done()
-			s.flushDone(context.Background(), nil)
+			s.flushDone(context.Background())
 		})
 	}
 	q.mu.Unlock()
 }
 
 // FlushDone runs the queued removals now and returns when they ran.
-func (s *Store) FlushDone(ctx context.Context) { s.flushDone(ctx, nil) }
+func (s *Store) FlushDone(ctx context.Context) { s.flushDone(ctx) }
 
-// flushDone runs the queued removals in one pipeline, with the commands
-// extra adds to it (nil: none). On Cluster, where the removal script spans
-// slots, they run one by one after the pipeline.
-func (s *Store) flushDone(ctx context.Context, extra func(redis.Pipeliner)) {
+// flushDone runs the queued removals in one pipeline. On Cluster, where
+// the removal script spans slots, they run one by one.
+func (s *Store) flushDone(ctx context.Context) {
 	q := &s.dq
 	q.mu.Lock()
 	items := q.items
@@ -76,23 +74,20 @@ func (s *Store) flushDone(ctx context.Context, extra func(redis.Pipeliner)) {
 	}
 	q.timer = nil
 	q.mu.Unlock()
-	if len(items) == 0 && extra == nil {
+	if len(items) == 0 {
 		return
 	}
 	single := s.single
 	cmds := make([]*redis.Cmd, len(items))
-	_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		if single {
+	if single {
+		_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, it := range items {
 				o, om := s.outKeys(it.id)
 				cmds[i] = outboxDoneAllScript.EvalSha(ctx, p, []string{o, om, s.marksKey(), s.p + "lease:" + it.lease}, it.key, string(it.id), it.owner)
 			}
-		}
-		if extra != nil {
-			extra(p)
-		}
-		return nil
-	}) // each command's error is read from it
+			return nil
+		}) // each command's error is read from it
+	}
 	for i, it := range items {
 		if !single {
 			it.result(s.OutboxDoneUnlease(ctx, it.id, it.key, it.lease, it.owner))
@@ -117,6 +112,6 @@ func (s *Store) closeDone() {
 	s.dq.mu.Lock()
 	s.dq.closed = true
 	s.dq.mu.Unlock()
-	s.flushDone(context.Background(), nil)
+	s.flushDone(context.Background())
 	s.dq.timers.Wait()
 }

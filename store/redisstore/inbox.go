@@ -416,25 +416,21 @@ func (ib *Inbox) work(ctx context.Context, p int, handle func(context.Context, b
 		args := &redis.XReadGroupArgs{Group: inboxGroup, Consumer: me, Streams: []string{stream, id}, Count: int64(ib.o.Batch), Block: block}
 		var read *redis.XStreamSliceCmd
 		if len(ack) > 0 {
-			// One round trip: the outbox removals the last batch's turns
-			// queued, its ack, and the next read if entries are waiting
-			// (without blocking, so that the removals are not held up).
+			// The last batch's ack goes with the next read: one round trip.
+			// A pipeline waits ReadTimeout (3s) at most, so block less.
+			pa := *args
+			pa.Block = min(pa.Block, 2*time.Second)
 			var acked *redis.IntCmd
-			now := *args
-			now.Block = -1
-			ib.s.flushDone(rctx, func(p redis.Pipeliner) {
+			rdb.Pipelined(rctx, func(p redis.Pipeliner) error {
 				acked = p.XAck(rctx, stream, inboxGroup, ack...)
-				read = p.XReadGroup(rctx, &now)
-			})
+				read = p.XReadGroup(rctx, &pa)
+				return nil
+			}) // each command's error is read from it
 			if acked.Err() != nil {
 				ib.ack(ctx, stream, ack)
 			}
 			ack = nil
-			if errors.Is(read.Err(), redis.Nil) {
-				read = nil // nothing waiting: block below
-			}
-		}
-		if read == nil {
+		} else {
 			read = rdb.XReadGroup(rctx, args)
 		}
 		res, err := read.Result()
