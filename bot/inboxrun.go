@@ -73,6 +73,9 @@ func (e *Engine) put(ctx context.Context, in Inbound) {
 	select {
 	case q.slots <- struct{}{}:
 	case <-ctx.Done(): // Listen is ending: left to the platform's redelivery
+		if e.observe != nil {
+			e.observe(in, Rejected, 0)
+		}
 		return
 	}
 	e.mu.Lock()
