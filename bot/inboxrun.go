@@ -126,7 +126,7 @@ func (e *Engine) putBatch(batch []Inbound) {
 		ctx, cancel := context.WithTimeout(context.Background(), e.dur.PutTimeout)
 		var dups []bool
 		var err error
-		if ib, ok := e.inbox.(InboxBatcher); ok && len(batch) > 1 {
+		if ib, ok := e.inbox.(InboxBatcher); ok {
 			if dups, err = ib.PutAll(ctx, batch); err == nil {
 				stored = len(batch)
 			}

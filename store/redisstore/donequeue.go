@@ -82,8 +82,7 @@ func (s *Store) flushDone(ctx context.Context) {
 	if single {
 		_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, it := range items {
-				o, om := s.outKeys(it.id)
-				cmds[i] = outboxDoneAllScript.EvalSha(ctx, p, []string{o, om, s.marksKey(), s.p + "lease:" + it.lease}, it.key, string(it.id), it.owner)
+				cmds[i] = outboxDoneAllScript.EvalSha(ctx, p, s.doneKeys(it.id, it.lease), it.key, string(it.id), it.owner)
 			}
 			return nil
 		}) // each command's error is read from it
@@ -95,8 +94,7 @@ func (s *Store) flushDone(ctx context.Context) {
 		}
 		n, err := cmds[i].Int()
 		if redis.HasErrorPrefix(err, "NOSCRIPT") { // not cached yet: nothing ran
-			o, om := s.outKeys(it.id)
-			n, err = outboxDoneAllScript.Run(ctx, s.rdb, []string{o, om, s.marksKey(), s.p + "lease:" + it.lease}, it.key, string(it.id), it.owner).Int()
+			n, err = outboxDoneAllScript.Run(ctx, s.rdb, s.doneKeys(it.id, it.lease), it.key, string(it.id), it.owner).Int()
 		}
 		if err != nil {
 			it.result(true, false, s.wrap(fmt.Sprintf("outbox done %q", it.id), err))

@@ -38,6 +38,12 @@ func (s *Store) outKeys(id bot.ConversationID) (o, om string) {
 
 func (s *Store) marksKey() string { return s.p + "{outbox}:marks" }
 
+// doneKeys are outboxDoneAllScript's keys for id's outbox and the lease name.
+func (s *Store) doneKeys(id bot.ConversationID, lease string) []string {
+	o, om := s.outKeys(id)
+	return []string{o, om, s.marksKey(), s.p + "lease:" + lease}
+}
+
 // markScript: KEYS marks; ARGV id, now (ms). The new score is now, or one
 // more than the current score: it grows with every call.
 var markScript = redis.NewScript(`
@@ -226,8 +232,7 @@ func (s *Store) OutboxDoneUnlease(ctx context.Context, id bot.ConversationID, ke
 		}
 		return false, true, s.Unlease(ctx, name, owner)
 	}
-	o, om := s.outKeys(id)
-	n, err := outboxDoneAllScript.Run(ctx, s.rdb, []string{o, om, s.marksKey(), s.p + "lease:" + name}, key, string(id), owner).Int()
+	n, err := outboxDoneAllScript.Run(ctx, s.rdb, s.doneKeys(id, name), key, string(id), owner).Int()
 	if err != nil {
 		return true, false, s.wrap(fmt.Sprintf("outbox done %q", id), err)
 	}

@@ -134,24 +134,11 @@ return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'in', ARGV[4])`)
 // Put adds in to its conversation's stream unless in.Key was Put within
 // DedupeTTL (dup), in one script: dedupe and append are atomic.
 func (ib *Inbox) Put(ctx context.Context, in bot.Inbound) (bool, error) {
-	b, err := json.Marshal(&inWire{Key: in.Key, Msg: in.Msg})
+	dup, err := ib.PutAll(ctx, []bot.Inbound{in})
 	if err != nil {
-		return false, fmt.Errorf("redisstore: inbox put: %w", err)
+		return false, err
 	}
-	p := ib.Partition(in.Msg.From.ConversationID())
-	use := "0"
-	if in.Key != "" {
-		use = "1"
-	}
-	at := ib.s.now().Add(ib.o.DedupeTTL).UnixMilli()
-	err = putScript.Run(ctx, ib.s.rdb, []string{ib.streamKey(p), ib.tag(p) + ":d:" + in.Key}, at, use, ib.o.MaxLen, b).Err()
-	if errors.Is(err, redis.Nil) {
-		return true, nil
-	}
-	if err != nil {
-		return false, ib.s.wrap("inbox put", err)
-	}
-	return false, nil
+	return dup[0], nil
 }
 
 var _ bot.InboxBatcher = (*Inbox)(nil)
@@ -177,16 +164,21 @@ func (ib *Inbox) PutAll(ctx context.Context, ins []bot.Inbound) ([]bool, error) 
 		puts[i] = put{[]string{ib.streamKey(p), ib.tag(p) + ":d:" + in.Key}, []any{at, use, ib.o.MaxLen, b}}
 	}
 	cmds := make([]*redis.Cmd, len(ins))
-	_, _ = ib.s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, x := range puts {
-			cmds[i] = putScript.EvalSha(ctx, p, x.keys, x.args...)
-		}
-		return nil
-	}) // each command's error is read from it
+	if len(ins) > 1 {
+		_, _ = ib.s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, x := range puts {
+				cmds[i] = putScript.EvalSha(ctx, p, x.keys, x.args...)
+			}
+			return nil
+		}) // each command's error is read from it
+	}
 	dup := make([]bool, len(ins))
 	for i, c := range cmds {
-		err := c.Err()
-		if redis.HasErrorPrefix(err, "NOSCRIPT") { // not cached yet: this one did not run
+		var err error
+		if c != nil {
+			err = c.Err()
+		}
+		if c == nil || redis.HasErrorPrefix(err, "NOSCRIPT") { // alone, or not cached yet: not run
 			err = putScript.Run(ctx, ib.s.rdb, puts[i].keys, puts[i].args...).Err()
 		}
 		switch {
