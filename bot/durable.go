@@ -24,7 +24,17 @@ var ErrRetryable = errors.New("bot: retryable send failure")
 type RetryAfter struct {
 	After time.Duration
 	Err   error
+	// Reason is RetryRateLimit for a platform's rate limit (RateLimited),
+	// "" for a failure on the platform's side.
+	Reason string
 }
+
+// Why a send is retried (RetryReason), for metrics.
+const (
+	RetryRateLimit = "429"
+	RetryServer    = "5xx"
+	RetryNetwork   = "network"
+)
 
 func (e *RetryAfter) Error() string {
 	if e.After > 0 {
@@ -42,6 +52,28 @@ func Retryable(err error, after time.Duration) error {
 		return nil
 	}
 	return &RetryAfter{After: after, Err: err}
+}
+
+// RateLimited is Retryable for a platform's rate limit (HTTP 429 or its
+// equivalent): RetryReason reports RetryRateLimit.
+func RateLimited(err error, after time.Duration) error {
+	if err == nil {
+		return nil
+	}
+	return &RetryAfter{After: after, Err: err, Reason: RetryRateLimit}
+}
+
+// RetryReason says why a send that failed with a retryable err is retried:
+// RetryRateLimit, RetryNetwork or RetryServer.
+func RetryReason(err error) string {
+	var ra *RetryAfter
+	if errors.As(err, &ra) {
+		if ra.Reason != "" {
+			return ra.Reason
+		}
+		return RetryServer
+	}
+	return RetryNetwork
 }
 
 // IsRetryable reports whether a send that failed with err should be tried

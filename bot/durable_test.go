@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -47,16 +49,16 @@ func (f *flaky) Send(ctx context.Context, to bot.Address, r bot.Reply) error {
 	return f.Fake.Send(ctx, to, r)
 }
 
-func runDurable(t *testing.T, ch bot.Channel, ib bot.Inbox, outcomes chan<- bot.Outcome) {
+func runDurable(t *testing.T, ch bot.Channel, ib bot.Inbox, outcomes chan<- bot.Outcome, opts ...bot.Option) *bot.Engine {
 	t.Helper()
 	st, err := embedded.Open(filepath.Join(t.TempDir(), "bot.db"), embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError}))
-	eng := bot.New(bot.Config{}, st, bot.HandlerFunc(echo), log,
+	eng := bot.New(bot.Config{}, st, bot.HandlerFunc(echo), log, append([]bot.Option{
 		bot.WithDurable(bot.Durable{Inbox: ib, RetryMin: time.Millisecond, RetryMax: 10 * time.Millisecond}),
-		bot.WithObserver(func(_ bot.Inbound, o bot.Outcome, _ time.Duration) { outcomes <- o }))
+		bot.WithObserver(func(_ bot.Inbound, o bot.Outcome, _ time.Duration) { outcomes <- o })}, opts...)...)
 	eng.Add(ch)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -68,6 +70,7 @@ func runDurable(t *testing.T, ch bot.Channel, ib bot.Inbox, outcomes chan<- bot.
 		}
 		st.Close()
 	})
+	return eng
 }
 
 func TestRedeliveredInboxEntryIsAnsweredOnce(t *testing.T) {
@@ -154,7 +157,7 @@ func (d *direct) Listen(ctx context.Context, deliver func(context.Context, bot.I
 func TestDeliverQueuesWhileTheInboxStores(t *testing.T) {
 	ib := &gatedInbox{MemoryInbox: bot.NewMemoryInbox(nil, 0), gate: make(chan struct{}), calls: make(chan []string, 4)}
 	ch := &direct{Fake: channeltest.NewFake("fake"), deliver: make(chan func(context.Context, bot.Inbound), 1)}
-	runDurable(t, ch, ib, make(chan bot.Outcome, 16))
+	eng := runDurable(t, ch, ib, make(chan bot.Outcome, 16))
 	deliver := <-ch.deliver
 	var acks []chan struct{}
 	say := func(text string) {
@@ -176,6 +179,9 @@ func TestDeliverQueuesWhileTheInboxStores(t *testing.T) {
 	case <-acks[1]:
 		t.Fatal("b acked before it was stored")
 	default:
+	}
+	if n, err := eng.Pending(context.Background()); err != nil || n != 4 {
+		t.Errorf("Pending = %d, %v while a is stored and b, c, d wait; want 4", n, err)
 	}
 	ib.gate <- struct{}{}
 	<-acks[0]
@@ -292,5 +298,74 @@ func TestTurnUsesTheConversationReadWithItsEntry(t *testing.T) {
 	}
 	if n := len(fake.Posts()); n != 3 {
 		t.Errorf("%d replies, want 3", n)
+	}
+}
+
+// failing fails sends as told by its queue: a rate limit, a refusal that is
+// not worth retrying, or nothing (delivered).
+type failing struct {
+	*channeltest.Fake
+	mu    sync.Mutex
+	fails []error
+}
+
+func (f *failing) Send(ctx context.Context, to bot.Address, r bot.Reply) error {
+	f.mu.Lock()
+	var err error
+	if len(f.fails) > 0 {
+		err, f.fails = f.fails[0], f.fails[1:]
+	}
+	f.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return f.Fake.Send(ctx, to, r)
+}
+
+// Every send from the outbox is reported with its result and, for a retry,
+// why (metrics: outbox_sent_total, outbox_retries_total, outbox_dropped_total).
+func TestOutboxObserverSeesEverySend(t *testing.T) {
+	ch := &failing{Fake: channeltest.NewFake("fake"), fails: []error{
+		bot.RateLimited(errors.New("429 slow down"), time.Millisecond), nil, errors.New("400 bad request")}}
+	type send struct {
+		result bot.SendResult
+		reason string
+	}
+	sends := make(chan send, 8)
+	runDurable(t, ch, bot.NewMemoryInbox(nil, 0), make(chan bot.Outcome, 16), bot.WithOutboxObserver(func(channel string, r bot.SendResult, err error) {
+		s := send{result: r}
+		if r == bot.SendRetry {
+			s.reason = bot.RetryReason(err)
+		}
+		sends <- s
+	}))
+	ch.Say("room", "ann", "one", nil)
+	if p := ch.Next(t); p.Text != "echo: one" {
+		t.Fatalf("reply %q", p.Text)
+	}
+	ch.Say("room", "ann", "two", nil) // refused for good
+	got := []send{<-sends, <-sends, <-sends}
+	want := []send{{bot.SendRetry, bot.RetryRateLimit}, {bot.SendDelivered, ""}, {bot.SendDropped, ""}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("sends %v, want %v", got, want)
+	}
+}
+
+func TestRetryReason(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{bot.RateLimited(errors.New("429"), time.Second), bot.RetryRateLimit},
+		{bot.Retryable(errors.New("502 bad gateway"), 0), bot.RetryServer},
+		{&net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}, bot.RetryNetwork},
+		{context.DeadlineExceeded, bot.RetryNetwork},
+	} {
+		if !bot.IsRetryable(c.err) {
+			t.Errorf("%v: not retryable", c.err)
+		}
+		if got := bot.RetryReason(c.err); got != c.want {
+			t.Errorf("RetryReason(%v) = %q, want %q", c.err, got, c.want)
+		}
 	}
 }

@@ -76,6 +76,7 @@ type Engine struct {
 	h       Handler
 	chans   map[string]Channel
 	observe Observer
+	sendObs OutboxObserver
 	dur     Durable
 	inbox   Inbox         // nil: in-process mailboxes
 	obs     OutboxStore   // st, if it implements OutboxStore

@@ -52,6 +52,38 @@ func (s *spill) len() int {
 // back (metrics, tests).
 func (e *Engine) SpillLen() int { return e.spill.len() }
 
+// InboxPending is an optional extension of Inbox: how many stored entries
+// are not handled and acked yet.
+type InboxPending interface {
+	Pending(ctx context.Context) (int64, error)
+}
+
+// Pending is how many customer events were received and not handled yet
+// (metrics: inbound_pending): waiting to be stored in the Inbox or held
+// while it is unreachable, plus those in the Inbox if it can tell
+// (InboxPending); without an Inbox, those queued in the conversations'
+// mailboxes.
+func (e *Engine) Pending(ctx context.Context) (int64, error) {
+	n := int64(len(e.pq.slots) + e.spill.len())
+	if e.inbox != nil {
+		if p, ok := e.inbox.(InboxPending); ok {
+			m, err := p.Pending(ctx)
+			return n + m, err
+		}
+		return n, nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, b := range e.boxes {
+		for _, j := range b.jobs {
+			if j.fn == nil {
+				n++
+			}
+		}
+	}
+	return n, nil
+}
+
 // putQueue holds inbound events between Deliver and the Inbox. One flush
 // at a time stores them in order: all that queued while the previous store
 // was in flight go together (InboxBatcher), so Deliver never waits for a

@@ -185,6 +185,22 @@ func (e *Engine) gateDone(channel string, err error) time.Duration {
 	return 0
 }
 
+// SendResult is what became of one send from the outbox (OutboxObserver).
+type SendResult string
+
+const (
+	SendDelivered SendResult = "sent"
+	SendRetry     SendResult = "retry"   // kept; tried again later
+	SendDropped   SendResult = "dropped" // given up: not retryable, or past Durable.GiveUp
+)
+
+// OutboxObserver is told about every send from the outbox (metrics): its
+// channel, its result and, unless delivered, the send's error.
+type OutboxObserver func(channel string, r SendResult, err error)
+
+// WithOutboxObserver registers fn to be called after every send from the outbox.
+func WithOutboxObserver(fn OutboxObserver) Option { return func(e *Engine) { e.sendObs = fn } }
+
 // OutboxStats says how much the outbox holds back in this process.
 type OutboxStats struct {
 	Retrying int // conversations waiting for a retry
@@ -391,10 +407,14 @@ func (e *Engine) drainBusy(ctx context.Context, id ConversationID, m *OutboxMark
 			if err != nil && IsRetryable(err) && e.now().Sub(x.At) < e.dur.GiveUp {
 				retryIn = closed
 				log.Warn("send reply; will retry", "err", err, "channel", x.To.Channel, "in", retryIn)
+				e.observeSend(x.To.Channel, SendRetry, err)
 				return
 			}
 			if err != nil {
 				log.Error("send reply; dropped", "err", err, "channel", x.To.Channel, "key", x.Key)
+				e.observeSend(x.To.Channel, SendDropped, err)
+			} else {
+				e.observeSend(x.To.Channel, SendDelivered, nil)
 			}
 			o.mu.Lock()
 			delete(o.tries, id)
@@ -433,6 +453,12 @@ func (e *Engine) drainBusy(ctx context.Context, id ConversationID, m *OutboxMark
 				break // the rest of xs was removed by someone else
 			}
 		}
+	}
+}
+
+func (e *Engine) observeSend(channel string, r SendResult, err error) {
+	if e.sendObs != nil {
+		e.sendObs(channel, r, err)
 	}
 }
 

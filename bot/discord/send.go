@@ -233,9 +233,9 @@ func retryable(err error) error {
 	var re *discordgo.RESTError
 	switch {
 	case errors.As(err, &rl) && rl.RateLimit != nil:
-		return bot.Retryable(err, rl.RetryAfter)
+		return bot.RateLimited(err, rl.RetryAfter)
 	case errors.Is(err, ErrRateLimited):
-		return bot.Retryable(err, 0)
+		return bot.RateLimited(err, 0)
 	case errors.As(err, &re) && re.Response != nil && re.Response.StatusCode >= 500:
 		return bot.Retryable(err, 0)
 	}

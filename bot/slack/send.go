@@ -48,8 +48,10 @@ func retryable(err error) error {
 	var sc slackgo.StatusCodeError
 	switch {
 	case errors.As(err, &rl):
-		return bot.Retryable(err, rl.RetryAfter)
-	case errors.As(err, &sc) && (sc.Code >= 500 || sc.Code == 429):
+		return bot.RateLimited(err, rl.RetryAfter)
+	case errors.As(err, &sc) && sc.Code == 429:
+		return bot.RateLimited(err, 0)
+	case errors.As(err, &sc) && sc.Code >= 500:
 		return bot.Retryable(err, 0)
 	}
 	return err

@@ -55,7 +55,11 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 		log.Info("seeded the knowledge base from files", "dir", cfg.Router.KBDir)
 	}
 	a.engine = bot.New(cfg.engine(), st, nil, log.With("component", "engine"),
-		append(durable(st, cfg.Store.Redis, log), bot.WithObserver(a.metrics.Observe))...)
+		append(durable(st, cfg.Store.Redis, log), bot.WithObserver(a.metrics.Observe), bot.WithOutboxObserver(a.metrics.Send))...)
+	a.metrics.WatchInbound(a.engine)
+	if o, ok := st.(metrics.Outbox); ok {
+		a.metrics.WatchOutbox(o)
+	}
 	var deskOpts []handoff.Option
 	a.llm, deskOpts = newLLM(cfg.LLM, st, log) // llm.go: nil unless [llm] is enabled
 	ds := a.metrics.Store(st)                  // the desk's failed store calls count in store_errors_total

@@ -87,7 +87,8 @@ func TestHealthzFollowsRedis(t *testing.T) {
 	t.Logf("healthy again %v after redis-server answered", time.Since(back).Round(time.Millisecond))
 	_, text := get(t, base+"/metrics")
 	for _, want := range []string{`supportbot_store_errors_total{kind="unavailable",op="ping"}`,
-		"supportbot_handoff_queue_length 0", "supportbot_agents{status=\"on\"}", "supportbot_router_duration_seconds_count"} {
+		"supportbot_handoff_queue_length 0", "supportbot_agents{status=\"on\"}", "supportbot_router_duration_seconds_count",
+		"supportbot_inbound_pending 0", "supportbot_outbox_depth 0"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}

@@ -40,7 +40,7 @@
 //	agent_capacity{status}                      gauge (scrape): their summed capacity
 //	store_errors_total{op,kind}                 counter: kind unavailable|timeout|other
 //	scrape_errors_total{source}                 counter: queue|agents|events|outbox|inbound: a scrape-time read that failed
-//	outbox_depth                                gauge (scrape): sends waiting
+//	outbox_depth                                gauge (scrape): conversations with replies waiting
 //	outbox_retries_total{channel,reason}        counter
 //	outbox_dropped_total{channel}               counter: sends given up
 //	outbox_sent_total{channel}                  counter
@@ -207,10 +207,11 @@ func (m *Metrics) event(e bot.Event) {
 
 // ---- outbox and inbound streams
 
-// Outbox is what the durable outbound queue exposes for metrics. Depth is the
-// number of sends not yet delivered (pending plus scheduled retries).
+// Outbox is what the durable outbound queue exposes for metrics:
+// OutboxDepth is the number of conversations with replies not yet
+// delivered (to send, or to retry).
 type Outbox interface {
-	Depth(ctx context.Context) (int64, error)
+	OutboxDepth(ctx context.Context) (int64, error)
 }
 
 // Pending is what the durable inbound stream exposes: events received but
@@ -226,7 +227,7 @@ func (m *Metrics) WatchOutbox(o Outbox) {
 		return
 	}
 	m.reg.MustRegister(&gaugeFunc{m: m, source: "outbox", desc: prometheus.NewDesc(Namespace+"_outbox_depth",
-		"Outbound sends waiting in the outbox (pending and scheduled retries).", nil, nil), read: o.Depth})
+		"Conversations with replies waiting in the outbox (to send or to retry).", nil, nil), read: o.OutboxDepth})
 }
 
 // WatchInbound makes inbound_pending read p.Pending on every scrape.
@@ -247,6 +248,18 @@ func (m *Metrics) watch(name string) bool {
 	}
 	m.watched[name] = true
 	return true
+}
+
+// Send counts one send from the outbox by its result (a bot.OutboxObserver).
+func (m *Metrics) Send(channel string, r bot.SendResult, err error) {
+	switch r {
+	case bot.SendDelivered:
+		m.OutboxSent(channel)
+	case bot.SendRetry:
+		m.OutboxRetry(channel, bot.RetryReason(err))
+	case bot.SendDropped:
+		m.OutboxDropped(channel)
+	}
 }
 
 // OutboxRetry counts a send to channel retried for reason ("429", "5xx", "network").

@@ -157,8 +157,8 @@ func grep(text, word string) string {
 
 type depth int64
 
-func (d depth) Depth(context.Context) (int64, error)   { return int64(d), nil }
-func (d depth) Pending(context.Context) (int64, error) { return int64(d) * 2, nil }
+func (d depth) OutboxDepth(context.Context) (int64, error) { return int64(d), nil }
+func (d depth) Pending(context.Context) (int64, error)     { return int64(d) * 2, nil }
 
 func TestOutboxHooks(t *testing.T) {
 	m := metrics.New()

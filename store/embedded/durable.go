@@ -251,6 +251,19 @@ func (s *Store) outboxDone(tx *bolt.Tx, id bot.ConversationID, key string) (left
 	return true, nil
 }
 
+// OutboxDepth is the number of conversations whose outbox holds replies
+// (their marks; metrics).
+func (s *Store) OutboxDepth(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.view("outbox depth", func(tx *bolt.Tx) error {
+		if marks := tx.Bucket(bOutMark); marks != nil {
+			n = int64(marks.Stats().KeyN)
+		}
+		return nil
+	})
+	return n, err
+}
+
 // OutboxPending lists up to n marks made before before, oldest first.
 func (s *Store) OutboxPending(ctx context.Context, before time.Time, n int) ([]bot.OutboxMark, error) {
 	var out []bot.OutboxMark

@@ -128,4 +128,29 @@ func TestInboxPutAll(t *testing.T) {
 	if fmt.Sprint(keys) != "[k0 k1 k2]" {
 		t.Errorf("stream holds %v, want [k0 k1 k2]", keys)
 	}
+
+	// Pending counts what no consumer acked: all three before any read,
+	// then the one read and not acked plus the two not read, then two.
+	pending := func(want int64) {
+		t.Helper()
+		if n, err := ib.Pending(ctx); err != nil || n != want {
+			t.Errorf("Pending = %d, %v; want %d", n, err, want)
+		}
+	}
+	pending(3)
+	if n, err := s.NewInbox(redisstore.InboxOptions{Partitions: 4}).Pending(ctx); err != nil || n != 3 {
+		t.Errorf("Pending over 4 partitions, 3 of them never used = %d, %v; want 3", n, err)
+	}
+	if err := rdb.XGroupCreate(ctx, ib.StreamKey(0), "bot", "0").Err(); err != nil {
+		t.Fatal(err)
+	}
+	read, err := rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "bot", Consumer: "c", Streams: []string{ib.StreamKey(0), ">"}, Count: 1}).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pending(3)
+	if err := rdb.XAck(ctx, ib.StreamKey(0), "bot", read[0].Messages[0].ID).Err(); err != nil {
+		t.Fatal(err)
+	}
+	pending(2)
 }

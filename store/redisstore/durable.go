@@ -393,6 +393,13 @@ func (s *Store) OutboxDoneLeft(ctx context.Context, id bot.ConversationID, key s
 	return false, s.OutboxForget(ctx, bot.OutboxMark{Conv: id, Seq: n})
 }
 
+// OutboxDepth is the number of conversations whose outbox holds replies
+// (their marks; metrics).
+func (s *Store) OutboxDepth(ctx context.Context) (int64, error) {
+	n, err := s.rdb.ZCard(ctx, s.marksKey()).Result()
+	return n, s.wrap("outbox depth", err)
+}
+
 // OutboxPending lists up to n marks older than before, oldest first.
 func (s *Store) OutboxPending(ctx context.Context, before time.Time, n int) ([]bot.OutboxMark, error) {
 	zs, err := s.rdb.ZRangeByScoreWithScores(ctx, s.marksKey(), &redis.ZRangeBy{

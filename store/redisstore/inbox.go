@@ -8,6 +8,7 @@ import (
 	"hash/fnv"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -189,6 +190,43 @@ func (ib *Inbox) PutAll(ctx context.Context, ins []bot.Inbound) ([]bool, error) 
 		}
 	}
 	return dup, nil
+}
+
+var _ bot.InboxPending = (*Inbox)(nil)
+
+// Pending is how many entries of all partitions are not acked yet: read
+// by a consumer and not acked, or not read yet (XINFO GROUPS: pending and
+// lag; the whole stream while no consumer has ever read it).
+func (ib *Inbox) Pending(ctx context.Context) (int64, error) {
+	groups := make([]*redis.XInfoGroupsCmd, ib.o.Partitions)
+	lens := make([]*redis.IntCmd, ib.o.Partitions)
+	ib.s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i := range groups {
+			groups[i] = p.XInfoGroups(ctx, ib.streamKey(i))
+			lens[i] = p.XLen(ctx, ib.streamKey(i))
+		}
+		return nil
+	}) // each command's error is read from it
+	var n int64
+	for i, c := range groups {
+		gs, err := c.Result()
+		if redis.HasErrorPrefix(err, "no such key") {
+			continue // nothing was ever put in that partition
+		}
+		if err != nil {
+			return 0, ib.s.wrap("inbox pending", err)
+		}
+		g := slices.IndexFunc(gs, func(g redis.XInfoGroup) bool { return g.Name == inboxGroup })
+		switch {
+		case g < 0:
+			n += lens[i].Val()
+		case gs[g].Lag < 0: // unknown
+			n += gs[g].Pending
+		default:
+			n += gs[g].Pending + gs[g].Lag
+		}
+	}
+	return n, nil
 }
 
 // owner returns the rendezvous winner of partition p among members.

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync/atomic"
@@ -128,11 +129,28 @@ func testConcurrentCommit(t *testing.T, f *Features, s store.Store) {
 	same(t, "transcript", len(tr), 1)
 }
 
+// outboxDepth checks the store's OutboxDepth (metrics), if it has one.
+func outboxDepth(t *testing.T, s any, want int64) {
+	t.Helper()
+	d, ok := s.(interface {
+		OutboxDepth(context.Context) (int64, error)
+	})
+	if !ok {
+		return
+	}
+	n, err := d.OutboxDepth(ctx)
+	must(t, err)
+	same(t, "OutboxDepth", n, want)
+}
+
 func testOutboxDone(t *testing.T, f *Features, s store.Store) {
 	ob := outboxStore(t, s)
 	now := f.Clock.Now()
 	c := conv("done", "cy", now)
+	outboxDepth(t, s, 0)
 	must(t, ob.Commit(ctx, c, nil, []bot.Outgoing{outgoing(c, "a", now), outgoing(c, "b", now)}))
+	must(t, ob.Commit(ctx, conv("done2", "cy", now), nil, []bot.Outgoing{outgoing(c, "x", now)}))
+	outboxDepth(t, s, 2)
 	must(t, ob.OutboxDone(ctx, c.ID, "b")) // not the head: no-op
 	xs, _ := ob.Outbox(ctx, c.ID, 0)
 	same(t, "after done of a non-head", outKeys(xs), []string{"a", "b"})
@@ -147,6 +165,7 @@ func testOutboxDone(t *testing.T, f *Features, s store.Store) {
 	must(t, ob.OutboxDone(ctx, c.ID, "b"))
 	xs, _ = ob.Outbox(ctx, c.ID, 0)
 	same(t, "outbox after the last done", len(xs), 0)
+	outboxDepth(t, s, 1)
 	marks, _ = ob.OutboxPending(ctx, now.Add(time.Minute), 100)
 	if hasMark(marks, c.ID) {
 		t.Fatal("mark kept after the outbox emptied")
