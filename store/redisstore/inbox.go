@@ -164,14 +164,23 @@ func (ib *Inbox) PutAll(ctx context.Context, ins []bot.Inbound) ([]bool, error) 
 		}
 		puts[i] = put{[]string{ib.streamKey(p), ib.tag(p) + ":d:" + in.Key}, []any{at, use, ib.o.MaxLen, b}}
 	}
+	// The outbox removals queued meanwhile ride along, ahead of the events
+	// (one server: their scripts span slots).
+	var done []doneItem
+	var doneCmds []*redis.Cmd
+	if ib.s.single {
+		done = ib.s.takeDone()
+	}
 	cmds := make([]*redis.Cmd, len(ins))
-	if len(ins) > 1 {
+	if len(ins) > 1 || len(done) > 0 {
 		_, _ = ib.s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			doneCmds = ib.s.pipeDone(ctx, p, done)
 			for i, x := range puts {
 				cmds[i] = putScript.EvalSha(ctx, p, x.keys, x.args...)
 			}
 			return nil
 		}) // each command's error is read from it
+		ib.s.finishDone(ctx, done, doneCmds)
 	}
 	dup := make([]bool, len(ins))
 	for i, c := range cmds {
