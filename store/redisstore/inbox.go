@@ -500,11 +500,11 @@ func (ib *Inbox) work(ctx context.Context, p int, handle func(context.Context, b
 			lastTrim = time.Now()
 			// Entries before the oldest pending one are all acked.
 			if sum, err := rdb.XPending(ctx, stream, inboxGroup).Result(); err == nil {
-				min := msgs[len(msgs)-1].ID
+				cut := msgs[len(msgs)-1].ID
 				if sum.Count > 0 {
-					min = sum.Lower
+					cut = sum.Lower
 				}
-				rdb.XTrimMinIDApprox(ctx, stream, min, 0)
+				rdb.XTrimMinIDApprox(ctx, stream, cut, 0)
 			}
 		}
 	}
