@@ -108,22 +108,15 @@ func (s *Store) pipeDone(ctx context.Context, p redis.Pipeliner, items []doneIte
 }
 
 // finishDone reports each removal's result: from cmds, the pipeline that
-// ran them, or, if cmds is nil, by running them one by one.
+// ran them, or, if cmds is nil or the script was not cached, by running it
+// alone.
 func (s *Store) finishDone(ctx context.Context, items []doneItem, cmds []*redis.Cmd) {
 	for i, it := range items {
-		if cmds == nil {
+		if cmds == nil || redis.HasErrorPrefix(cmds[i].Err(), "NOSCRIPT") { // not run
 			it.result(s.OutboxDoneUnlease(ctx, it.id, it.key, it.lease, it.owner))
 			continue
 		}
-		n, err := cmds[i].Int()
-		if redis.HasErrorPrefix(err, "NOSCRIPT") { // not cached yet: nothing ran
-			n, err = outboxDoneAllScript.Run(ctx, s.rdb, s.doneKeys(it.id, it.lease), it.key, string(it.id), it.owner).Int()
-		}
-		if err != nil {
-			it.result(true, false, s.wrap(fmt.Sprintf("outbox done %q", it.id), err))
-			continue
-		}
-		it.result(n != 0, n == 0, nil)
+		it.result(s.doneReply(it.id, cmds[i]))
 	}
 }
 

@@ -232,7 +232,12 @@ func (s *Store) OutboxDoneUnlease(ctx context.Context, id bot.ConversationID, ke
 		}
 		return false, true, s.Unlease(ctx, name, owner)
 	}
-	n, err := outboxDoneAllScript.Run(ctx, s.rdb, s.doneKeys(id, name), key, string(id), owner).Int()
+	return s.doneReply(id, outboxDoneAllScript.Run(ctx, s.rdb, s.doneKeys(id, name), key, string(id), owner))
+}
+
+// doneReply reads outboxDoneAllScript's reply for id's outbox.
+func (s *Store) doneReply(id bot.ConversationID, c *redis.Cmd) (left, unleased bool, err error) {
+	n, err := c.Int()
 	if err != nil {
 		return true, false, s.wrap(fmt.Sprintf("outbox done %q", id), err)
 	}
