@@ -127,10 +127,11 @@ type inWire struct {
 }
 
 // putScript: KEYS stream, dedupe; ARGV dedupe pxat, use dedupe (1/0),
-// maxlen, entry. Returns the entry ID, or nil for a duplicate.
+// maxlen, entry, conversation key (readConvsScript). Returns the entry ID,
+// or nil for a duplicate.
 var putScript = redis.NewScript(`
 if ARGV[2] == '1' and not redis.call('SET', KEYS[2], '1', 'NX', 'PXAT', ARGV[1]) then return false end
-return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'in', ARGV[4])`)
+return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'in', ARGV[4], 'c', ARGV[5])`)
 
 // Put adds in to its conversation's stream unless in.Key was Put within
 // DedupeTTL (dup), in one script: dedupe and append are atomic.
@@ -157,12 +158,13 @@ func (ib *Inbox) PutAll(ctx context.Context, ins []bot.Inbound) ([]bool, error) 
 		if err != nil {
 			return nil, fmt.Errorf("redisstore: inbox put: %w", err)
 		}
-		p := ib.Partition(in.Msg.From.ConversationID())
+		cid := in.Msg.From.ConversationID()
+		p := ib.Partition(cid)
 		use := "0"
 		if in.Key != "" {
 			use = "1"
 		}
-		puts[i] = put{[]string{ib.streamKey(p), ib.tag(p) + ":d:" + in.Key}, []any{at, use, ib.o.MaxLen, b}}
+		puts[i] = put{[]string{ib.streamKey(p), ib.tag(p) + ":d:" + in.Key}, []any{at, use, ib.o.MaxLen, b, ib.s.convKeys(cid)[0]}}
 	}
 	// The outbox removals queued meanwhile ride along, ahead of the events
 	// (one server: their scripts span slots).
@@ -454,18 +456,26 @@ func (ib *Inbox) work(ctx context.Context, p int, handle func(context.Context, b
 		rctx := context.WithoutCancel(ctx)
 		args := &redis.XReadGroupArgs{Group: inboxGroup, Consumer: me, Streams: []string{stream, id}, Count: int64(ib.o.Batch), Block: block}
 		var read *redis.XStreamSliceCmd
-		if len(ack) > 0 {
-			// The last batch's ack goes with the next read: one round trip.
-			// A pipeline waits ReadTimeout (3s) at most, so block less.
+		var convs *redis.Cmd
+		if len(ack) > 0 || ib.s.single {
+			// The last batch's ack goes with the next read, and on one
+			// server the batch's conversations are read right after it,
+			// when Redis serves the read: one round trip. A pipeline waits
+			// ReadTimeout (3s) at most, so block less.
 			pa := *args
 			pa.Block = min(pa.Block, 2*time.Second)
 			var acked *redis.IntCmd
 			rdb.Pipelined(rctx, func(p redis.Pipeliner) error {
-				acked = p.XAck(rctx, stream, inboxGroup, ack...)
+				if len(ack) > 0 {
+					acked = p.XAck(rctx, stream, inboxGroup, ack...)
+				}
 				read = p.XReadGroup(rctx, &pa)
+				if ib.s.single {
+					convs = readConvsScript.EvalSha(rctx, p, []string{stream}, inboxGroup, me, ib.o.Batch)
+				}
 				return nil
 			}) // each command's error is read from it
-			if acked.Err() != nil {
+			if acked != nil && acked.Err() != nil {
 				ib.ack(ctx, stream, ack)
 			}
 			ack = nil
@@ -491,7 +501,7 @@ func (ib *Inbox) work(ctx context.Context, p int, handle func(context.Context, b
 			id = ">"
 			continue
 		}
-		done, ok := ib.process(ctx, stream, msgs, handle)
+		done, ok := ib.process(ctx, stream, msgs, ib.readConvs(ctx, convs), handle)
 		ack = done
 		if !ok {
 			return
@@ -546,7 +556,7 @@ type conv struct{ ds []bot.Delivery }
 // retrying failed entries with backoff while ctx lasts. It returns the IDs
 // of the entries handled (or dropped as malformed), to be acked, and
 // whether all were handled.
-func (ib *Inbox) process(ctx context.Context, stream string, msgs []redis.XMessage, handle func(context.Context, bot.Delivery) error) ([]string, bool) {
+func (ib *Inbox) process(ctx context.Context, stream string, msgs []redis.XMessage, read map[string]any, handle func(context.Context, bot.Delivery) error) ([]string, bool) {
 	convs := map[bot.ConversationID]*conv{}
 	var order []bot.ConversationID
 	var bad []string
@@ -567,7 +577,7 @@ func (ib *Inbox) process(ctx context.Context, stream string, msgs []redis.XMessa
 		}
 		c.ds = append(c.ds, bot.Delivery{In: bot.Inbound{Key: w.Key, Msg: w.Msg}, Seq: m.ID})
 	}
-	ib.prefetch(ctx, convs, order)
+	ib.prefetch(ctx, convs, order, read)
 	var mu sync.Mutex
 	done := bad
 	all := true
@@ -598,27 +608,94 @@ func (ib *Inbox) process(ctx context.Context, stream string, msgs []redis.XMessa
 	return done, all
 }
 
-// prefetch reads the conversations of a batch in one pipeline and hands
-// each to its first entry (Delivery.Conv), so that a turn need not read its
-// conversation on its own. A failed read just leaves the entry without.
-func (ib *Inbox) prefetch(ctx context.Context, convs map[bot.ConversationID]*conv, order []bot.ConversationID) {
-	cmds := make([]*redis.StringCmd, len(order))
+// readConvsScript: KEYS stream; ARGV group, consumer, count. Run right
+// after the consumer's read, whose batch is then its whole pending list (the
+// last batch was acked before the read), it returns entry ID and stored
+// conversation (false: none) for the first entry of each conversation in
+// that list, found by the entry's "c" field. One server only: the
+// conversation keys are in other slots.
+var readConvsScript = redis.NewScript(`
+local out, seen = {}, {}
+for _, p in ipairs(redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', ARGV[3], ARGV[2])) do
+  local e = redis.call('XRANGE', KEYS[1], p[1], p[1])[1]
+  local f = e and e[2] or {}
+  for i = 1, #f - 1, 2 do
+    if f[i] == 'c' then
+      if not seen[f[i+1]] then
+        seen[f[i+1]] = true
+        out[#out+1] = p[1]
+        out[#out+1] = redis.call('GET', f[i+1])
+      end
+      break
+    end
+  end
+end
+return out`)
+
+// readConvs is the reply of readConvsScript by entry ID (nil if it did not
+// run). The first time, the script is not cached yet: it is loaded for the
+// next batch.
+func (ib *Inbox) readConvs(ctx context.Context, cmd *redis.Cmd) map[string]any {
+	if cmd == nil {
+		return nil
+	}
+	vals, err := cmd.Slice()
+	if redis.HasErrorPrefix(err, "NOSCRIPT") {
+		readConvsScript.Load(ctx, ib.s.rdb)
+	}
+	if err != nil || len(vals)%2 != 0 {
+		return nil
+	}
+	m := make(map[string]any, len(vals)/2)
+	for i := 0; i < len(vals); i += 2 {
+		if id, ok := vals[i].(string); ok {
+			m[id] = vals[i+1]
+		}
+	}
+	return m
+}
+
+// prefetch hands each conversation of a batch, as stored, to its first
+// entry (Delivery.Conv), so that a turn need not read its conversation on
+// its own: from read (readConvs), else read in one pipeline. A failed read
+// just leaves the entry without.
+func (ib *Inbox) prefetch(ctx context.Context, convs map[bot.ConversationID]*conv, order []bot.ConversationID, read map[string]any) {
+	load := func(d *bot.Delivery, v any) {
+		switch v := v.(type) {
+		case nil:
+			d.Loaded = true
+		case string:
+			if c, err := decodeConv([]byte(v)); err == nil {
+				d.Conv, d.Loaded = c, true
+			}
+		}
+	}
+	var rest []bot.ConversationID
+	for _, id := range order {
+		d := &convs[id].ds[0]
+		if v, ok := read[d.Seq]; ok {
+			load(d, v)
+		} else {
+			rest = append(rest, id)
+		}
+	}
+	if len(rest) == 0 {
+		return
+	}
+	cmds := make([]*redis.StringCmd, len(rest))
 	ib.s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, id := range order {
+		for i, id := range rest {
 			cmds[i] = p.Get(ctx, ib.s.convKeys(id)[0])
 		}
 		return nil
 	}) // each command's error is read from it
-	for i, id := range order {
+	for i, id := range rest {
 		d := &convs[id].ds[0]
-		b, err := cmds[i].Bytes()
-		switch {
+		switch v, err := cmds[i].Result(); {
 		case errors.Is(err, redis.Nil):
-			d.Loaded = true
+			load(d, nil)
 		case err == nil:
-			if c, err := decodeConv(b); err == nil {
-				d.Conv, d.Loaded = c, true
-			}
+			load(d, v)
 		}
 	}
 }
