@@ -1,6 +1,7 @@
 package redisstore
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -37,8 +39,10 @@ import (
 // one and handles them before new ones. Put's dedupe key and the stream
 // share the partition's hash tag, so a Cluster runs every script on one slot.
 type Inbox struct {
-	s *Store
-	o InboxOptions
+	s     *Store
+	o     InboxOptions
+	parts []*part     // claim state by partition (claim.go)
+	alone atomic.Bool // this replica is the only live member
 }
 
 // InboxOptions tune an Inbox. Zero values get the defaults.
@@ -99,7 +103,11 @@ func (s *Store) NewInbox(o InboxOptions) *Inbox {
 	if o.MaxLen <= 0 {
 		o.MaxLen = 1_000_000
 	}
-	return &Inbox{s: s, o: o}
+	ib := &Inbox{s: s, o: o, parts: make([]*part, o.Partitions)}
+	for i := range ib.parts {
+		ib.parts[i] = &part{kick: make(chan struct{}, 1)}
+	}
+	return ib
 }
 
 // Replica is this inbox's consumer name.
@@ -145,13 +153,18 @@ func (ib *Inbox) Put(ctx context.Context, in bot.Inbound) (bool, error) {
 
 var _ bot.InboxBatcher = (*Inbox)(nil)
 
-// PutAll is Put for each of ins, in order, in one pipeline.
+// PutAll is Put for each of ins, in order, in one pipeline. A put into a
+// partition whose worker takes claims (claim.go) also claims its entry for
+// that worker, and carries the worker's acks.
 func (ib *Inbox) PutAll(ctx context.Context, ins []bot.Inbound) ([]bool, error) {
 	type put struct {
-		keys []string
-		args []any
+		p      int
+		script *redis.Script
+		keys   []string
+		args   []any
 	}
 	puts := make([]put, len(ins))
+	ps := make([]int, len(ins))
 	at := ib.s.now().Add(ib.o.DedupeTTL).UnixMilli()
 	for i, in := range ins {
 		b, err := json.Marshal(&inWire{Key: in.Key, Msg: in.Msg})
@@ -164,41 +177,86 @@ func (ib *Inbox) PutAll(ctx context.Context, ins []bot.Inbound) ([]bool, error) 
 		if in.Key != "" {
 			use = "1"
 		}
-		puts[i] = put{[]string{ib.streamKey(p), ib.tag(p) + ":d:" + in.Key}, []any{at, use, ib.o.MaxLen, b, ib.s.convKeys(cid)[0]}}
+		ps[i] = p
+		puts[i] = put{p, putScript, []string{ib.streamKey(p), ib.tag(p) + ":d:" + in.Key}, []any{at, use, ib.o.MaxLen, b, ib.s.convKeys(cid)[0]}}
+	}
+	claims := ib.lockClaims(ps)
+	defer func() {
+		for _, lp := range claims {
+			lp.claimMu.Unlock()
+		}
+	}()
+	for i := range puts {
+		if claims[puts[i].p] != nil {
+			puts[i].script = claimPutScript
+			puts[i].args = append(puts[i].args, inboxGroup, ib.o.Replica, ib.o.Batch)
+		}
+	}
+	acks := map[int][]string{}
+	if claims != nil {
+		for part, lp := range ib.parts {
+			if a := lp.takeAcks(); len(a) > 0 {
+				acks[part] = a
+			}
+		}
 	}
 	// The outbox removals queued meanwhile ride along, ahead of the events
-	// (one server: their scripts span slots).
+	// (one server: their scripts span slots), and so do the claimers' acks.
 	var done []doneItem
 	var doneCmds []*redis.Cmd
 	if ib.s.single {
 		done = ib.s.takeDone()
 	}
+	ackCmds := map[int]*redis.IntCmd{}
 	cmds := make([]*redis.Cmd, len(ins))
-	if len(ins) > 1 || len(done) > 0 {
+	if len(ins) > 1 || len(done) > 0 || len(acks) > 0 {
 		_, _ = ib.s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			doneCmds = ib.s.pipeDone(ctx, p, done)
+			for part, ids := range acks {
+				ackCmds[part] = p.XAck(ctx, ib.streamKey(part), inboxGroup, ids...)
+			}
 			for i, x := range puts {
-				cmds[i] = putScript.EvalSha(ctx, p, x.keys, x.args...)
+				cmds[i] = x.script.EvalSha(ctx, p, x.keys, x.args...)
 			}
 			return nil
 		}) // each command's error is read from it
 		ib.s.finishDone(ctx, done, doneCmds)
 	}
+	for part, c := range ackCmds {
+		if c.Err() != nil { // handled again after a restart otherwise; skipped by Seq
+			lp := ib.parts[part]
+			lp.mu.Lock()
+			lp.acks = append(acks[part], lp.acks...)
+			lp.mu.Unlock()
+		}
+	}
 	dup := make([]bool, len(ins))
+	got := map[int][]claimed{}
+	var failed error
 	for i, c := range cmds {
-		var err error
-		if c != nil {
-			err = c.Err()
+		x := puts[i]
+		if failed == nil && (c == nil || redis.HasErrorPrefix(c.Err(), "NOSCRIPT")) { // alone, or not cached yet: not run
+			c = x.script.Run(ctx, ib.s.rdb, x.keys, x.args...)
 		}
-		if c == nil || redis.HasErrorPrefix(err, "NOSCRIPT") { // alone, or not cached yet: not run
-			err = putScript.Run(ctx, ib.s.rdb, puts[i].keys, puts[i].args...).Err()
+		if c == nil {
+			continue
 		}
-		switch {
+		switch err := c.Err(); {
 		case errors.Is(err, redis.Nil):
 			dup[i] = true
 		case err != nil:
-			return nil, ib.s.wrap("inbox put", err)
+			failed = cmp.Or(failed, err)
+		case x.script == claimPutScript: // even after a failure: claimed entries must be handled
+			if vals, err := c.Slice(); err == nil && len(vals) > 0 {
+				got[x.p] = append(got[x.p], parseClaims(vals[1:])...)
+			}
 		}
+	}
+	for part, cs := range got {
+		claims[part].push(cs)
+	}
+	if failed != nil {
+		return nil, ib.s.wrap("inbox put", failed)
 	}
 	return dup, nil
 }
@@ -354,6 +412,15 @@ func (ib *Inbox) balance(ctx context.Context, workers map[int]*partWorker, wg *s
 	}
 	live := members.Val()
 	sort.Strings(live)
+	alone := len(live) == 1 && live[0] == ib.o.Replica
+	if ib.alone.Swap(alone) != alone {
+		for _, lp := range ib.parts { // workers switch between reads and claims
+			select {
+			case lp.kick <- struct{}{}:
+			default:
+			}
+		}
+	}
 	for p := range ib.o.Partitions {
 		w := workers[p]
 		if owner(p, live) != ib.o.Replica {
@@ -446,6 +513,13 @@ func (ib *Inbox) work(ctx context.Context, p int, handle func(context.Context, b
 	var ack []string // handled entries, acked with the next read
 	defer func() { ib.ack(ctx, stream, ack) }()
 	for ctx.Err() == nil {
+		if id == ">" && ib.s.single && ib.alone.Load() {
+			var ok bool
+			if ack, ok = ib.workClaims(ctx, p, stream, ack, handle); !ok {
+				return
+			}
+			continue
+		}
 		block := ib.o.Block
 		if id == "0" {
 			block = -1 // history: never block
@@ -508,14 +582,7 @@ func (ib *Inbox) work(ctx context.Context, p int, handle func(context.Context, b
 		}
 		if time.Since(lastTrim) > time.Second {
 			lastTrim = time.Now()
-			// Entries before the oldest pending one are all acked.
-			if sum, err := rdb.XPending(ctx, stream, inboxGroup).Result(); err == nil {
-				cut := msgs[len(msgs)-1].ID
-				if sum.Count > 0 {
-					cut = sum.Lower
-				}
-				rdb.XTrimMinIDApprox(ctx, stream, cut, 0)
-			}
+			ib.trim(ctx, stream, msgs[len(msgs)-1].ID)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -12,7 +13,8 @@ import (
 	"github.com/supportbot/supportbot/internal/redistest"
 )
 
-// cmdNames records the commands a client sends, pipelined or not.
+// cmdNames records the commands a client sends, pipelined or not; a read
+// that returned stream entries is "xreadgroup+".
 type cmdNames struct {
 	mu    sync.Mutex
 	names []string
@@ -22,16 +24,24 @@ func (c *cmdNames) add(cmds ...redis.Cmder) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, cmd := range cmds {
-		c.names = append(c.names, cmd.Name())
+		name := cmd.Name()
+		if r, ok := cmd.(*redis.XStreamSliceCmd); ok && len(r.Val()) > 0 && len(r.Val()[0].Messages) > 0 {
+			name += "+"
+		}
+		c.names = append(c.names, name)
 	}
 }
 
 func (c *cmdNames) DialHook(next redis.DialHook) redis.DialHook { return next }
 func (c *cmdNames) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error { c.add(cmd); return next(ctx, cmd) }
+	return func(ctx context.Context, cmd redis.Cmder) error { err := next(ctx, cmd); c.add(cmd); return err }
 }
 func (c *cmdNames) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error { c.add(cmds...); return next(ctx, cmds) }
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
+		c.add(cmds...)
+		return err
+	}
 }
 
 // On one server a batch's conversations come in the round trip of its
@@ -95,5 +105,104 @@ func TestBatchGetsItsConversationsWithTheRead(t *testing.T) {
 			t.Errorf("commands %s: a GET of its own, want the conversations from the read's script", strings.Join(names.names, " "))
 			break
 		}
+	}
+}
+
+// A replica that works alone claims each entry in its put's script and
+// hands it to the partition worker: no read of its own, the conversation
+// comes with the claim, and a conversation's entries keep their order.
+func TestAloneReplicaClaimsWithThePut(t *testing.T) {
+	ctx := context.Background()
+	s, err := New(ctx, Options{URL: redistest.Start(t).URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ib := s.NewInbox(InboxOptions{Partitions: 2, Replica: "solo", Block: time.Hour}) // no poll during the test
+	got := make(chan bot.Delivery, 16)
+	cctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- ib.Consume(cctx, func(_ context.Context, d bot.Delivery) error { got <- d; return nil })
+	}()
+	room := bot.Address{Channel: "web", Room: "r"}
+	if _, err := ib.Put(ctx, bot.Inbound{Key: "0", Msg: bot.Message{ID: "0", From: room, Text: "0"}}); err != nil {
+		t.Fatal(err)
+	}
+	<-got // handled: the worker has left its first read and takes claims
+	names := &cmdNames{}
+	s.rdb.AddHook(names)
+	var ins []bot.Inbound
+	for i := 1; i <= 5; i++ {
+		ins = append(ins, bot.Inbound{Key: fmt.Sprint(i), Msg: bot.Message{ID: fmt.Sprint(i), From: room, Text: fmt.Sprint(i)}})
+	}
+	if _, err := ib.PutAll(ctx, ins[:2]); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range ins[2:] {
+		if _, err := ib.Put(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var texts []string
+	for range 5 {
+		d := <-got
+		texts = append(texts, d.In.Msg.Text)
+		if d.In.Msg.Text == "1" && !d.Loaded {
+			t.Error("the first claimed entry came without its conversation")
+		}
+	}
+	names.mu.Lock()
+	sent := names.names
+	names.mu.Unlock()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(texts) != "[1 2 3 4 5]" {
+		t.Errorf("handled %v, want [1 2 3 4 5]", texts)
+	}
+	for _, n := range sent {
+		if n == "xreadgroup+" || n == "get" {
+			t.Errorf("commands %s: a %s of its own, want the entries from the puts' claims", strings.Join(sent, " "), n)
+			break
+		}
+	}
+	if n, err := s.rdb.XPending(ctx, ib.streamKey(ib.Partition(room.ConversationID())), inboxGroup).Result(); err != nil || n.Count != 0 {
+		t.Errorf("pending after stop: %+v, %v; want all acked", n, err)
+	}
+}
+
+// While a replica works alone, an entry put without a claim (by a replica
+// that is not a member yet) is found by the worker's poll.
+func TestAloneReplicaPollsForEntriesNotClaimed(t *testing.T) {
+	ctx := context.Background()
+	s, err := New(ctx, Options{URL: redistest.Start(t).URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ib := s.NewInbox(InboxOptions{Partitions: 1, Replica: "solo", Block: 10 * time.Millisecond})
+	got := make(chan string, 4)
+	cctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- ib.Consume(cctx, func(_ context.Context, d bot.Delivery) error { got <- d.In.Msg.Text; return nil })
+	}()
+	room := bot.Address{Channel: "web", Room: "r"}
+	if _, err := ib.Put(ctx, bot.Inbound{Key: "1", Msg: bot.Message{ID: "1", From: room, Text: "mine"}}); err != nil {
+		t.Fatal(err)
+	}
+	<-got
+	other := s.NewInbox(InboxOptions{Partitions: 1, Replica: "new"})
+	if _, err := other.Put(ctx, bot.Inbound{Key: "2", Msg: bot.Message{ID: "2", From: room, Text: "theirs"}}); err != nil {
+		t.Fatal(err)
+	}
+	if m := <-got; m != "theirs" {
+		t.Errorf("handled %q, want the other replica's entry", m)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
