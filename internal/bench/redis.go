@@ -107,8 +107,8 @@ func (s *redisServer) flush() error {
 	// Rewrite the AOF now, so that the writes of one row do not set off a
 	// rewrite (a fork, and a child writing the file on one of the cores)
 	// in the middle of the next.
-	if err := c.BgRewriteAOF(ctx).Err(); err != nil {
-		return err
+	if err := c.BgRewriteAOF(ctx).Err(); err != nil && !strings.Contains(err.Error(), "already in progress") {
+		return err // one set off by the last row's writes is waited for below
 	}
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
 		info, err := c.Info(ctx, "persistence").Result()

@@ -34,7 +34,9 @@ import (
 // partition is worked by exactly one replica at a time: the live replica
 // that wins rendezvous hashing over the members zset, holding a lease. It
 // handles a batch of entries with one goroutine per conversation (in
-// order), acks the batch, and reads on. A replica that takes a partition
+// order), acks the batch, and reads on; while this replica is the only
+// live member on one server, puts claim the entries for the worker
+// instead (claim.go). A replica that takes a partition
 // over first claims (XAUTOCLAIM, MinIdle) the entries left pending by a dead
 // one and handles them before new ones. Put's dedupe key and the stream
 // share the partition's hash tag, so a Cluster runs every script on one slot.
@@ -62,7 +64,8 @@ type InboxOptions struct {
 	MinIdle time.Duration
 	// Batch is how many entries a partition reads at once (default 64).
 	Batch int
-	// Block bounds one blocking read (default 2s).
+	// Block bounds one blocking read (default 2s); a worker taking claims
+	// polls this often for entries nobody claimed.
 	Block time.Duration
 	// DedupeTTL is how long Put remembers platform keys (default: the
 	// store's DedupeTTL).
@@ -651,7 +654,7 @@ func (ib *Inbox) process(ctx context.Context, stream string, msgs []redis.XMessa
 	var wg sync.WaitGroup
 	for _, id := range order {
 		c := convs[id]
-		wg.Go(func() {
+		run := func() {
 			for _, d := range c.ds {
 				for wait := 50 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
 					err := handle(context.WithoutCancel(ctx), d)
@@ -669,7 +672,12 @@ func (ib *Inbox) process(ctx context.Context, stream string, msgs []redis.XMessa
 				done = append(done, d.Seq)
 				mu.Unlock()
 			}
-		})
+		}
+		if len(order) == 1 {
+			run() // nothing to run beside it
+		} else {
+			wg.Go(run)
+		}
 	}
 	wg.Wait()
 	return done, all
