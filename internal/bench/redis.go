@@ -116,6 +116,8 @@ func (s *redisServer) flush() error {
 			return err
 		}
 		if strings.Contains(info, "aof_rewrite_in_progress:0") && strings.Contains(info, "aof_rewrite_scheduled:0") {
+			// Write the last row's files back now, not in the next row.
+			syscall.Sync()
 			return nil
 		}
 		if time.Now().After(deadline) {
