@@ -28,6 +28,7 @@ type handler = func(context.Context, bot.Delivery) error
 type part struct {
 	claimMu sync.Mutex // held by each claim: a claiming put, or the worker's poll
 	on      bool       // the worker takes claims (under claimMu)
+	last    string     // the last entry claimed (under claimMu)
 
 	mu     sync.Mutex
 	q      []claimed // claimed entries not handled yet, in stream order
@@ -108,26 +109,39 @@ func parseClaims(vals []any) []claimed {
 	return cs
 }
 
-// lockClaims takes the claim locks of the partitions in ps whose workers
-// take claims and have room for more, in ascending order, and returns
-// them; the caller unlocks.
-func (ib *Inbox) lockClaims(ps []int) map[int]*part {
+// claimMax is the most entries of one partition a put pipeline claims: a
+// larger burst is left to the worker's poll, which takes it a batch at a
+// time while the puts go on.
+const claimMax = 8
+
+// lockClaims takes the claim locks of the partitions in ps (one per put)
+// whose workers take claims and have room for more, in ascending order,
+// and returns them; the caller unlocks. skipped are the other partitions
+// of workers taking claims: wake them (missed) once the puts are stored.
+func (ib *Inbox) lockClaims(ps []int) (held map[int]*part, skipped []int) {
 	if !ib.s.single {
-		return nil
+		return nil, nil
+	}
+	n := map[int]int{}
+	for _, p := range ps {
+		n[p]++
 	}
 	ps = slices.Clone(ps)
 	slices.Sort(ps)
 	ps = slices.Compact(ps)
-	var held map[int]*part
 	for _, p := range ps {
 		lp := ib.parts[p]
 		lp.claimMu.Lock()
-		lp.mu.Lock()
-		full := len(lp.q) >= 4*ib.o.Batch // a slow worker: later claims or its poll take the rest, in order
-		lp.missed = lp.missed || full
-		lp.mu.Unlock()
-		if !lp.on || full {
+		if !lp.on {
 			lp.claimMu.Unlock()
+			continue
+		}
+		lp.mu.Lock()
+		full := len(lp.q) >= 4*ib.o.Batch // a slow worker: its poll takes the rest, in order
+		lp.mu.Unlock()
+		if full || n[p] > claimMax {
+			lp.claimMu.Unlock()
+			skipped = append(skipped, p)
 			continue
 		}
 		if held == nil {
@@ -135,7 +149,21 @@ func (ib *Inbox) lockClaims(ps []int) map[int]*part {
 		}
 		held[p] = lp
 	}
-	return held
+	return held, skipped
+}
+
+// wake makes partitions ps' workers look for entries nobody claimed.
+func (ib *Inbox) wake(ps []int) {
+	for _, p := range ps {
+		lp := ib.parts[p]
+		lp.mu.Lock()
+		lp.missed = true
+		lp.mu.Unlock()
+		select {
+		case lp.kick <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // workClaims is partition p's worker while this replica works alone: it
@@ -239,7 +267,11 @@ func (ib *Inbox) pollClaims(ctx context.Context, p int, stream string) {
 			acked = pp.XAck(rctx, stream, inboxGroup, acks...)
 		}
 		read = pp.XReadGroup(rctx, &redis.XReadGroupArgs{Group: inboxGroup, Consumer: ib.o.Replica, Streams: []string{stream, ">"}, Count: int64(ib.o.Batch), Block: -1})
-		convs = readConvsScript.EvalSha(rctx, pp, []string{stream}, inboxGroup, ib.o.Replica, ib.o.Batch)
+		start := "-"
+		if lp.last != "" {
+			start = "(" + lp.last // not the claimed entries still pending
+		}
+		convs = readConvsScript.EvalSha(rctx, pp, []string{stream}, inboxGroup, ib.o.Replica, ib.o.Batch, start)
 		return nil
 	}) // each command's error is read from it
 	if acked != nil && acked.Err() != nil {
@@ -265,6 +297,7 @@ func (ib *Inbox) pollClaims(ctx context.Context, p int, stream string) {
 		cs[i].msg = msg
 		cs[i].conv, cs[i].read = m[msg.ID]
 	}
+	lp.last = cs[len(cs)-1].msg.ID
 	lp.push(cs)
 }
 

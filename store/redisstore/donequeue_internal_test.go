@@ -9,16 +9,23 @@ import (
 	"github.com/supportbot/supportbot/internal/redistest"
 )
 
+// serverStore is a store on a fresh redis-server of its own.
+func serverStore(t *testing.T) *Store {
+	t.Helper()
+	s, err := New(context.Background(), Options{URL: redistest.Start(t).URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 // On one server, queued outbox removals go out in the pipeline of the next
 // inbox put, ahead of its events: one round trip for both, and done by the
 // time the put returns.
 func TestQueuedDoneRidesWithThePut(t *testing.T) {
 	ctx := context.Background()
-	s, err := New(ctx, Options{URL: redistest.Start(t).URL()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := serverStore(t)
 	pipes := &pipeCounter{}
 	s.rdb.AddHook(pipes)
 	s.dq.wait = time.Hour // no timer flush during the test

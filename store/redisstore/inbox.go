@@ -183,11 +183,12 @@ func (ib *Inbox) PutAll(ctx context.Context, ins []bot.Inbound) ([]bool, error) 
 		ps[i] = p
 		puts[i] = put{p, putScript, []string{ib.streamKey(p), ib.tag(p) + ":d:" + in.Key}, []any{at, use, ib.o.MaxLen, b, ib.s.convKeys(cid)[0]}}
 	}
-	claims := ib.lockClaims(ps)
+	claims, skipped := ib.lockClaims(ps)
 	defer func() {
 		for _, lp := range claims {
 			lp.claimMu.Unlock()
 		}
+		ib.wake(skipped)
 	}()
 	for i := range puts {
 		if claims[puts[i].p] != nil {
@@ -196,7 +197,7 @@ func (ib *Inbox) PutAll(ctx context.Context, ins []bot.Inbound) ([]bool, error) 
 		}
 	}
 	acks := map[int][]string{}
-	if claims != nil {
+	if ib.s.single {
 		for part, lp := range ib.parts {
 			if a := lp.takeAcks(); len(a) > 0 {
 				acks[part] = a
@@ -252,6 +253,9 @@ func (ib *Inbox) PutAll(ctx context.Context, ins []bot.Inbound) ([]bool, error) 
 		case x.script == claimPutScript: // even after a failure: claimed entries must be handled
 			if vals, err := c.Slice(); err == nil && len(vals) > 0 {
 				got[x.p] = append(got[x.p], parseClaims(vals[1:])...)
+			}
+			if cs := got[x.p]; len(cs) > 0 {
+				claims[x.p].last = cs[len(cs)-1].msg.ID
 			}
 		}
 	}
@@ -548,7 +552,7 @@ func (ib *Inbox) work(ctx context.Context, p int, handle func(context.Context, b
 				}
 				read = p.XReadGroup(rctx, &pa)
 				if ib.s.single {
-					convs = readConvsScript.EvalSha(rctx, p, []string{stream}, inboxGroup, me, ib.o.Batch)
+					convs = readConvsScript.EvalSha(rctx, p, []string{stream}, inboxGroup, me, ib.o.Batch, "-")
 				}
 				return nil
 			}) // each command's error is read from it
@@ -683,15 +687,16 @@ func (ib *Inbox) process(ctx context.Context, stream string, msgs []redis.XMessa
 	return done, all
 }
 
-// readConvsScript: KEYS stream; ARGV group, consumer, count. Run right
-// after the consumer's read, whose batch is then its whole pending list (the
-// last batch was acked before the read), it returns entry ID and stored
+// readConvsScript: KEYS stream; ARGV group, consumer, count, start. Run
+// right after the consumer's read, whose batch is then its pending list
+// from start ("-", as the last batch was acked before the read, or just
+// after the entries claimed before), it returns entry ID and stored
 // conversation (false: none) for the first entry of each conversation in
 // that list, found by the entry's "c" field. One server only: the
 // conversation keys are in other slots.
 var readConvsScript = redis.NewScript(`
 local out, seen = {}, {}
-for _, p in ipairs(redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', ARGV[3], ARGV[2])) do
+for _, p in ipairs(redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[4], '+', ARGV[3], ARGV[2])) do
   local e = redis.call('XRANGE', KEYS[1], p[1], p[1])[1]
   local f = e and e[2] or {}
   for i = 1, #f - 1, 2 do

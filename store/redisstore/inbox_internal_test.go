@@ -10,7 +10,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/supportbot/supportbot/bot"
-	"github.com/supportbot/supportbot/internal/redistest"
 )
 
 // cmdNames records the commands a client sends, pipelined or not; a read
@@ -48,11 +47,7 @@ func (c *cmdNames) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 // read: the turns get them as stored, with no GET of their own.
 func TestBatchGetsItsConversationsWithTheRead(t *testing.T) {
 	ctx := context.Background()
-	s, err := New(ctx, Options{URL: redistest.Start(t).URL()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := serverStore(t)
 	old := bot.NewConversation(bot.Address{Channel: "web", Room: "old"}, bot.Customer{ID: "ann"}, time.Now())
 	old.Lang = "nb"
 	if err := s.CommitTurn(ctx, &bot.TurnCommit{Conv: old}); err != nil {
@@ -113,11 +108,7 @@ func TestBatchGetsItsConversationsWithTheRead(t *testing.T) {
 // comes with the claim, and a conversation's entries keep their order.
 func TestAloneReplicaClaimsWithThePut(t *testing.T) {
 	ctx := context.Background()
-	s, err := New(ctx, Options{URL: redistest.Start(t).URL()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := serverStore(t)
 	ib := s.NewInbox(InboxOptions{Partitions: 2, Replica: "solo", Block: time.Hour}) // no poll during the test
 	got := make(chan bot.Delivery, 16)
 	cctx, cancel := context.WithCancel(ctx)
@@ -177,11 +168,7 @@ func TestAloneReplicaClaimsWithThePut(t *testing.T) {
 // that is not a member yet) is found by the worker's poll.
 func TestAloneReplicaPollsForEntriesNotClaimed(t *testing.T) {
 	ctx := context.Background()
-	s, err := New(ctx, Options{URL: redistest.Start(t).URL()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := serverStore(t)
 	ib := s.NewInbox(InboxOptions{Partitions: 1, Replica: "solo", Block: 10 * time.Millisecond})
 	got := make(chan string, 4)
 	cctx, cancel := context.WithCancel(ctx)
@@ -204,5 +191,44 @@ func TestAloneReplicaPollsForEntriesNotClaimed(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A burst of puts into one partition is left to the worker, which is woken
+// to read it at once (no poll comes during the test), in order.
+func TestAloneReplicaReadsABurstAtOnce(t *testing.T) {
+	ctx := context.Background()
+	s := serverStore(t)
+	ib := s.NewInbox(InboxOptions{Partitions: 1, Replica: "solo", Block: time.Hour, Batch: 4})
+	got := make(chan string, 64)
+	cctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- ib.Consume(cctx, func(_ context.Context, d bot.Delivery) error { got <- d.In.Msg.Text; return nil })
+	}()
+	room := bot.Address{Channel: "web", Room: "r"}
+	if _, err := ib.Put(ctx, bot.Inbound{Key: "first", Msg: bot.Message{ID: "first", From: room, Text: "first"}}); err != nil {
+		t.Fatal(err)
+	}
+	<-got // the worker takes claims now
+	var ins []bot.Inbound
+	var want []string
+	for i := range 3 * claimMax {
+		ins = append(ins, bot.Inbound{Key: fmt.Sprint(i), Msg: bot.Message{ID: fmt.Sprint(i), From: room, Text: fmt.Sprint(i)}})
+		want = append(want, fmt.Sprint(i))
+	}
+	if _, err := ib.PutAll(ctx, ins); err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for range ins {
+		texts = append(texts, <-got)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(texts) != fmt.Sprint(want) {
+		t.Errorf("handled %v, want %v", texts, want)
 	}
 }
