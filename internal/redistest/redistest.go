@@ -109,6 +109,7 @@ func (s *Server) Do(args ...string) (string, error) { return do(s.Addr, args...)
 func (s *Server) start(bin string) error {
 	cmd := exec.Command(bin, s.args...)
 	cmd.Dir = s.dir
+	dieWithTest(cmd)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
