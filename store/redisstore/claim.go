@@ -205,7 +205,10 @@ func (ib *Inbox) workClaims(ctx context.Context, p int, stream string, ack []str
 			ib.trim(ctx, stream, msgs[len(msgs)-1].ID)
 		}
 	}
-	for ok {
+	// Claims stop as soon as the partition is given up or another member is
+	// seen: a worker that went on claiming after its lease lapsed would take
+	// entries from the partition's new owner, and strand them if it died.
+	for ok && ctx.Err() == nil && ib.alone.Load() {
 		lp.mu.Lock()
 		batch, missed := lp.q, lp.missed && len(lp.q) == 0
 		lp.q = nil
@@ -220,9 +223,6 @@ func (ib *Inbox) workClaims(ctx context.Context, p int, stream string, ack []str
 		if missed {
 			ib.pollClaims(ctx, p, stream)
 			continue
-		}
-		if ctx.Err() != nil || !ib.alone.Load() {
-			break
 		}
 		select {
 		case <-ctx.Done():

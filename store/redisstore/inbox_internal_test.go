@@ -232,3 +232,53 @@ func TestAloneReplicaReadsABurstAtOnce(t *testing.T) {
 		t.Errorf("handled %v, want %v", texts, want)
 	}
 }
+
+// A worker that gives its partition up stops claiming at once: it handles
+// what it claimed before and leaves the rest to the next owner, even while
+// puts go on (here each handled entry puts the next one).
+func TestStoppedWorkerStopsClaiming(t *testing.T) {
+	ctx := context.Background()
+	s := serverStore(t)
+	ib := s.NewInbox(InboxOptions{Partitions: 1, Replica: "solo", Block: time.Hour})
+	room := bot.Address{Channel: "web", Room: "r"}
+	put := func(text string) {
+		if _, err := ib.Put(ctx, bot.Inbound{Key: text, Msg: bot.Message{ID: text, From: room, Text: text}}); err != nil {
+			t.Error(err)
+		}
+	}
+	started, release := make(chan struct{}), make(chan struct{})
+	var handled []string
+	cctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- ib.Consume(cctx, func(_ context.Context, d bot.Delivery) error {
+			text := d.In.Msg.Text
+			handled = append(handled, text) // one conversation: one at a time
+			switch {
+			case text == "first":
+			case text == "slow":
+				close(started)
+				<-release
+			case len(handled) < 20:
+				put(fmt.Sprint("x", len(handled)))
+			}
+			return nil
+		})
+	}()
+	put("first")
+	put("slow")
+	<-started
+	cancel()
+	put("x0") // claimed while "slow" runs: handled before the worker stops
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(handled) != "[first slow x0]" {
+		t.Errorf("handled %v, want [first slow x0]: no claim after the stop", handled)
+	}
+	sum, err := s.rdb.XPending(ctx, ib.streamKey(0), inboxGroup).Result()
+	if err != nil || sum.Count != 0 {
+		t.Errorf("pending after the stop: %+v, %v; want none (x3 left unread for the next owner)", sum, err)
+	}
+}
