@@ -52,10 +52,28 @@ func (p *part) push(cs []claimed) {
 	p.mu.Lock()
 	p.q = append(p.q, cs...)
 	p.mu.Unlock()
+	p.poke()
+}
+
+// poke wakes the worker if it waits.
+func (p *part) poke() {
 	select {
 	case p.kick <- struct{}{}:
 	default:
 	}
+}
+
+// take returns the claimed entries not handled yet, and whether the worker
+// should poll first (missed, with nothing claimed waiting).
+func (p *part) take() (batch []claimed, missed bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	batch, missed = p.q, p.missed && len(p.q) == 0
+	p.q = nil
+	if missed {
+		p.missed = false
+	}
+	return batch, missed
 }
 
 func (p *part) takeAcks() []string {
@@ -64,6 +82,14 @@ func (p *part) takeAcks() []string {
 	a := p.acks
 	p.acks = nil
 	return a
+}
+
+// addAcks queues handled entries to ack; first ones go ahead (a failed
+// send put back).
+func (p *part) addAcks(first, ids []string) {
+	p.mu.Lock()
+	p.acks = append(append(first, p.acks...), ids...)
+	p.mu.Unlock()
 }
 
 // claimPutScript is putScript that then claims, for consumer ARGV[7] of
@@ -159,10 +185,7 @@ func (ib *Inbox) wake(ps []int) {
 		lp.mu.Lock()
 		lp.missed = true
 		lp.mu.Unlock()
-		select {
-		case lp.kick <- struct{}{}:
-		default:
-		}
+		lp.poke()
 	}
 }
 
@@ -176,9 +199,7 @@ func (ib *Inbox) workClaims(ctx context.Context, p int, stream string, ack []str
 	lp.claimMu.Lock()
 	lp.on = true
 	lp.claimMu.Unlock()
-	lp.mu.Lock()
-	lp.acks = append(lp.acks, ack...)
-	lp.mu.Unlock()
+	lp.addAcks(nil, ack)
 	poll := time.NewTimer(0) // first, whatever was put before claims began
 	defer poll.Stop()
 	acked := time.NewTimer(time.Hour)
@@ -195,9 +216,7 @@ func (ib *Inbox) workClaims(ctx context.Context, p int, stream string, ack []str
 			}
 		}
 		done, handled := ib.process(ctx, stream, msgs, convs, handle)
-		lp.mu.Lock()
-		lp.acks = append(lp.acks, done...)
-		lp.mu.Unlock()
+		lp.addAcks(nil, done)
 		ok = ok && handled
 		acked.Reset(ackWait)
 		if time.Since(lastTrim) > time.Second {
@@ -209,13 +228,7 @@ func (ib *Inbox) workClaims(ctx context.Context, p int, stream string, ack []str
 	// seen: a worker that went on claiming after its lease lapsed would take
 	// entries from the partition's new owner, and strand them if it died.
 	for ok && ctx.Err() == nil && ib.alone.Load() {
-		lp.mu.Lock()
-		batch, missed := lp.q, lp.missed && len(lp.q) == 0
-		lp.q = nil
-		if missed {
-			lp.missed = false
-		}
-		lp.mu.Unlock()
+		batch, missed := lp.take()
 		if len(batch) > 0 {
 			run(batch)
 			continue
@@ -239,10 +252,7 @@ func (ib *Inbox) workClaims(ctx context.Context, p int, stream string, ack []str
 	lp.on = false
 	lp.claimMu.Unlock()
 	for ok {
-		lp.mu.Lock()
-		batch := lp.q
-		lp.q = nil
-		lp.mu.Unlock()
+		batch, _ := lp.take()
 		if len(batch) == 0 {
 			break
 		}
@@ -275,9 +285,7 @@ func (ib *Inbox) pollClaims(ctx context.Context, p int, stream string) {
 		return nil
 	}) // each command's error is read from it
 	if acked != nil && acked.Err() != nil {
-		lp.mu.Lock()
-		lp.acks = append(acks, lp.acks...)
-		lp.mu.Unlock()
+		lp.addAcks(acks, nil)
 	}
 	res, err := read.Result()
 	if err != nil || len(res) == 0 || len(res[0].Messages) == 0 {

@@ -228,10 +228,7 @@ func (ib *Inbox) PutAll(ctx context.Context, ins []bot.Inbound) ([]bool, error) 
 	}
 	for part, c := range ackCmds {
 		if c.Err() != nil { // handled again after a restart otherwise; skipped by Seq
-			lp := ib.parts[part]
-			lp.mu.Lock()
-			lp.acks = append(acks[part], lp.acks...)
-			lp.mu.Unlock()
+			ib.parts[part].addAcks(acks[part], nil)
 		}
 	}
 	dup := make([]bool, len(ins))
@@ -422,10 +419,7 @@ func (ib *Inbox) balance(ctx context.Context, workers map[int]*partWorker, wg *s
 	alone := len(live) == 1 && live[0] == ib.o.Replica
 	if ib.alone.Swap(alone) != alone {
 		for _, lp := range ib.parts { // workers switch between reads and claims
-			select {
-			case lp.kick <- struct{}{}:
-			default:
-			}
+			lp.poke()
 		}
 	}
 	for p := range ib.o.Partitions {
