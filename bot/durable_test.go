@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/supportbot/supportbot/bot"
@@ -368,4 +369,60 @@ func TestRetryReason(t *testing.T) {
 			t.Errorf("RetryReason(%v) = %q, want %q", c.err, got, c.want)
 		}
 	}
+}
+
+// An inbox entry's turn runs in the consumer's goroutine when its
+// conversation has no other work; a desk turn (Do) that comes meanwhile
+// waits for it, runs after it, and nothing is left running.
+func TestDoWaitsForTheInboxTurnBeforeIt(t *testing.T) {
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		st := openStore(t, dir)
+		defer st.Close()
+		entered, hold := make(chan struct{}), make(chan struct{})
+		h := bot.HandlerFunc(func(ctx context.Context, tn *bot.Turn) error {
+			if tn.Msg.Text == "hold" {
+				close(entered)
+				<-hold
+			}
+			return echo(ctx, tn)
+		})
+		fake := channeltest.NewFake("fake")
+		eng := bot.New(bot.Config{}, st, h, slog.New(slog.DiscardHandler),
+			bot.WithDurable(bot.Durable{Inbox: bot.NewMemoryInbox(nil, 0)}))
+		eng.Add(fake)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- eng.Run(ctx) }()
+
+		fake.Say("room", "ann", "hold", nil)
+		<-entered
+		did := make(chan error, 1)
+		id := bot.Address{Channel: "fake", Room: "room"}.ConversationID()
+		go func() {
+			did <- eng.Do(ctx, id, func(_ context.Context, tn *bot.Turn) error {
+				tn.Reply(bot.Reply{Text: "agent here"})
+				return nil
+			})
+		}()
+		synctest.Wait()
+		select {
+		case err := <-did:
+			t.Fatalf("Do returned (%v) while the inbox turn held the conversation", err)
+		default:
+		}
+		close(hold)
+		for _, want := range []string{"echo: hold", "agent here"} {
+			if p := fake.Next(t); p.Text != want {
+				t.Fatalf("reply %q, want %q", p.Text, want)
+			}
+		}
+		if err := <-did; err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	})
 }

@@ -321,12 +321,58 @@ func (e *Engine) enqueue(j *job) bool {
 	b := &mailbox{jobs: []*job{j}}
 	e.boxes[id] = b
 	e.workers.Add(1)
-	select {
-	case e.idle <- drainJob{id, b}:
-	default:
-		e.pool.Go(func() { e.worker(drainJob{id, b}) })
-	}
+	e.start(drainJob{id, b})
 	return true
+}
+
+// start hands w to an idle goroutine of the pool, or to a new one.
+func (e *Engine) start(w drainJob) {
+	select {
+	case e.idle <- w:
+	default:
+		e.pool.Go(func() { e.worker(w) })
+	}
+}
+
+// runHere runs j in the calling goroutine if its conversation has no
+// mailbox, else queues it as enqueue does. It reports false if the engine
+// is shutting down. Running in place spares the turn two goroutine
+// hand-offs (the inbox consumer waits for the turn anyway).
+func (e *Engine) runHere(j *job) bool {
+	id := j.convID()
+	e.mu.Lock()
+	if _, busy := e.boxes[id]; busy || e.closed {
+		e.mu.Unlock()
+		return e.enqueue(j)
+	}
+	b := &mailbox{} // jobs queued while j runs wait in it
+	e.boxes[id] = b
+	e.workers.Add(1)
+	e.mu.Unlock()
+	e.run(id, j)
+	e.mu.Lock()
+	if len(b.jobs) > 0 {
+		e.mu.Unlock()
+		e.start(drainJob{id, b})
+		return true
+	}
+	e.retire(id)
+	e.mu.Unlock()
+	e.workers.Done()
+	return true
+}
+
+// retire removes id's empty mailbox; e.mu is held. It returns e.calm, or nil
+// if no mailbox has work left (calm is closed then, so that the goroutines
+// waiting for work exit: an idle engine keeps none).
+func (e *Engine) retire(id ConversationID) (calm chan struct{}) {
+	delete(e.boxes, id)
+	if len(e.boxes) == 0 {
+		close(e.calm)
+		e.calm = make(chan struct{})
+		return nil
+	}
+	return e.calm
 }
 
 // worker drains mailboxes: w, then those handed to it while it waits, until
@@ -367,20 +413,12 @@ func (e *Engine) worker(w drainJob) {
 }
 
 // drain runs the jobs of one conversation in order and returns when its
-// mailbox is empty: e.calm then, or nil if no mailbox has work left (calm
-// is closed then, so that the goroutines waiting for work exit: an idle
-// engine keeps none).
+// mailbox is empty, with what retire returns.
 func (e *Engine) drain(id ConversationID, b *mailbox) (calm chan struct{}) {
 	for {
 		e.mu.Lock()
 		if len(b.jobs) == 0 {
-			delete(e.boxes, id)
-			if len(e.boxes) == 0 {
-				close(e.calm)
-				e.calm = make(chan struct{})
-			} else {
-				calm = e.calm
-			}
+			calm = e.retire(id)
 			e.mu.Unlock()
 			return calm
 		}
