@@ -19,7 +19,10 @@ type Config struct {
 	ShutdownTimeout time.Duration // wait for turns in flight; default 15s
 	DedupeTTL       time.Duration // how long platform IDs are remembered; default 24h
 	MaxText         int           // bytes kept of one customer message; default 4000
-	Sorry           string        // sent when a turn fails
+	// MaxTurns bounds the turns run at once (one goroutine each); the
+	// conversations beyond it wait their turn in order. Default 1024.
+	MaxTurns int
+	Sorry    string // sent when a turn fails
 	// Unavailable is sent, at most once per conversation and outage, when
 	// an inbound event cannot be stored (durable inbox unreachable); the
 	// event is kept and handled once the store is back.
@@ -39,6 +42,9 @@ func (c *Config) SetDefaults() {
 	}
 	if c.MaxText <= 0 {
 		c.MaxText = 4000
+	}
+	if c.MaxTurns <= 0 {
+		c.MaxTurns = 1024
 	}
 	if c.Sorry == "" {
 		c.Sorry = "Sorry, something went wrong on our side. Please try again, or write \"human\" to reach a person."
@@ -97,7 +103,11 @@ type Engine struct {
 	idleN atomic.Int32
 	quit  chan struct{} // closed by Shutdown: idle goroutines exit
 	calm  chan struct{} // closed (and replaced) when no mailbox has work; guarded by mu
-	doSeq atomic.Uint64 // numbers Do turns, so their replies get unique message IDs
+	// running counts the goroutines draining a mailbox (cfg.MaxTurns at
+	// most); ready holds the mailboxes waiting for one. Guarded by mu.
+	running int
+	ready   []drainJob
+	doSeq   atomic.Uint64 // numbers Do turns, so their replies get unique message IDs
 }
 
 type job struct {
@@ -325,8 +335,17 @@ func (e *Engine) enqueue(j *job) bool {
 	return true
 }
 
-// start hands w to an idle goroutine of the pool, or to a new one.
+// start hands w to an idle goroutine of the pool, or to a new one, or
+// queues it if cfg.MaxTurns goroutines are busy; e.mu is held. Bounding
+// them bounds memory (a turn's stack grows to the router's depth) and
+// keeps a burst from leaving the runtime thousands of dead goroutines,
+// which every garbage collection visits for the life of the process.
 func (e *Engine) start(w drainJob) {
+	if e.running >= e.cfg.MaxTurns {
+		e.ready = append(e.ready, w)
+		return
+	}
+	e.running++
 	select {
 	case e.idle <- w:
 	default:
@@ -352,8 +371,8 @@ func (e *Engine) runHere(j *job) bool {
 	e.run(id, j)
 	e.mu.Lock()
 	if len(b.jobs) > 0 {
-		e.mu.Unlock()
 		e.start(drainJob{id, b})
+		e.mu.Unlock()
 		return true
 	}
 	e.retire(id)
@@ -382,6 +401,16 @@ func (e *Engine) worker(w drainJob) {
 	for {
 		calm := e.drain(w.id, w.b)
 		e.workers.Done()
+		e.mu.Lock()
+		if len(e.ready) > 0 {
+			w = e.ready[0]
+			e.ready[0] = drainJob{}
+			e.ready = e.ready[1:]
+			e.mu.Unlock()
+			continue
+		}
+		e.running--
+		e.mu.Unlock()
 		if calm == nil { // no conversation has work: nothing to wait for
 			return
 		}

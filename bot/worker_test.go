@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -92,6 +93,64 @@ func TestIdleEngineKeepsNoGoroutine(t *testing.T) {
 			if err := <-errs; err != nil {
 				t.Fatal(err)
 			}
+		}
+	})
+}
+
+// TestMaxTurnsBoundsTheTurnsAtOnce: with more conversations waiting than
+// Config.MaxTurns, only MaxTurns turns run at once; the others wait their
+// turn in order, and every message is answered.
+func TestMaxTurnsBoundsTheTurnsAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		st := openStore(t, dir)
+		defer st.Close()
+		var mu sync.Mutex
+		var in, most int
+		var started []string
+		release := make(chan struct{})
+		h := bot.HandlerFunc(func(_ context.Context, tn *bot.Turn) error {
+			mu.Lock()
+			in++
+			most = max(most, in)
+			started = append(started, tn.Msg.Text)
+			mu.Unlock()
+			<-release
+			mu.Lock()
+			in--
+			mu.Unlock()
+			tn.Reply(bot.Reply{Text: "ok " + tn.Msg.Text})
+			return nil
+		})
+		fake := channeltest.NewFake("fake")
+		eng := bot.New(bot.Config{MaxTurns: 2}, st, h, slog.New(slog.DiscardHandler))
+		eng.Add(fake)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- eng.Run(ctx) }()
+		const rooms = 6
+		for r := range rooms {
+			fake.Say(fmt.Sprint("room", r), "cust", fmt.Sprint(r), nil)
+			synctest.Wait() // each is delivered before the next
+		}
+		mu.Lock()
+		if in != 2 || fmt.Sprint(started) != "[0 1]" {
+			t.Errorf("%d turns running (%v), want 2: [0 1]", in, started)
+		}
+		mu.Unlock()
+		for range rooms {
+			release <- struct{}{}
+			fake.Next(t)
+		}
+		if most != 2 {
+			t.Errorf("%d turns ran at once, want at most 2", most)
+		}
+		if fmt.Sprint(started) != "[0 1 2 3 4 5]" {
+			t.Errorf("turns started in the order %v, want the order the conversations came in", started)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
 		}
 	})
 }

@@ -166,40 +166,53 @@ func answered(r *intents.Router, texts []string) []string {
 
 // closedLoop runs convs conversations for d: each sends a message, waits
 // for the reply, and sends the next. Latency is from Say to the reply's Send.
+// The next message is sent from the reply's callback, so the load generator
+// keeps no goroutine per conversation: thousands of them would stay in the
+// runtime's list of goroutines and slow every later row's collections.
 func closedLoop(r *rig, texts []string, convs int, d time.Duration) (e2eResult, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
 	var mu sync.Mutex
 	var all latencies
 	var peak atomic.Int64
+	var inflight atomic.Int64
+	idle := make(chan struct{}) // closed when the last reply after d is in
+	var stopped atomic.Bool
 	stopRSS := sampleRSS(&peak)
 	cpu0 := processCPU()
 	start := time.Now()
-	var wg sync.WaitGroup
-	for c := range convs {
-		wg.Go(func() {
-			rnd := rand.New(rand.NewPCG(uint64(c), 1))
-			var lat latencies
-			for ctx.Err() == nil {
-				done := make(chan struct{})
-				t0 := time.Now()
-				r.ch.Say(c, texts[rnd.IntN(len(texts))], func() { close(done) })
-				select {
-				case <-done:
-					lat = append(lat, time.Since(t0))
-				case <-time.After(30 * time.Second):
-					return // a lost turn shows as failed
-				}
-			}
+	rnds := make([]*rand.Rand, convs)
+	var say func(c int)
+	say = func(c int) {
+		t0 := time.Now()
+		r.ch.Say(c, texts[rnds[c].IntN(len(texts))], func() {
+			lat := time.Since(t0)
 			mu.Lock()
-			all = append(all, lat...)
+			all = append(all, lat)
 			mu.Unlock()
+			if !stopped.Load() {
+				say(c)
+				return
+			}
+			if inflight.Add(-1) == 0 {
+				close(idle)
+			}
 		})
 	}
-	wg.Wait()
-	took := time.Since(start)
+	inflight.Store(int64(convs))
+	for c := range convs {
+		rnds[c] = rand.New(rand.NewPCG(uint64(c), 1))
+		say(c)
+	}
+	time.Sleep(d)
+	stopped.Store(true)
+	select {
+	case <-idle:
+	case <-time.After(30 * time.Second): // lost turns show as failed
+	}
+	took := time.Since(start) // with the replies in flight at d, as they are counted
 	cpu := processCPU() - cpu0
 	stopRSS()
+	mu.Lock()
+	defer mu.Unlock()
 	if len(all) == 0 {
 		return e2eResult{}, errors.New("no message was handled")
 	}
