@@ -19,14 +19,14 @@ type Config struct {
 	ShutdownTimeout time.Duration // wait for turns in flight; default 15s
 	DedupeTTL       time.Duration // how long platform IDs are remembered; default 24h
 	MaxText         int           // bytes kept of one customer message; default 4000
-	// MaxTurns bounds the turns run at once (one goroutine each); the
-	// conversations beyond it wait their turn in order. Default 1024.
-	MaxTurns int
-	Sorry    string // sent when a turn fails
+	Sorry           string        // sent when a turn fails
 	// Unavailable is sent, at most once per conversation and outage, when
 	// an inbound event cannot be stored (durable inbox unreachable); the
 	// event is kept and handled once the store is back.
 	Unavailable string
+	// MaxTurns bounds the turns run at once (one goroutine each); the
+	// conversations beyond it wait their turn in order. Default 1024.
+	MaxTurns int
 }
 
 // SetDefaults fills zero fields.
