@@ -65,6 +65,7 @@ func main() {
 	memprofile := flag.String("memprofile", "", "write an allocation profile of the whole run to `file`")
 	pacedRate := flag.Int("redis-paced", 2000, "messages per second of the paced Redis row")
 	convsFlag := flag.String("redis-convs", "1,100,10000", "comma-separated conversation `counts` of the closed-loop Redis rows")
+	procs := flag.Int("redis-procs", 1, "also run the 100-conversation and paced Redis rows with GOMAXPROCS set to `n`, the setting docs/operations.md advises for a 2-core host shared with redis-server (0: not)")
 	flag.IntVar(&redisPipelining, "redis-pipelining", 0, "redisstore.Options.Pipelining of the Redis rows (0: off, the store's default)")
 	flag.Parse()
 	for _, f := range strings.Split(*convsFlag, ",") {
@@ -184,42 +185,73 @@ func main() {
 			if srv == nil {
 				rep.skip("engine e2e, Redis", rerr)
 			} else if want("engine") || want("redis") {
-				for _, convs := range []int{1, 100, 10_000} {
-					if !slices.Contains(redisConvs, convs) {
-						continue
+				// procsNote names a GOMAXPROCS setting in a row's label.
+				procsNote := func(n int) string {
+					if n == 0 {
+						return ""
 					}
-					fmt.Fprintf(os.Stderr, "engine, redis, %d conversations...\n", convs)
+					return fmt.Sprintf(", GOMAXPROCS=%d", n)
+				}
+				closedRow := func(convs, n int) {
+					if n > 0 {
+						defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(n))
+					}
+					fmt.Fprintf(os.Stderr, "engine, redis, %d conversations%s...\n", convs, procsNote(n))
 					res, cmds, err := redisRun(srv, snap, nil, func(r *rig) (e2eResult, error) { return closedLoop(r, texts, convs, *dur) })
 					if err != nil {
 						log.Fatal(err)
 					}
-					rep.add(fmt.Sprintf("engine e2e, Redis, %s conversations", thousands(float64(convs))), e2eSetup(*dur, res)+redisPath,
+					rep.add(fmt.Sprintf("engine e2e, Redis, %s conversations%s", thousands(float64(convs)), procsNote(n)), e2eSetup(*dur, res)+redisPath,
 						e2eFigures(res)+fmt.Sprintf("; %.1f Redis commands/msg", cmds)+ratio(res.perSec)+"; "+res.redisCPU, "≥ 5,000 msg/s: "+verdict(res.perSec >= 5_000))
-					rep.notes = append(rep.notes, fmt.Sprintf("Redis commands per message, %s conversations: %s.", thousands(float64(convs)), res.commands))
+					if n == 0 {
+						rep.notes = append(rep.notes, fmt.Sprintf("Redis commands per message, %s conversations: %s.", thousands(float64(convs)), res.commands))
+					}
 				}
-				fmt.Fprintf(os.Stderr, "engine, redis, paced %s msg/s...\n", thousands(float64(*pacedRate)))
-				// A fresh server: one that just freed the rows above (10,000
-				// conversations) still returns memory and writes files back
-				// for a while, and this row measures a tail. The rows'
-				// server is emptied first, and its AOF rewritten and synced,
-				// so that none of that runs during this row.
-				if err := srv.flush(); err != nil {
-					log.Fatal(err)
+				pacedRow := func(n int) {
+					if n > 0 {
+						defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(n))
+					}
+					fmt.Fprintf(os.Stderr, "engine, redis, paced %s msg/s%s...\n", thousands(float64(*pacedRate)), procsNote(n))
+					// A fresh server: one that just freed the rows above
+					// (10,000 conversations) still returns memory and writes
+					// files back for a while, and this row measures a tail.
+					// The rows' server is emptied first, and its AOF
+					// rewritten and synced, so that none of that runs during
+					// this row.
+					if err := srv.flush(); err != nil {
+						log.Fatal(err)
+					}
+					fresh, err := startRedis()
+					if err != nil {
+						log.Fatal(err)
+					}
+					res, cmds, err := redisRun(fresh, snap,
+						func(r *rig) (e2eResult, error) { return paced(r, texts, 100, *pacedRate, pacedWarmUp) },
+						func(r *rig) (e2eResult, error) { return paced(r, texts, 100, *pacedRate, *dur) })
+					fresh.close()
+					if err != nil {
+						log.Fatal(err)
+					}
+					fmt.Fprintf(os.Stderr, "  latency p50 %v, p90 %v, p99 %v, p99.9 %v, max %v\n", res.p50, res.p90, res.p99, res.p999, res.max)
+					rep.add(fmt.Sprintf("engine e2e, Redis, paced %s msg/s%s", thousands(float64(*pacedRate)), procsNote(n)), fmt.Sprintf("open loop for %v after %v of warm-up at the same rate (not measured), on a fresh redis-server with the same settings, 100 conversations round robin; latency from each message's scheduled time", *dur, pacedWarmUp)+redisPath,
+						e2eFigures(res)+fmt.Sprintf("; %.1f Redis commands/msg", cmds)+"; "+res.redisCPU, "p99 ≤ 5 ms: "+verdict(res.p99 <= 5*time.Millisecond))
 				}
-				fresh, err := startRedis()
-				if err != nil {
-					log.Fatal(err)
+				for _, convs := range []int{1, 100, 10_000} {
+					if slices.Contains(redisConvs, convs) {
+						closedRow(convs, 0)
+					}
 				}
-				res, cmds, err := redisRun(fresh, snap,
-					func(r *rig) (e2eResult, error) { return paced(r, texts, 100, *pacedRate, pacedWarmUp) },
-					func(r *rig) (e2eResult, error) { return paced(r, texts, 100, *pacedRate, *dur) })
-				fresh.close()
-				if err != nil {
-					log.Fatal(err)
+				if *pacedRate > 0 {
+					pacedRow(0)
 				}
-				fmt.Fprintf(os.Stderr, "  latency p50 %v, p90 %v, p99 %v, p99.9 %v, max %v\n", res.p50, res.p90, res.p99, res.p999, res.max)
-				rep.add(fmt.Sprintf("engine e2e, Redis, paced %s msg/s", thousands(float64(*pacedRate))), fmt.Sprintf("open loop for %v after %v of warm-up at the same rate (not measured), on a fresh redis-server with the same settings, 100 conversations round robin; latency from each message's scheduled time", *dur, pacedWarmUp)+redisPath,
-					e2eFigures(res)+fmt.Sprintf("; %.1f Redis commands/msg", cmds)+"; "+res.redisCPU, "p99 ≤ 5 ms: "+verdict(res.p99 <= 5*time.Millisecond))
+				if *procs > 0 && *procs < runtime.GOMAXPROCS(0) {
+					if slices.Contains(redisConvs, 100) {
+						closedRow(100, *procs)
+					}
+					if *pacedRate > 0 {
+						pacedRow(*procs)
+					}
+				}
 			}
 		}
 	}
