@@ -161,7 +161,7 @@ func (s *Store) CommitTurn(ctx context.Context, t *bot.TurnCommit) error {
 	})
 	if err == nil {
 		c.Version = next.Version
-		s.recs.put(c.ID, rec, next.Clone())
+		s.recs.Put(c.ID, rec, next.Clone())
 	}
 	return err
 }

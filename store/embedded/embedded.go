@@ -37,6 +37,7 @@ import (
 
 	"github.com/supportbot/supportbot/bot"
 	"github.com/supportbot/supportbot/handoff"
+	"github.com/supportbot/supportbot/store/internal/reccache"
 )
 
 // FileName is the data file's name inside the data directory.
@@ -73,7 +74,7 @@ type Store struct {
 	flush      *time.Timer // commits what updateLater queued if no writer does
 	laterWait  time.Duration
 	commits    atomic.Int64 // group commits (tests)
-	recs       recCache
+	recs       reccache.Cache
 
 	stop      context.CancelFunc
 	wg        sync.WaitGroup
@@ -408,7 +409,7 @@ func (s *Store) Conversation(ctx context.Context, id bot.ConversationID) (*bot.C
 		if rec == nil {
 			return fmt.Errorf("conversation %q: %w", id, bot.ErrNotFound)
 		}
-		if c = s.recs.get(id, rec); c != nil {
+		if c = s.recs.Get(id, rec); c != nil {
 			return nil
 		}
 		c = new(bot.Conversation)
@@ -432,7 +433,7 @@ func (s *Store) SaveConversation(ctx context.Context, c *bot.Conversation) error
 	err = s.update("save", func(tx *bolt.Tx) error { return s.saveTx(tx, c, next.Version, rec) })
 	if err == nil {
 		c.Version = next.Version
-		s.recs.put(c.ID, rec, next.Clone())
+		s.recs.Put(c.ID, rec, next.Clone())
 	}
 	return err
 }

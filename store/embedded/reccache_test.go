@@ -49,7 +49,7 @@ func TestRecordCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.recs.get(c.ID, mustRec(t, s, c.ID)) == nil {
+	if s.recs.Get(c.ID, mustRec(t, s, c.ID)) == nil {
 		t.Fatal("the committed record is not cached")
 	}
 	if want := decoded(); !reflect.DeepEqual(got, want) {

@@ -341,6 +341,7 @@ func (s *Store) CommitTurn(ctx context.Context, t *bot.TurnCommit) (err error) {
 		}
 	}
 	c.Version++
+	s.recs.Put(c.ID, rec, c.Clone())
 	return nil
 }
 
@@ -518,6 +519,7 @@ func (s *Store) commitAll(ctx context.Context, t *bot.TurnCommit, rec []byte, ou
 		t.Leased = leased == 1 && t.Lease != ""
 	}
 	c.Version++
+	s.recs.Put(c.ID, rec, c.Clone())
 	return nil
 }
 

@@ -734,12 +734,14 @@ func (ib *Inbox) readConvs(ctx context.Context, cmd *redis.Cmd) map[string]any {
 // its own: from read (readConvs), else read in one pipeline. A failed read
 // just leaves the entry without.
 func (ib *Inbox) prefetch(ctx context.Context, convs map[bot.ConversationID]*conv, order []bot.ConversationID, read map[string]any) {
-	load := func(d *bot.Delivery, v any) {
+	load := func(id bot.ConversationID, d *bot.Delivery, v any) {
 		switch v := v.(type) {
 		case nil:
 			d.Loaded = true
 		case string:
-			if c, err := decodeConv([]byte(v)); err == nil {
+			if c := ib.s.recs.GetString(id, v); c != nil {
+				d.Conv, d.Loaded = c, true
+			} else if c, err := decodeConv([]byte(v)); err == nil {
 				d.Conv, d.Loaded = c, true
 			}
 		}
@@ -748,7 +750,7 @@ func (ib *Inbox) prefetch(ctx context.Context, convs map[bot.ConversationID]*con
 	for _, id := range order {
 		d := &convs[id].ds[0]
 		if v, ok := read[d.Seq]; ok {
-			load(d, v)
+			load(id, d, v)
 		} else {
 			rest = append(rest, id)
 		}
@@ -767,9 +769,9 @@ func (ib *Inbox) prefetch(ctx context.Context, convs map[bot.ConversationID]*con
 		d := &convs[id].ds[0]
 		switch v, err := cmds[i].Result(); {
 		case errors.Is(err, redis.Nil):
-			load(d, nil)
+			load(id, d, nil)
 		case err == nil:
-			load(d, v)
+			load(id, d, v)
 		}
 	}
 }

@@ -42,6 +42,7 @@ import (
 
 	"github.com/supportbot/supportbot/bot"
 	"github.com/supportbot/supportbot/handoff"
+	"github.com/supportbot/supportbot/store/internal/reccache"
 )
 
 // Options configure a Store. Zero values get the defaults.
@@ -89,6 +90,7 @@ type Store struct {
 	// single: one Redis server (or Sentinel's master), not Cluster, so a
 	// script may touch keys of several hash tags (commitAllScript).
 	single bool
+	recs   reccache.Cache // the records this process committed, decoded
 }
 
 // New connects and pings. An unreachable Redis fails with an error naming its
@@ -238,6 +240,9 @@ func (s *Store) Conversation(ctx context.Context, id bot.ConversationID) (*bot.C
 	if err != nil {
 		return nil, s.wrap(fmt.Sprintf("conversation %q", id), err)
 	}
+	if c := s.recs.Get(id, b); c != nil {
+		return c, nil
+	}
 	return decodeConv(b)
 }
 
@@ -280,6 +285,7 @@ func (s *Store) SaveConversation(ctx context.Context, c *bot.Conversation) error
 		return fmt.Errorf("redisstore: conversation %q: version %d, stored %d: %w", c.ID, c.Version, cur, bot.ErrConflict)
 	}
 	c.Version++
+	s.recs.Put(c.ID, rec, c.Clone())
 	return nil
 }
 

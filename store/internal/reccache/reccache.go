@@ -1,0 +1,120 @@
+// Package reccache keeps the records of recently committed conversations
+// decoded, for the stores that keep them as JSON.
+package reccache
+
+import (
+	"bytes"
+	"sync"
+	"time"
+
+	"github.com/supportbot/supportbot/bot"
+)
+
+// Cache keeps the records of recently committed conversations decoded, so
+// that the next turn's read does not decode the JSON again. An entry is
+// used only while the stored record is byte for byte the one it was made
+// from, so whatever else writes the record (another process, or a delete)
+// makes it unused; it is what json.Unmarshal of that record gives, and
+// every reader gets its own copy. The zero Cache is ready to use.
+type Cache struct {
+	mu sync.Mutex
+	m  map[bot.ConversationID]entry
+}
+
+type entry struct {
+	rec string
+	c   *bot.Conversation // never changed; readers get clones
+}
+
+// size bounds the entries: about 1.5 KB each.
+const size = 4096
+
+// Get returns a copy of the cached record of id if it was made from rec.
+func (r *Cache) Get(id bot.ConversationID, rec []byte) *bot.Conversation {
+	r.mu.Lock()
+	e, ok := r.m[id]
+	r.mu.Unlock()
+	if !ok || e.rec != string(rec) {
+		return nil
+	}
+	return e.c.Clone()
+}
+
+// GetString is Get for a record held as a string.
+func (r *Cache) GetString(id bot.ConversationID, rec string) *bot.Conversation {
+	r.mu.Lock()
+	e, ok := r.m[id]
+	r.mu.Unlock()
+	if !ok || e.rec != rec {
+		return nil
+	}
+	return e.c.Clone()
+}
+
+// Put caches c, which was just stored as rec and decodes from it as
+// decode would, made AsDecoded (Put keeps c: the caller must not use it
+// afterwards).
+func (r *Cache) Put(id bot.ConversationID, rec []byte, c *bot.Conversation) {
+	if bytes.Contains(rec, []byte(`\ufffd`)) {
+		// Encoding may have replaced invalid UTF-8: decode it instead.
+		r.Drop(id)
+		return
+	}
+	AsDecoded(c)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil {
+		r.m = map[bot.ConversationID]entry{}
+	}
+	if _, ok := r.m[id]; !ok && len(r.m) >= size {
+		for k := range r.m { // an arbitrary entry
+			delete(r.m, k)
+			break
+		}
+	}
+	r.m[id] = entry{rec: string(rec), c: c}
+}
+
+// Drop forgets id.
+func (r *Cache) Drop(id bot.ConversationID) {
+	r.mu.Lock()
+	delete(r.m, id)
+	r.mu.Unlock()
+}
+
+// AsDecoded makes c what decoding its JSON gives: empty (omitempty)
+// slices and maps nil, times without a monotonic reading and in the
+// location time.Parse gives them.
+func AsDecoded(c *bot.Conversation) {
+	if len(c.Tried) == 0 {
+		c.Tried = nil
+	}
+	if len(c.History) == 0 {
+		c.History = nil
+	}
+	if len(c.Data) == 0 {
+		c.Data = nil
+	}
+	for _, t := range []*time.Time{&c.Created, &c.Updated, &c.Queued, &c.Claimed, &c.FirstReply, &c.Resolved} {
+		*t = jsonTime(*t)
+	}
+	for i := range c.History {
+		c.History[i].At = jsonTime(c.History[i].At)
+	}
+	if c.CSAT != nil {
+		c.CSAT.At = jsonTime(c.CSAT.At)
+	}
+}
+
+// jsonTime is t after a JSON round trip (RFC 3339, then time.Parse).
+func jsonTime(t time.Time) time.Time {
+	t = t.Round(0)
+	_, off := t.Zone()
+	if off == 0 {
+		return t.UTC()
+	}
+	if _, local := t.In(time.Local).Zone(); local == off {
+		return t.In(time.Local)
+	}
+	return t.In(time.FixedZone("", off))
+}
