@@ -20,8 +20,8 @@ type handler = func(context.Context, bot.Delivery) error
 // claim before it) and reads their conversations, and hands them to the
 // worker in memory. A message then costs two round trips (put, commit)
 // instead of three. Claims of a partition are serialized (claimMu), so the
-// worker gets its entries in stream order; a worker polls every Block for
-// entries nobody claimed (put by a replica that joined since), and goes
+// worker gets its entries in stream order; a worker polls every ClaimPoll
+// for entries nobody claimed (put by a replica that joined since), and goes
 // back to blocking reads as soon as another member is seen.
 
 // part is the claim state of one partition on this replica.
@@ -244,7 +244,7 @@ func (ib *Inbox) workClaims(ctx context.Context, p int, stream string, ack []str
 			ib.ack(ctx, stream, lp.takeAcks())
 		case <-poll.C:
 			ib.pollClaims(ctx, p, stream)
-			poll.Reset(ib.o.Block)
+			poll.Reset(ib.o.ClaimPoll)
 		}
 	}
 	// Back to reads: no claim is made after this, and those made are handled.

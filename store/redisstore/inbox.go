@@ -64,9 +64,12 @@ type InboxOptions struct {
 	MinIdle time.Duration
 	// Batch is how many entries a partition reads at once (default 64).
 	Batch int
-	// Block bounds one blocking read (default 2s); a worker taking claims
-	// polls this often for entries nobody claimed.
+	// Block bounds one blocking read (default 2s).
 	Block time.Duration
+	// ClaimPoll is how often a worker taking claims (this replica alone)
+	// looks for entries nobody claimed: those of a replica that joined and
+	// is not seen yet wait this long at most (default 500ms).
+	ClaimPoll time.Duration
 	// DedupeTTL is how long Put remembers platform keys (default: the
 	// store's DedupeTTL).
 	DedupeTTL time.Duration
@@ -99,6 +102,9 @@ func (s *Store) NewInbox(o InboxOptions) *Inbox {
 	}
 	if o.Block <= 0 {
 		o.Block = 2 * time.Second
+	}
+	if o.ClaimPoll <= 0 {
+		o.ClaimPoll = 500 * time.Millisecond
 	}
 	if o.DedupeTTL <= 0 {
 		o.DedupeTTL = s.dedupe

@@ -109,7 +109,7 @@ func TestBatchGetsItsConversationsWithTheRead(t *testing.T) {
 func TestAloneReplicaClaimsWithThePut(t *testing.T) {
 	ctx := context.Background()
 	s := serverStore(t)
-	ib := s.NewInbox(InboxOptions{Partitions: 2, Replica: "solo", Block: time.Hour}) // no poll during the test
+	ib := s.NewInbox(InboxOptions{Partitions: 2, Replica: "solo", Block: time.Hour, ClaimPoll: time.Hour}) // no poll during the test
 	got := make(chan bot.Delivery, 16)
 	cctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
@@ -169,7 +169,7 @@ func TestAloneReplicaClaimsWithThePut(t *testing.T) {
 func TestAloneReplicaPollsForEntriesNotClaimed(t *testing.T) {
 	ctx := context.Background()
 	s := serverStore(t)
-	ib := s.NewInbox(InboxOptions{Partitions: 1, Replica: "solo", Block: 10 * time.Millisecond})
+	ib := s.NewInbox(InboxOptions{Partitions: 1, Replica: "solo", ClaimPoll: 10 * time.Millisecond})
 	got := make(chan string, 4)
 	cctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
@@ -199,7 +199,7 @@ func TestAloneReplicaPollsForEntriesNotClaimed(t *testing.T) {
 func TestAloneReplicaReadsABurstAtOnce(t *testing.T) {
 	ctx := context.Background()
 	s := serverStore(t)
-	ib := s.NewInbox(InboxOptions{Partitions: 1, Replica: "solo", Block: time.Hour, Batch: 4})
+	ib := s.NewInbox(InboxOptions{Partitions: 1, Replica: "solo", Block: time.Hour, ClaimPoll: time.Hour, Batch: 4})
 	got := make(chan string, 64)
 	cctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
@@ -239,7 +239,7 @@ func TestAloneReplicaReadsABurstAtOnce(t *testing.T) {
 func TestStoppedWorkerStopsClaiming(t *testing.T) {
 	ctx := context.Background()
 	s := serverStore(t)
-	ib := s.NewInbox(InboxOptions{Partitions: 1, Replica: "solo", Block: time.Hour})
+	ib := s.NewInbox(InboxOptions{Partitions: 1, Replica: "solo", Block: time.Hour, ClaimPoll: time.Hour})
 	room := bot.Address{Channel: "web", Room: "r"}
 	put := func(text string) {
 		if _, err := ib.Put(ctx, bot.Inbound{Key: text, Msg: bot.Message{ID: text, From: room, Text: text}}); err != nil {
