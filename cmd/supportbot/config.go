@@ -40,6 +40,7 @@ type BotConfig struct {
 	HandlerTimeout  conf.Duration `toml:"handler_timeout"`
 	ShutdownTimeout conf.Duration `toml:"shutdown_timeout"`
 	MaxText         int           `toml:"max_text"`
+	MaxTurns        int           `toml:"max_turns"`  // turns run at once
 	RateLimit       float64       `toml:"rate_limit"` // messages per second one customer may send
 	RateBurst       int           `toml:"rate_burst"` // messages one customer may send at once
 }
@@ -81,7 +82,7 @@ type HandoffConfig struct {
 func defaults() Config {
 	var c Config
 	c.Bot = BotConfig{HandlerTimeout: conf.Duration{Duration: 10 * time.Second},
-		ShutdownTimeout: conf.Duration{Duration: 15 * time.Second}, MaxText: 4000}
+		ShutdownTimeout: conf.Duration{Duration: 15 * time.Second}, MaxText: 4000, MaxTurns: 1024}
 	c.HTTP.Addr = "127.0.0.1:8080"
 	c.HTTP.MaxBody = 4 << 20
 	c.Bot.RateLimit, c.Bot.RateBurst = 0.5, 8
@@ -134,6 +135,9 @@ func (c *Config) validate() error {
 	}
 	if c.Bot.MaxText < 100 || c.Bot.MaxText > 100_000 {
 		bad("bot.max_text", "must be between 100 and 100000 bytes, got %d", c.Bot.MaxText)
+	}
+	if c.Bot.MaxTurns < 1 || c.Bot.MaxTurns > 100_000 {
+		bad("bot.max_turns", "must be between 1 and 100000, got %d", c.Bot.MaxTurns)
 	}
 	if c.Bot.RateLimit <= 0 || c.Bot.RateLimit > 1000 {
 		bad("bot.rate_limit", "must be between 0 and 1000 messages per second, got %v", c.Bot.RateLimit)
@@ -222,7 +226,7 @@ func keyed(err error) []error {
 
 func (c *Config) engine() bot.Config {
 	return bot.Config{HandlerTimeout: c.Bot.HandlerTimeout.Duration, ShutdownTimeout: c.Bot.ShutdownTimeout.Duration,
-		DedupeTTL: time.Duration(c.Store.DedupeTTL), MaxText: c.Bot.MaxText}
+		DedupeTTL: time.Duration(c.Store.DedupeTTL), MaxText: c.Bot.MaxText, MaxTurns: c.Bot.MaxTurns}
 }
 
 func (c *Config) router() intents.Config {

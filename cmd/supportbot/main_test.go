@@ -51,6 +51,7 @@ func TestBadConfigNamesFileLineKeyAndExitsTwo(t *testing.T) {
 	tests := []struct{ body, want string }{
 		{"[http]\nadress = \"x\"\n", ":6: http.adress: unknown key"},
 		{"[bot]\nhandler_timeout = \"fast\"\n", ":6: bot.handler_timeout:"},
+		{"[bot]\nmax_turns = 0\n", ":6: bot.max_turns: must be between 1 and 100000, got 0"},
 		{"[handoff]\nrouting = \"random\"\n", ":6: handoff.routing:"},
 		{"[log]\nlevel = \"loud\"\n", ":6: log.level: must be debug, info, warn or error"},
 		{"[store]\nkind = \"mongo\"\n", ":6: store.kind:"},
