@@ -11,8 +11,8 @@ import (
 
 // The conversation read back after a commit, served from the cache of
 // decoded records (by Conversation and with an inbox entry), is exactly
-// what decoding the stored record gives; readers cannot change each
-// other's copies; a record another process wrote is decoded again.
+// what decoding the stored record gives; a record another process wrote
+// is decoded again.
 func TestRecordCacheServesWhatDecodingGives(t *testing.T) {
 	ctx := context.Background()
 	s := serverStore(t)
@@ -51,17 +51,9 @@ func TestRecordCacheServesWhatDecodingGives(t *testing.T) {
 		t.Fatalf("with the inbox entry (loaded %v):\n%#v\ndecoded:\n%#v", d.Loaded, d.Conv, want)
 	}
 
-	// A reader's changes stay its own.
-	got.History[0].Agent = "changed"
-	got.CSAT.Score = 1
-	got.Set("k", "v")
-	again, _ := s.Conversation(ctx, c.ID)
-	if again.History[0].Agent != "" || again.CSAT.Score != 5 || again.Data != nil {
-		t.Fatalf("a reader's changes reached the next reader: %+v", again)
-	}
-
-	// Written by another process: decoded again.
-	other := *again
+	// Written by another process: decoded again. (That readers get their
+	// own copies is the cache's, tested with the embedded store.)
+	other := *got
 	other.Intent = "other"
 	rec, err := encodeConv(&other, other.Version+1)
 	if err != nil {
