@@ -626,10 +626,10 @@ func (ib *Inbox) dropIdleConsumers(ctx context.Context, stream string, pending m
 // conv is the entries of one conversation in a batch.
 type conv struct{ ds []bot.Delivery }
 
-// process handles msgs, one goroutine per conversation in stream order,
-// retrying failed entries with backoff while ctx lasts. It returns the IDs
-// of the entries handled (or dropped as malformed), to be acked, and
-// whether all were handled.
+// process handles msgs, one goroutine per conversation in stream order (the
+// last on the caller's), retrying failed entries with backoff while ctx
+// lasts. It returns the IDs of the entries handled (or dropped as
+// malformed), to be acked, and whether all were handled.
 func (ib *Inbox) process(ctx context.Context, stream string, msgs []redis.XMessage, read map[string]any, handle func(context.Context, bot.Delivery) error) ([]string, bool) {
 	convs := map[bot.ConversationID]*conv{}
 	var order []bot.ConversationID
@@ -656,7 +656,7 @@ func (ib *Inbox) process(ctx context.Context, stream string, msgs []redis.XMessa
 	done := bad
 	all := true
 	var wg sync.WaitGroup
-	for _, id := range order {
+	for i, id := range order {
 		c := convs[id]
 		run := func() {
 			for _, d := range c.ds {
@@ -677,8 +677,8 @@ func (ib *Inbox) process(ctx context.Context, stream string, msgs []redis.XMessa
 				mu.Unlock()
 			}
 		}
-		if len(order) == 1 {
-			run() // nothing to run beside it
+		if i == len(order)-1 {
+			run() // the last beside the others, on this goroutine (its stack has grown already)
 		} else {
 			wg.Go(run)
 		}
