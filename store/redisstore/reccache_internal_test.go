@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/supportbot/supportbot/bot"
+	"github.com/supportbot/supportbot/store/internal/reccache/reccachetest"
 )
 
 // The conversation read back after a commit, served from the cache of
@@ -17,12 +18,7 @@ func TestRecordCacheServesWhatDecodingGives(t *testing.T) {
 	ctx := context.Background()
 	s := serverStore(t)
 	now := time.Now() // with a monotonic reading, in time.Local
-	c := bot.NewConversation(bot.Address{Channel: "web", Room: "r1"}, bot.Customer{ID: "web:c", Name: "Ann"}, now)
-	c.Tried = []string{}
-	c.Data = map[string]string{}
-	c.History = []bot.Handoff{{From: bot.StateBot, To: bot.StateQueued, Reason: bot.ReasonRequested, At: now.In(time.FixedZone("X", 3600))}}
-	c.CSAT = &bot.CSAT{Score: 5, At: now}
-	c.FirstReply = now.Add(time.Second)
+	c := reccachetest.Conversation(now)
 	if err := s.CommitTurn(ctx, &bot.TurnCommit{Conv: c}); err != nil {
 		t.Fatal(err)
 	}
