@@ -3,7 +3,8 @@
 // engine end to end with the embedded store and with Redis, the handoff
 // desk, memory and file sizes, the process's start-up and RSS, and
 // redis-benchmark's round trips per second as the reference ceiling, all in
-// one run. scripts/bench builds and runs it:
+// one run. The Redis end-to-end rows run in a child process of their own, as
+// a bot runs one store. scripts/bench builds and runs it:
 //
 //	go run ./internal/bench -bin /tmp/supportbot -out docs/benchmarks.md
 //
@@ -13,11 +14,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"log"
 	"os"
+	"os/exec"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
@@ -54,6 +57,66 @@ func (r *report) skip(measure string, err error) {
 	r.add(measure, "skipped", "— ("+err.Error()+")", "")
 }
 
+// wireReport is a report as the Redis rows' process hands it over.
+type wireReport struct {
+	Rows  [][5]string // measure, setup, result, target, load
+	Notes []string
+}
+
+func (r *report) write(file string) error {
+	w := wireReport{Notes: r.notes}
+	for _, x := range r.rows {
+		w.Rows = append(w.Rows, [5]string{x.measure, x.setup, x.result, x.target, x.load})
+	}
+	b, err := json.Marshal(w)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(file, b, 0o644)
+}
+
+// runRedisProcess runs this program with -rows redis and args, its progress
+// on this one's stderr, and returns its rows.
+func runRedisProcess(args ...string) (*report, error) {
+	f, err := os.CreateTemp("", "supportbot-bench-redis-*.json")
+	if err != nil {
+		return nil, err
+	}
+	f.Close()
+	defer os.Remove(f.Name())
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(self, append([]string{"-rows", "redis", "-emit", f.Name()}, args...)...)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("the Redis rows' process: %w", err)
+	}
+	rep, err := readReport(f.Name())
+	if err != nil {
+		return nil, fmt.Errorf("the Redis rows' process: %w", err)
+	}
+	return rep, nil
+}
+
+// readReport reads what report.write wrote.
+func readReport(file string) (*report, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var w wireReport
+	if err := json.Unmarshal(b, &w); err != nil {
+		return nil, err
+	}
+	rep := &report{notes: w.Notes}
+	for _, x := range w.Rows {
+		rep.rows = append(rep.rows, row{x[0], x[1], x[2], x[3], x[4]})
+	}
+	return rep, nil
+}
+
 func main() {
 	out := flag.String("out", "", "write the markdown report to this `file` (default: stdout only)")
 	data := flag.String("data", "../shared/data", "`directory` with clinc150.jsonl")
@@ -67,6 +130,8 @@ func main() {
 	convsFlag := flag.String("redis-convs", "1,100,10000", "comma-separated conversation `counts` of the closed-loop Redis rows")
 	procs := flag.Int("redis-procs", 1, "also run the 100-conversation and paced Redis rows with GOMAXPROCS set to `n`, the setting docs/operations.md advises for a 2-core host shared with redis-server (0: not)")
 	flag.IntVar(&redisPipelining, "redis-pipelining", 0, "redisstore.Options.Pipelining of the Redis rows (0: off, the store's default)")
+	oneProcess := flag.Bool("one-process", false, "run the Redis rows in this process too (as with -cpuprofile or -memprofile) instead of in a process of their own")
+	emit := flag.String("emit", "", "write the rows as JSON to `file` instead of the report (how the Redis rows' own process reports)")
 	flag.Parse()
 	for _, f := range strings.Split(*convsFlag, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
@@ -120,17 +185,25 @@ func main() {
 	}
 	noKB := err
 
+	// The Redis rows run in a process of their own, as a bot runs one
+	// store: after the embedded rows in the same process the paced row's
+	// p99 was 1.5 to 8 ms worse (docs/performance.md).
+	separate := (want("engine") || want("redis")) && noKB == nil && *emit == "" && !*oneProcess && *cpuprofile == "" && *memprofile == ""
 	srv, rerr := startRedis()
 	var ref refResult
 	if rerr == nil {
 		defer srv.close()
-		fmt.Fprintln(os.Stderr, "redis-benchmark (reference)...")
-		if ref, rerr = redisReference(srv); rerr != nil {
-			srv.close()
-			srv = nil
+		if !separate { // else measured by the Redis rows' process, on its server
+			fmt.Fprintln(os.Stderr, "redis-benchmark (reference)...")
+			if ref, rerr = redisReference(srv); rerr != nil {
+				srv.close()
+				srv = nil
+			}
 		}
 	}
-	if srv != nil {
+	if separate && srv != nil {
+		rep.add("reference: redis-benchmark", "", "", "") // the Redis rows' process fills it in
+	} else if srv != nil {
 		rep.add("reference: redis-benchmark", "`"+ref.cmd+"` on the redis-server the Redis rows use (AOF everysec), measured first",
 			fmt.Sprintf("PING_INLINE %s, PING_MBULK %s, SET %s, GET %s round trips/s", thousands(ref.rps["PING_INLINE"]), thousands(ref.rps["PING_MBULK"]), thousands(ref.rps["SET"]), thousands(ref.rps["GET"])), "")
 	} else {
@@ -184,6 +257,26 @@ func main() {
 			}
 			if srv == nil {
 				rep.skip("engine e2e, Redis", rerr)
+			} else if separate {
+				fmt.Fprintln(os.Stderr, "engine, redis: in a process of their own...")
+				sub, err := runRedisProcess("-data", *data, "-duration", dur.String(), "-redis-paced", strconv.Itoa(*pacedRate),
+					"-redis-convs", *convsFlag, "-redis-procs", strconv.Itoa(*procs), "-redis-pipelining", strconv.Itoa(redisPipelining))
+				if err != nil {
+					log.Fatal(err)
+				}
+				for _, r := range sub.rows {
+					if r.measure == "reference: redis-benchmark" {
+						rep.rows[0] = r
+					} else {
+						rep.rows = append(rep.rows, r)
+					}
+				}
+				for _, n := range sub.notes {
+					if !strings.HasPrefix(n, "Knowledge base:") {
+						rep.notes = append(rep.notes, n)
+					}
+				}
+				rep.notes = append(rep.notes, "The Redis end-to-end rows and their reference ran in a process of their own (this program with `-rows redis`), as a bot runs one store; `-one-process` runs them here.")
 			} else if want("engine") || want("redis") {
 				// procsNote names a GOMAXPROCS setting in a row's label.
 				procsNote := func(n int) string {
@@ -345,6 +438,12 @@ func main() {
 		}
 	}
 
+	if *emit != "" {
+		if err := rep.write(*emit); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	md := render(rep, started, *cmdline)
 	fmt.Print(md)
 	if *out != "" {
