@@ -220,6 +220,27 @@ func closedLoop(r *rig, texts []string, convs int, d time.Duration) (e2eResult, 
 		failed: r.failed.Load(), peakRSS: peak.Load(), cpu: cpu / time.Duration(len(all))}, nil
 }
 
+// opening has each of convs conversations send its first message, all at
+// once, and waits for the replies: the closed-loop rows measure conversations
+// under way, not their start (a conversation's first turn creates its record
+// and customer index, and the process's first use of that much memory faults
+// it in).
+func opening(r *rig, texts []string, convs int) error {
+	var wg sync.WaitGroup
+	wg.Add(convs)
+	for c := range convs {
+		r.ch.Say(c, texts[c%len(texts)], wg.Done)
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-time.After(time.Minute):
+		return fmt.Errorf("opening: %d conversations still unanswered after a minute", convs)
+	}
+}
+
 // paced sends perSec messages a second for d over convs conversations
 // (round robin), without waiting for replies, and measures each message
 // from its scheduled send time, so a stall is not hidden.
