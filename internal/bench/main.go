@@ -204,7 +204,7 @@ func main() {
 	if separate && srv != nil {
 		rep.add("reference: redis-benchmark", "", "", "") // the Redis rows' process fills it in
 	} else if srv != nil {
-		rep.add("reference: redis-benchmark", "`"+ref.cmd+"` on the redis-server the Redis rows use (AOF everysec), measured first",
+		rep.add("reference: redis-benchmark", "`"+ref.cmd+"` on the redis-server the Redis rows use (AOF everysec, auto-aof-rewrite-min-size 1gb), measured first",
 			fmt.Sprintf("PING_INLINE %s, PING_MBULK %s, SET %s, GET %s round trips/s", thousands(ref.rps["PING_INLINE"]), thousands(ref.rps["PING_MBULK"]), thousands(ref.rps["SET"]), thousands(ref.rps["GET"])), "")
 	} else {
 		rep.skip("reference: redis-benchmark", rerr)
