@@ -231,13 +231,21 @@ func opening(r *rig, texts []string, convs int) error {
 	for c := range convs {
 		r.ch.Say(c, texts[c%len(texts)], wg.Done)
 	}
+	if !waitAtMost(&wg, time.Minute) {
+		return fmt.Errorf("opening: %d conversations still unanswered after a minute", convs)
+	}
+	return nil
+}
+
+// waitAtMost waits for wg, or for d, and reports whether wg was done.
+func waitAtMost(wg *sync.WaitGroup, d time.Duration) bool {
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	select {
 	case <-done:
-		return nil
-	case <-time.After(time.Minute):
-		return fmt.Errorf("opening: %d conversations still unanswered after a minute", convs)
+		return true
+	case <-time.After(d):
+		return false
 	}
 }
 
@@ -261,11 +269,7 @@ func paced(r *rig, texts []string, convs, perSec int, d time.Duration) (e2eResul
 			wg.Done()
 		})
 	}
-	ok := make(chan struct{})
-	go func() { wg.Wait(); close(ok) }()
-	select {
-	case <-ok:
-	case <-time.After(time.Minute):
+	if !waitAtMost(&wg, time.Minute) {
 		return e2eResult{}, fmt.Errorf("paced: messages still unhandled a minute after the last was sent")
 	}
 	took := time.Since(start)
