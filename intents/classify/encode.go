@@ -41,17 +41,10 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // a restart does not retrain).
 func (m *Model) MarshalBinary() ([]byte, error) {
 	nf, nc := len(m.feat.idf), len(m.labels)
-	keys := make([]uint64, nf)
-	seen := make([]bool, nf)
-	for h, i := range m.feat.vocab {
-		if i < 0 || int(i) >= nf || seen[i] {
-			return nil, fmt.Errorf("classify: vocabulary does not index the features one to one")
-		}
-		keys[i], seen[i] = h, true
+	if m.feat.vocab.n != nf {
+		return nil, fmt.Errorf("classify: %d vocabulary entries for %d features", m.feat.vocab.n, nf)
 	}
-	if len(m.feat.vocab) != nf {
-		return nil, fmt.Errorf("classify: %d vocabulary entries for %d features", len(m.feat.vocab), nf)
-	}
+	keys := m.feat.vocab.keys()
 	var labelBytes int
 	for _, l := range m.labels {
 		labelBytes += len(l)
@@ -151,11 +144,8 @@ func ReadModel(r io.Reader, size int64) (*Model, error) {
 	if labels != "" {
 		return nil, fmt.Errorf("%w: %d label bytes left over", ErrBadModel, len(labels))
 	}
-	m.feat.vocab = make(map[uint64]int32, nf)
-	for i, k := range keys {
-		m.feat.vocab[k] = int32(i)
-	}
-	if uint64(len(m.feat.vocab)) != nf {
+	var ok bool
+	if m.feat.vocab, ok = newVocabIndex(keys, m.feat.idf); !ok {
 		return nil, fmt.Errorf("%w: duplicate vocabulary entries", ErrBadModel)
 	}
 	return m, nil

@@ -256,7 +256,7 @@ func (m *Model) getScratch() *scratch {
 // rawScores fills s.scores with the SVM decision values for the raw
 // features in s.rf.
 func (m *Model) rawScores(s *scratch) {
-	s.unknown = float64(unknownWords(s.rf[blockWord], func(h uint64) bool { _, ok := m.feat.vocab[h]; return ok }))
+	s.unknown = float64(unknownWords(s.rf[blockWord], m.feat.vocab.has))
 	s.vec = m.feat.vectorize(&s.rf, s.vec)
 	nc := len(m.labels)
 	// Accumulate in float32 over the rows of the active features: each

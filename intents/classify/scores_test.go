@@ -20,7 +20,7 @@ func (f *featurizer) vectorizeRef(rf *rawFeatures) vector {
 		start := len(dst)
 		var bn float64
 		countSorted(slices.Clone(rf[b]), func(h uint64, n int) {
-			idx, ok := f.vocab[h]
+			idx, _, ok := f.vocab.get(h)
 			if !ok {
 				return
 			}

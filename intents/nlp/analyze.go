@@ -1,7 +1,9 @@
 package nlp
 
 import (
+	"hash/maphash"
 	"math"
+	"math/bits"
 	"strings"
 	"sync"
 	"unicode"
@@ -11,12 +13,21 @@ import (
 )
 
 // scoreIndex is the per-message form of a Detector's language models: one
-// lookup per feature instead of one per feature and language. A row holds
-// the log-probability of a feature in every language (the language's
-// unseen value where it lacks the feature), in the order of Detector.langs.
+// lookup per feature instead of one per feature and language. It is an
+// open-addressing table (linear probing, at most half full) whose slot is
+// a feature's 64-bit hash followed by its log-probability in every
+// language (the language's unseen value where it lacks the feature), in
+// the order of Detector.langs: a lookup reads one slot, mostly one or two
+// cache lines, where a map read a control word, a key header, the key's
+// bytes and a row, each a cache miss when the message comes cold. Words
+// and n-grams hash with different seeds; should two features' hashes
+// collide (with 64 bits, about once in 10^10 builds), the build starts
+// again with new seeds.
 type scoreIndex struct {
-	grams, words map[string]int32 // feature → row
-	rows         []float64        // row*len(langs) + language
+	nl           int
+	slots        []uint64 // len = size*(1+nl): hash (0: empty), then nl float64 bits
+	size         uint64
+	grams, words maphash.Seed
 }
 
 // fastState is Analyze's form of a Detector: the index NewDetector builds,
@@ -27,27 +38,95 @@ type fastState struct {
 }
 
 func newScoreIndex(langs []*langModel) *scoreIndex {
-	ix := &scoreIndex{grams: map[string]int32{}, words: map[string]int32{}}
-	add := func(keys map[string]int32, table func(*langModel) map[string]float64, unseen func(*langModel) float64) {
+	for {
+		if ix := buildScoreIndex(langs); ix != nil {
+			return ix
+		}
+	}
+}
+
+// buildScoreIndex builds the index with new seeds, or returns nil if two
+// features' hashes collide.
+func buildScoreIndex(langs []*langModel) *scoreIndex {
+	type feature struct {
+		word bool
+		f    string
+	}
+	var fs []feature
+	seen := map[feature]bool{}
+	for _, word := range []bool{false, true} {
 		for _, m := range langs {
-			for f := range table(m) {
-				if _, ok := keys[f]; ok {
-					continue
-				}
-				keys[f] = int32(len(ix.rows) / len(langs))
-				for _, l := range langs {
-					lp, ok := table(l)[f]
-					if !ok {
-						lp = unseen(l)
-					}
-					ix.rows = append(ix.rows, lp)
+			for f := range m.table(word) {
+				if k := (feature{word, f}); !seen[k] {
+					seen[k] = true
+					fs = append(fs, k)
 				}
 			}
 		}
 	}
-	add(ix.grams, func(m *langModel) map[string]float64 { return m.grams }, func(m *langModel) float64 { return m.gramUnseen })
-	add(ix.words, func(m *langModel) map[string]float64 { return m.words }, func(m *langModel) float64 { return m.wordUnseen })
+	nl := len(langs)
+	ix := &scoreIndex{nl: nl, size: uint64(2*len(fs) + 1), grams: maphash.MakeSeed(), words: maphash.MakeSeed()}
+	ix.slots = make([]uint64, int(ix.size)*(1+nl))
+	for _, k := range fs {
+		h := ix.hash(k.word, []byte(k.f))
+		i, found := ix.find(h)
+		if found {
+			return nil // a collision: features are distinct
+		}
+		ix.slots[i] = h
+		for j, l := range langs {
+			lp, ok := l.table(k.word)[k.f]
+			if !ok {
+				lp = l.unseen(k.word)
+			}
+			ix.slots[i+1+j] = math.Float64bits(lp)
+		}
+	}
 	return ix
+}
+
+// table is the model's log-probabilities of words or of n-grams.
+func (m *langModel) table(word bool) map[string]float64 {
+	if word {
+		return m.words
+	}
+	return m.grams
+}
+
+// unseen is the model's log-probability of a word or n-gram it lacks.
+func (m *langModel) unseen(word bool) float64 {
+	if word {
+		return m.wordUnseen
+	}
+	return m.gramUnseen
+}
+
+// hash is feature f's key: never 0, which marks an empty slot.
+func (ix *scoreIndex) hash(word bool, f []byte) uint64 {
+	seed := ix.grams
+	if word {
+		seed = ix.words
+	}
+	return max(maphash.Bytes(seed, f), 1)
+}
+
+// find returns the offset of h's slot in ix.slots, or of the empty slot
+// where it would go.
+func (ix *scoreIndex) find(h uint64) (int, bool) {
+	stride := 1 + ix.nl
+	hi, _ := bits.Mul64(h, ix.size)
+	for s := hi; ; {
+		i := int(s) * stride
+		switch ix.slots[i] {
+		case h:
+			return i, true
+		case 0:
+			return i, false
+		}
+		if s++; s == ix.size {
+			s = 0
+		}
+	}
 }
 
 // scanner holds the words of one message as forEachFeature sees them,
@@ -203,20 +282,18 @@ func (d *Detector) Analyze(text string) Detection {
 	var letters float64
 	s.scan(text)
 	s.each(func(g []byte, word bool, weight float64) {
-		keys := ix.grams
 		if word {
 			letters += weight * float64(utf8.RuneCount(g))
-			keys = ix.words
 			weight *= wordWeight
 		}
 		// Evidence no language has seen (names, numbers) says nothing;
 		// the index holds the features some language has seen.
-		row, ok := keys[string(g)]
+		i, ok := ix.find(ix.hash(word, g))
 		if !ok {
 			return
 		}
-		for i, lp := range ix.rows[int(row)*nl : int(row)*nl+nl] {
-			scores[i] += weight * lp
+		for j, lp := range ix.slots[i+1 : i+1+nl] {
+			scores[j] += weight * math.Float64frombits(lp)
 		}
 	})
 	return d.decideLang(res, scores, letters)

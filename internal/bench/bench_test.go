@@ -99,3 +99,18 @@ func benchEngineEmbedded(b *testing.B, convs int) {
 	b.ReportMetric(float64(processCPU()-cpu)/float64(time.Microsecond)/n, "cpu-µs/msg")
 	b.ReportMetric(float64(st.(*embedded.Store).Commits()-commits)/n, "write-txs/msg")
 }
+
+// BenchmarkRouterCold is BenchmarkRouter with the CPU caches emptied
+// before each message (benchRouterCold).
+func BenchmarkRouterCold(b *testing.B) {
+	c, _, r := clincKB(b)
+	buf := make([]byte, 64<<20)
+	i := 0
+	for b.Loop() {
+		b.StopTimer()
+		evict(buf)
+		b.StartTimer()
+		r.Explain(c.test[i%len(c.test)], "en", 0)
+		i++
+	}
+}
