@@ -189,9 +189,16 @@ func main() {
 	// store: after the embedded rows in the same process the paced row's
 	// p99 was 2 to 3 ms worse in alternating runs (docs/performance.md).
 	separate := (want("engine") || want("redis")) && noKB == nil && *emit == "" && !*oneProcess && *cpuprofile == "" && *memprofile == ""
-	srv, rerr := startRedis()
+	// This process's own server serves the handoff and memory rows, and
+	// the Redis rows unless they run separately.
+	needSrv := !separate || want("handoff") || want("memory")
+	var srv *redisServer
+	var rerr error
+	if needSrv {
+		srv, rerr = startRedis()
+	}
 	var ref refResult
-	if rerr == nil {
+	if needSrv && rerr == nil {
 		defer srv.close()
 		if !separate { // else measured by the Redis rows' process, on its server
 			fmt.Fprintln(os.Stderr, "redis-benchmark (reference)...")
@@ -201,7 +208,7 @@ func main() {
 			}
 		}
 	}
-	if separate && srv != nil {
+	if separate && (srv != nil || !needSrv) {
 		rep.add("reference: redis-benchmark", "", "", "") // the Redis rows' process fills it in
 	} else if srv != nil {
 		rep.add("reference: redis-benchmark", "`"+ref.cmd+"` on the redis-server the Redis rows use (AOF everysec, auto-aof-rewrite-min-size 1gb), measured first",
@@ -266,7 +273,7 @@ func main() {
 				rep.add(fmt.Sprintf("engine e2e, embedded, %s conversations", thousands(float64(convs))), e2eSetup(*dur, res),
 					e2eFigures(res), "≥ 20,000 msg/s: "+verdict(res.perSec >= 20_000))
 			}
-			if srv == nil {
+			if srv == nil && !separate {
 				rep.skip("engine e2e, Redis", rerr)
 			} else if separate {
 				fmt.Fprintln(os.Stderr, "engine, redis: in a process of their own...")
