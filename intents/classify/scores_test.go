@@ -3,6 +3,7 @@ package classify
 import (
 	"context"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"sort"
 	"strings"
@@ -162,4 +163,44 @@ func FuzzScores(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, text string) { checkScores(t, m, []string{text}) })
+}
+
+// TestVocabIndex: every key finds its feature index and idf, other hashes
+// find nothing, keys() gives the keys back in feature order, and a
+// repeated key is refused.
+func TestVocabIndex(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	keys := make([]uint64, 5000)
+	idf := make([]float32, len(keys))
+	seen := map[uint64]bool{}
+	for i := range keys {
+		for keys[i] = r.Uint64(); seen[keys[i]]; keys[i] = r.Uint64() {
+		}
+		seen[keys[i]] = true
+		idf[i] = float32(i) / 7
+	}
+	keys[0] = 0 // hash 0 is a key like any other
+	v, ok := newVocabIndex(keys, idf)
+	if !ok {
+		t.Fatal("distinct keys refused")
+	}
+	for i, h := range keys {
+		if idx, w, ok := v.get(h); !ok || int(idx) != i || w != idf[i] {
+			t.Fatalf("get(%x) = %d, %v, %v; want %d, %v, true", h, idx, w, ok, i, idf[i])
+		}
+	}
+	for range 10000 {
+		if h := r.Uint64(); !seen[h] && v.has(h) {
+			t.Fatalf("has(%x) for a hash not in the vocabulary", h)
+		}
+	}
+	if !slices.Equal(v.keys(), keys) {
+		t.Error("keys() does not give the keys back in feature order")
+	}
+	if _, ok := newVocabIndex([]uint64{1, 2, 1}, []float32{1, 1, 1}); ok {
+		t.Error("a repeated key was accepted")
+	}
+	if v, _ := newVocabIndex(nil, nil); v.has(0) || v.has(1) {
+		t.Error("an empty vocabulary has a key")
+	}
 }
