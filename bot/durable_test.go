@@ -426,3 +426,83 @@ func TestDoWaitsForTheInboxTurnBeforeIt(t *testing.T) {
 		}
 	})
 }
+
+// callInbox is a MemoryInbox that stores several events at once
+// (InboxBatcher) and holds each store until the test releases that call.
+type callInbox struct {
+	*bot.MemoryInbox
+	calls chan storeCall
+}
+
+type storeCall struct {
+	texts   string
+	release chan struct{}
+}
+
+func (c *callInbox) PutAll(ctx context.Context, ins []bot.Inbound) ([]bool, error) {
+	var texts []string
+	for _, in := range ins {
+		texts = append(texts, in.Msg.Text)
+	}
+	call := storeCall{fmt.Sprint(texts), make(chan struct{})}
+	c.calls <- call
+	<-call.release
+	for _, in := range ins {
+		if _, err := c.MemoryInbox.Put(ctx, in); err != nil {
+			return nil, err
+		}
+	}
+	return make([]bool, len(ins)), nil
+}
+
+func (c *callInbox) Put(ctx context.Context, in bot.Inbound) (bool, error) {
+	_, err := c.PutAll(ctx, []bot.Inbound{in})
+	return false, err
+}
+
+// An event does not wait for a slow store of another conversation: a
+// second store takes it once the first has been in flight for a
+// millisecond. A conversation's events still go one store at a time, in
+// order, and are answered in order.
+func TestDeliverDoesNotWaitForAnotherConversationsSlowStore(t *testing.T) {
+	ib := &callInbox{MemoryInbox: bot.NewMemoryInbox(nil, 0), calls: make(chan storeCall, 4)}
+	ch := &direct{Fake: channeltest.NewFake("fake"), deliver: make(chan func(context.Context, bot.Inbound), 1)}
+	var clock atomic.Int64 // ms after start
+	start := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+	now := func() time.Time { return start.Add(time.Duration(clock.Load()) * time.Millisecond) }
+	runDurable(t, ch, ib, make(chan bot.Outcome, 16), bot.WithClock(now))
+	deliver := <-ch.deliver
+	say := func(room, text string) {
+		deliver(context.Background(), bot.Inbound{Key: "fake:" + text,
+			Msg: bot.Message{ID: text, Text: text, From: bot.Address{Channel: "fake", Room: room}, Role: bot.RoleCustomer}})
+	}
+	next := func(want string) storeCall {
+		t.Helper()
+		c := <-ib.calls
+		if c.texts != want {
+			t.Fatalf("store %s, want %s", c.texts, want)
+		}
+		return c
+	}
+	say("r1", "a1")
+	a1 := next("[a1]")
+	clock.Add(1)
+	say("r2", "b1") // a1's store has been in flight for 1 ms
+	b1 := next("[b1]")
+	say("r1", "a2") // both conversations are held: these wait
+	say("r2", "b2")
+	close(b1.release)
+	b2 := next("[b2]") // a2 still waits for a1
+	close(a1.release)
+	a2 := next("[a2]")
+	close(a2.release)
+	close(b2.release)
+	got := map[string][]string{}
+	for range 4 {
+		p := ch.Next(t)
+		got[p.To.Room] = append(got[p.To.Room], p.Text)
+	}
+	if fmt.Sprint(got["r1"]) != "[echo: a1 echo: a2]" || fmt.Sprint(got["r2"]) != "[echo: b1 echo: b2]" {
+		t.Errorf("replies %v, want each room's in order", got)
+	}
+}
