@@ -114,39 +114,32 @@ const (
 )
 
 // take removes the queued events whose conversations no flush holds, in
-// order, and holds those conversations for the caller.
-func (q *putQueue) take() []Inbound {
-	var batch []Inbound
+// order, and holds those conversations for the caller (ids), who releases
+// them when the batch is stored.
+func (q *putQueue) take() (batch []Inbound, ids []ConversationID) {
+	if q.held == nil {
+		q.held = map[ConversationID]bool{}
+	}
 	rest := q.q[:0]
-	var taken map[ConversationID]bool
+	taken := map[ConversationID]bool{}
 	for _, in := range q.q {
 		id := in.Msg.From.ConversationID()
-		if q.held[id] && !taken[id] {
+		if q.held[id] { // by another flush
 			rest = append(rest, in)
 			continue
 		}
-		if taken == nil {
-			taken = map[ConversationID]bool{}
+		if !taken[id] {
+			taken[id] = true
+			ids = append(ids, id)
 		}
-		taken[id] = true
 		batch = append(batch, in)
 	}
 	clear(q.q[len(rest):])
 	q.q = rest
-	if q.held == nil {
-		q.held = map[ConversationID]bool{}
-	}
-	for id := range taken {
+	for _, id := range ids {
 		q.held[id] = true
 	}
-	return batch
-}
-
-// release lets other flushes store the conversations of batch again.
-func (q *putQueue) release(batch []Inbound) {
-	for _, in := range batch {
-		delete(q.held, in.Msg.From.ConversationID())
-	}
+	return batch, ids
 }
 
 // put queues in for the Inbox; it is acked once stored. While the Inbox is
@@ -190,11 +183,14 @@ func (e *Engine) put(ctx context.Context, in Inbound) {
 // left that another flush does not hold.
 func (e *Engine) flushPuts() {
 	q := &e.pq
-	var batch []Inbound
+	var ids []ConversationID
 	for {
 		q.mu.Lock()
-		q.release(batch)
-		batch = q.take()
+		for _, id := range ids {
+			delete(q.held, id)
+		}
+		var batch []Inbound
+		batch, ids = q.take()
 		if len(batch) == 0 {
 			q.flushing--
 			q.mu.Unlock()
