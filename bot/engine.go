@@ -460,7 +460,7 @@ func (e *Engine) drain(id ConversationID, b *mailbox) (calm chan struct{}) {
 }
 
 func (e *Engine) run(id ConversationID, j *job) {
-	log := e.log.With("conversation", string(id))
+	log := convLogger(e.log, id)
 	if j.fn != nil {
 		j.done <- e.turn(j.ctx, id, j, log)
 		return

@@ -44,9 +44,39 @@ func Logging() Middleware {
 			if err != nil {
 				lvl = slog.LevelWarn
 			}
-			t.Log.Log(ctx, lvl, "turn", "state", t.Conv.State, "intent", t.Conv.Intent,
-				"replies", len(t.replies), "took", time.Since(start), "err", err)
+			if t.Log.Enabled(ctx, lvl) { // else the arguments alone cost allocations every turn
+				t.Log.Log(ctx, lvl, "turn", "state", t.Conv.State, "intent", t.Conv.Intent,
+					"replies", len(t.replies), "took", time.Since(start), "err", err)
+			}
 			return err
 		})
 	}
+}
+
+// convLogger is log with the conversation's ID as an attribute. Most turns
+// log nothing, so the attribute is formatted only when a record is
+// written: slog.Logger.With formats it at once (a TextHandler, about seven
+// allocations a turn).
+func convLogger(log *slog.Logger, id ConversationID) *slog.Logger {
+	return slog.New(&lazyAttrs{h: log.Handler(), attrs: []slog.Attr{slog.String("conversation", string(id))}})
+}
+
+// lazyAttrs is h with attrs added when a record is handled.
+type lazyAttrs struct {
+	h     slog.Handler
+	attrs []slog.Attr
+}
+
+func (l *lazyAttrs) Enabled(ctx context.Context, lvl slog.Level) bool { return l.h.Enabled(ctx, lvl) }
+
+func (l *lazyAttrs) Handle(ctx context.Context, r slog.Record) error {
+	return l.h.WithAttrs(l.attrs).Handle(ctx, r)
+}
+
+func (l *lazyAttrs) WithAttrs(as []slog.Attr) slog.Handler {
+	return &lazyAttrs{h: l.h, attrs: append(l.attrs[:len(l.attrs):len(l.attrs)], as...)}
+}
+
+func (l *lazyAttrs) WithGroup(name string) slog.Handler {
+	return l.h.WithAttrs(l.attrs).WithGroup(name)
 }

@@ -273,7 +273,7 @@ func (e *Engine) releaseDrain(ctx context.Context, id ConversationID) {
 // leased: the caller holds the outbox lock already (taken by its commit).
 func (e *Engine) drainBusy(ctx context.Context, id ConversationID, m *OutboxMark, first []Outgoing, leased bool) {
 	o := e.ob
-	log := e.log.With("conversation", string(id))
+	log := convLogger(e.log, id)
 	retryIn := time.Duration(-1)
 	defer func() {
 		o.mu.Lock()
