@@ -487,7 +487,9 @@ func (s *Store) commitAll(ctx context.Context, t *bot.TurnCommit, rec []byte, ou
 	}
 	// The script writes adjacent events of one day (key) together.
 	slices.SortStableFunc(events, func(a, b bot.Event) int {
-		return strings.Compare(a.At.UTC().Format("20060102"), b.At.UTC().Format("20060102"))
+		da, _ := day(a.At)
+		db, _ := day(b.At)
+		return da.Compare(db)
 	})
 	cut := now.Add(-s.events)
 	evs := make([]any, 0, 4*len(events))

@@ -242,7 +242,7 @@ func (ib *Inbox) PutAll(ctx context.Context, ins []bot.Inbound) ([]bool, error) 
 	var failed error
 	for i, c := range cmds {
 		x := puts[i]
-		if failed == nil && (c == nil || redis.HasErrorPrefix(c.Err(), "NOSCRIPT")) { // alone, or not cached yet: not run
+		if failed == nil && (c == nil || c.Err() != nil && redis.HasErrorPrefix(c.Err(), "NOSCRIPT")) { // alone, or not cached yet: not run
 			c = x.script.Run(ctx, ib.s.rdb, x.keys, x.args...)
 		}
 		if c == nil {
