@@ -31,21 +31,21 @@ const size = 4096
 
 // Get returns a copy of the cached record of id if it was made from rec.
 func (r *Cache) Get(id bot.ConversationID, rec []byte) *bot.Conversation {
-	r.mu.Lock()
-	e, ok := r.m[id]
-	r.mu.Unlock()
-	if !ok || e.rec != string(rec) {
-		return nil
-	}
-	return e.c.Clone()
+	return r.get(id, func(s string) bool { return s == string(rec) })
 }
 
 // GetString is Get for a record held as a string.
 func (r *Cache) GetString(id bot.ConversationID, rec string) *bot.Conversation {
+	return r.get(id, func(s string) bool { return s == rec })
+}
+
+// get returns a copy of the cached record of id if same says its record
+// is the stored one.
+func (r *Cache) get(id bot.ConversationID, same func(rec string) bool) *bot.Conversation {
 	r.mu.Lock()
 	e, ok := r.m[id]
 	r.mu.Unlock()
-	if !ok || e.rec != rec {
+	if !ok || !same(e.rec) {
 		return nil
 	}
 	return e.c.Clone()
