@@ -126,7 +126,13 @@ func (b *batcher) process(ctx context.Context, cmd redis.Cmder, next redis.Proce
 	}
 	if batch != nil {
 		b.exec(batch)
+		// The round trip is over: free it before the other waiters wake,
+		// so that a command one of them sends next (a script's EVAL after
+		// NOSCRIPT) finds it free, as it would without the batcher.
 		b.done()
+		for _, q := range batch[1:] {
+			q.wake <- nil
+		}
 	}
 	return cmd.Err()
 }
@@ -150,10 +156,9 @@ func (b *batcher) done() {
 	batch[0].wake <- batch // the round trip stays counted: it passes to batch[0]
 }
 
-// exec sends batch as one pipeline, then wakes its other waiters. Each
-// command gets its own reply or error: a Redis error fails only its command,
-// a connection error fails every command of the pipeline (after the
-// client's retries).
+// exec sends batch as one pipeline. Each command gets its own reply or
+// error: a Redis error fails only its command, a connection error fails
+// every command of the pipeline (after the client's retries).
 func (b *batcher) exec(batch []*queued) {
 	p := b.rdb.Pipeline()
 	for _, q := range batch {
@@ -162,9 +167,6 @@ func (b *batcher) exec(batch []*queued) {
 	// Not a caller's context: one caller giving up must not fail the others.
 	// The client's ReadTimeout and WriteTimeout bound the pipeline.
 	p.Exec(context.Background())
-	for _, q := range batch[1:] {
-		q.wake <- nil
-	}
 }
 
 // close makes later commands bypass the batcher and waits until the round
