@@ -47,10 +47,7 @@ type routerResult struct {
 // GOMAXPROCS=1. Each call is the router's classify plus decide (language,
 // sentiment, rules, classifier, FAQ retrieval): Router.Explain.
 func benchRouter(r *intents.Router, texts []string, rounds int) (routerResult, error) {
-	prev := runtime.GOMAXPROCS(1)
-	defer runtime.GOMAXPROCS(prev)
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
+	defer oneCore()()
 	for _, t := range texts[:min(500, len(texts))] { // warm up
 		if _, err := r.Explain(t, "en", 0); err != nil {
 			return routerResult{}, err
@@ -75,10 +72,7 @@ func benchRouter(r *intents.Router, texts []string, rounds int) (routerResult, e
 // message costs when it arrives after other work, as in a bot that is not
 // saturated (the paced engine rows), rather than back to back.
 func benchRouterCold(r *intents.Router, texts []string) (routerResult, error) {
-	prev := runtime.GOMAXPROCS(1)
-	defer runtime.GOMAXPROCS(prev)
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
+	defer oneCore()()
 	buf := make([]byte, 64<<20)
 	lat := make(latencies, 0, len(texts))
 	for _, t := range texts {
@@ -97,5 +91,16 @@ func benchRouterCold(r *intents.Router, texts []string) (routerResult, error) {
 func evict(buf []byte) {
 	for i := 0; i < len(buf); i += 64 {
 		buf[i]++
+	}
+}
+
+// oneCore runs the caller on one locked thread with GOMAXPROCS=1 until the
+// returned func is called.
+func oneCore() (restore func()) {
+	prev := runtime.GOMAXPROCS(1)
+	runtime.LockOSThread()
+	return func() {
+		runtime.UnlockOSThread()
+		runtime.GOMAXPROCS(prev)
 	}
 }
