@@ -102,6 +102,7 @@ var (
 	kRec    = []byte("rec")
 	kVer    = []byte("ver")
 	kExp    = []byte("exp")
+	kIdx    = []byte("idx") // where the expiry index has the conversation (touch)
 	kCKey   = []byte("ckey")
 	kHolder = []byte("holder")
 	kMsgs   = []byte("msgs")
@@ -230,18 +231,25 @@ func (s *Store) Sweep(ctx context.Context) (int, error) {
 		n := 0
 		now := s.now()
 		// Its own transaction: the function counts what it deletes.
+		refiled := 0
 		err := s.wrap("sweep", s.db.Update(func(tx *bolt.Tx) error {
-			var ids [][]byte
+			refiled = 0
+			var entries [][]byte
 			c := tx.Bucket(bExpiry).Cursor()
-			for k, _ := c.First(); k != nil && len(ids) < sweepBatch && decTime(k) <= now.UnixNano(); k, _ = c.Next() {
-				ids = append(ids, bytes.Clone(k[8:]))
+			for k, _ := c.First(); k != nil && len(entries) < sweepBatch && decTime(k) <= now.UnixNano(); k, _ = c.Next() {
+				entries = append(entries, bytes.Clone(k))
 			}
-			for _, id := range ids {
-				if err := purge(tx, id); err != nil {
+			for _, k := range entries {
+				gone, err := s.sweepConv(tx, k, now)
+				if err != nil {
 					return err
 				}
+				if gone {
+					n++
+				} else {
+					refiled++
+				}
 			}
-			n += len(ids)
 			var keys [][]byte
 			c = tx.Bucket(bDexp).Cursor()
 			for k, _ := c.First(); k != nil && len(keys) < sweepBatch && decTime(k) <= now.UnixNano(); k, _ = c.Next() {
@@ -296,10 +304,26 @@ func (s *Store) Sweep(ctx context.Context) (int, error) {
 			return nil
 		}))
 		total += n
-		if err != nil || n < sweepBatch {
+		if err != nil || n+refiled < sweepBatch {
 			return total, err
 		}
 	}
+}
+
+// sweepConv handles entry k (expiry, conversation ID) of the expiry index,
+// due by now: it purges the conversation if it expired, else files it at
+// its expiry (it was written since it was filed), or drops a stale entry.
+// gone reports a purge.
+func (s *Store) sweepConv(tx *bolt.Tx, k []byte, now time.Time) (gone bool, err error) {
+	id := k[8:]
+	b := tx.Bucket(bConv).Bucket(id)
+	if b == nil || !bytes.Equal(filedAt(b), k[:8]) {
+		return false, tx.Bucket(bExpiry).Delete(k)
+	}
+	if exp := b.Get(kExp); exp != nil && decTime(exp) > now.UnixNano() {
+		return false, s.file(tx, b, id, k[:8], bytes.Clone(exp))
+	}
+	return true, purge(tx, id)
 }
 
 // ---- encoding helpers
@@ -359,18 +383,49 @@ func (s *Store) conv(tx *bolt.Tx, id bot.ConversationID, create bool) (*bolt.Buc
 }
 
 // touch moves the expiry of conversation bucket b (of id) to now+retention.
+// The expiry index keeps the conversation where it was filed (kIdx) as long
+// as that is not later than the expiry, so that a turn writes no index
+// page; Sweep files it again at its expiry when it reaches the entry.
 func (s *Store) touch(tx *bolt.Tx, b *bolt.Bucket, id bot.ConversationID) error {
+	exp := encTime(s.now().Add(s.retention))
+	at := filedAt(b)
+	if at != nil && bytes.Compare(at, exp) <= 0 {
+		if b.Get(kIdx) == nil { // a file from before kIdx: filed at its expiry
+			if err := b.Put(kIdx, bytes.Clone(at)); err != nil {
+				return err
+			}
+		}
+		return b.Put(kExp, exp)
+	}
+	// New, or the expiry moved earlier (a shorter retention): file it anew.
+	return s.file(tx, b, []byte(id), at, exp)
+}
+
+// filedAt is where conversation bucket b is in the expiry index, nil if
+// it is not.
+func filedAt(b *bolt.Bucket) []byte {
+	if at := b.Get(kIdx); at != nil {
+		return at
+	}
+	return b.Get(kExp)
+}
+
+// file sets the expiry of conversation bucket b (of id) to exp and moves its
+// index entry from at (nil: none) to exp.
+func (s *Store) file(tx *bolt.Tx, b *bolt.Bucket, id, at, exp []byte) error {
 	idx := tx.Bucket(bExpiry)
-	if old := b.Get(kExp); old != nil {
-		if err := idx.Delete(cat(old, []byte(id))); err != nil {
+	if at != nil {
+		if err := idx.Delete(cat(at, id)); err != nil {
 			return err
 		}
 	}
-	exp := encTime(s.now().Add(s.retention))
 	if err := b.Put(kExp, exp); err != nil {
 		return err
 	}
-	return idx.Put(cat(exp, []byte(id)), nil)
+	if err := b.Put(kIdx, exp); err != nil {
+		return err
+	}
+	return idx.Put(cat(exp, id), nil)
 }
 
 // purge deletes conversation id and its index entries.
@@ -379,8 +434,8 @@ func purge(tx *bolt.Tx, id []byte) error {
 	if b == nil {
 		return nil
 	}
-	if exp := b.Get(kExp); exp != nil {
-		if err := tx.Bucket(bExpiry).Delete(cat(exp, id)); err != nil {
+	if at := filedAt(b); at != nil {
+		if err := tx.Bucket(bExpiry).Delete(cat(at, id)); err != nil {
 			return err
 		}
 	}

@@ -152,6 +152,43 @@ func TestSweepDeletesExpired(t *testing.T) {
 	if n, _ := s.Sweep(ctx); n != 0 {
 		t.Fatalf("second Sweep deleted %d", n)
 	}
+	clock.Advance(retention) // busy's last write is now past retention too
+	if n, err := s.Sweep(ctx); err != nil || n != 1 {
+		t.Fatalf("Sweep after busy expired: %d, %v; want 1", n, err)
+	}
+	if ids, _ := s.CustomerConversations(ctx, "web:a"); len(ids) != 0 {
+		t.Fatalf("customer index after both expired: %v", ids)
+	}
+}
+
+// TestSweepAfterShorterRetention: a conversation written after the store is
+// reopened with a shorter retention is swept by the new retention, not the
+// one it was first saved under.
+func TestSweepAfterShorterRetention(t *testing.T) {
+	ctx := context.Background()
+	clock := &storetest.Clock{}
+	path := filepath.Join(t.TempDir(), embedded.FileName)
+	s := openAt(t, path, clock)
+	c := bot.NewConversation(bot.Address{Channel: "web", Room: "r"}, bot.Customer{ID: "web:a"}, clock.Now())
+	if err := s.SaveConversation(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err := embedded.Open(path, embedded.Options{Retention: time.Hour, Now: clock.Now, SweepEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Append(ctx, c.ID, bot.Message{ID: "1", Text: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(2 * time.Hour)
+	if n, err := s.Sweep(ctx); err != nil || n != 1 {
+		t.Fatalf("Sweep: %d, %v; want 1 (the conversation, an hour past the new retention)", n, err)
+	}
+	if tr, err := s.Transcript(ctx, c.ID, 0); err != nil || len(tr) != 0 {
+		t.Fatalf("transcript after sweep: %v, %v", tr, err)
+	}
 }
 
 // TestSweeperStopsOnClose: the sweeper goroutine runs and Close waits for it.
