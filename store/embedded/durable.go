@@ -15,15 +15,74 @@ import (
 	"github.com/supportbot/supportbot/bot"
 )
 
-// The outbox (bot.OutboxStore) lives inside the conversation's bucket, so
-// retention and purge take it with the conversation:
+// The outbox (bot.OutboxStore) is one bucket for all conversations, keyed
+// by conversation then by a sequence: it holds only replies not yet sent,
+// so it stays a page or two that a group commit writes once, where a
+// bucket inside each conversation cost every removal the conversation's
+// page and its header's. Purge takes a conversation's entries with it.
 //
-//	conv/<id>/out/<seq> = JSON bot.Outgoing
+//	outbox/<len(id) uint16><id><seq> = JSON bot.Outgoing
 //	outmark/<id> = <mark seq><committed at>   conversations with queued replies
 var (
+	bOutbox  = []byte("outbox")
 	bOutMark = []byte("outmark")
-	kOut     = []byte("out")
+	kOut     = []byte("out") // conv/<id>/out/<seq>: the outbox before bOutbox (migrateOutbox)
 )
+
+// outPrefix is the prefix of id's keys in bOutbox.
+func outPrefix(id []byte) []byte {
+	return append(binary.BigEndian.AppendUint16(nil, uint16(len(id))), id...)
+}
+
+// deleteOutbox deletes id's entries in bOutbox.
+func deleteOutbox(tx *bolt.Tx, id []byte) error {
+	p := outPrefix(id)
+	c := tx.Bucket(bOutbox).Cursor()
+	for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Seek(p) {
+		if err := c.Delete(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// migrateOutbox moves the replies of files written before bOutbox from
+// each conversation's own bucket into bOutbox, once (meta/outbox).
+func migrateOutbox(tx *bolt.Tx) error {
+	meta := tx.Bucket(bMeta)
+	if meta.Get(kOut) != nil {
+		return nil
+	}
+	ob := tx.Bucket(bOutbox)
+	convs := tx.Bucket(bConv)
+	var ids [][]byte
+	if err := convs.ForEach(func(k, v []byte) error {
+		if v == nil {
+			if b := convs.Bucket(k); b != nil && b.Bucket(kOut) != nil {
+				ids = append(ids, bytes.Clone(k))
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		b := convs.Bucket(id)
+		if err := b.Bucket(kOut).ForEach(func(_, v []byte) error {
+			seq, err := ob.NextSequence()
+			if err != nil {
+				return err
+			}
+			return ob.Put(binary.BigEndian.AppendUint64(outPrefix(id), seq), bytes.Clone(v))
+		}); err != nil {
+			return err
+		}
+		if err := b.DeleteBucket(kOut); err != nil {
+			return err
+		}
+	}
+	return meta.Put(kOut, []byte{1})
+}
 
 var _ bot.TurnCommitter = (*Store)(nil)
 
@@ -136,11 +195,9 @@ func (s *Store) CommitTurn(ctx context.Context, t *bot.TurnCommit) error {
 		if len(outs) == 0 {
 			return nil
 		}
-		ob, err := b.CreateBucketIfNotExists(kOut)
-		if err != nil {
-			return err
-		}
-		if k, _ := ob.Cursor().First(); k == nil {
+		ob := tx.Bucket(bOutbox)
+		p := outPrefix([]byte(c.ID))
+		if k, _ := ob.Cursor().Seek(p); !bytes.HasPrefix(k, p) {
 			t.Head = true
 		}
 		for _, v := range outs {
@@ -148,7 +205,8 @@ func (s *Store) CommitTurn(ctx context.Context, t *bot.TurnCommit) error {
 			if err != nil {
 				return err
 			}
-			if err := ob.Put(binary.BigEndian.AppendUint64(nil, seq), v); err != nil {
+			// A new key each time: bbolt holds it until the commit.
+			if err := ob.Put(binary.BigEndian.AppendUint64(slices.Clip(p), seq), v); err != nil {
 				return err
 			}
 		}
@@ -170,12 +228,12 @@ func (s *Store) CommitTurn(ctx context.Context, t *bot.TurnCommit) error {
 func (s *Store) Outbox(ctx context.Context, id bot.ConversationID, n int) ([]bot.Outgoing, error) {
 	out := []bot.Outgoing{}
 	err := s.view("outbox", func(tx *bolt.Tx) error {
-		b, _ := s.conv(tx, id, false)
-		if b == nil || b.Bucket(kOut) == nil {
+		if b, _ := s.conv(tx, id, false); b == nil {
 			return nil
 		}
-		c := b.Bucket(kOut).Cursor()
-		for k, v := c.First(); k != nil && (n <= 0 || len(out) < n); k, v = c.Next() {
+		p := outPrefix([]byte(id))
+		c := tx.Bucket(bOutbox).Cursor()
+		for k, v := c.Seek(p); bytes.HasPrefix(k, p) && (n <= 0 || len(out) < n); k, v = c.Next() {
 			var o bot.Outgoing
 			if err := json.Unmarshal(v, &o); err != nil {
 				return err
@@ -221,13 +279,13 @@ func (s *Store) OutboxDoneQueue(id bot.ConversationID, key string, result func(l
 // outboxDone removes the head of id's outbox if its key is key, and the
 // mark once the outbox is empty; left reports entries left.
 func (s *Store) outboxDone(tx *bolt.Tx, id bot.ConversationID, key string) (left bool, err error) {
-	b, _ := s.conv(tx, id, false)
-	if b == nil || b.Bucket(kOut) == nil {
-		return false, nil
+	if b, err := s.conv(tx, id, false); b == nil {
+		return false, err
 	}
-	c := b.Bucket(kOut).Cursor()
-	k, v := c.First()
-	if k == nil {
+	p := outPrefix([]byte(id))
+	c := tx.Bucket(bOutbox).Cursor()
+	k, v := c.Seek(p)
+	if !bytes.HasPrefix(k, p) {
 		return false, nil
 	}
 	var o struct {
@@ -242,7 +300,7 @@ func (s *Store) outboxDone(tx *bolt.Tx, id bot.ConversationID, key string) (left
 	if err := c.Delete(); err != nil {
 		return false, err
 	}
-	if k, _ := c.First(); k == nil {
+	if k, _ := c.Seek(p); !bytes.HasPrefix(k, p) {
 		if marks := tx.Bucket(bOutMark); marks != nil {
 			return false, marks.Delete([]byte(id))
 		}

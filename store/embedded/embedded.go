@@ -98,6 +98,7 @@ var (
 	bDocExp = []byte("docexp")  // name → expiry of documents that expire
 	bDocQ   = []byte("docexpq") // expiry+name, for the sweep
 	bEvents = []byte("events")
+	bMeta   = []byte("meta") // what a file's layout has been migrated to
 
 	kRec    = []byte("rec")
 	kVer    = []byte("ver")
@@ -143,12 +144,12 @@ func Open(path string, o Options) (*Store, error) {
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bConv, bExpiry, bCust, bDedupe, bDexp, bLease, bTimers,
-			bTimerQ, bQueue, bHeld, bAgents, bDocs, bDocExp, bDocQ, bEvents, bOutMark} {
+			bTimerQ, bQueue, bHeld, bAgents, bDocs, bDocExp, bDocQ, bEvents, bOutMark, bOutbox, bMeta} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
 		}
-		return nil
+		return migrateOutbox(tx)
 	})
 	if err != nil {
 		db.Close()
@@ -448,6 +449,9 @@ func purge(tx *bolt.Tx, id []byte) error {
 		if err := tx.Bucket(bHeld).Delete(heldKey(string(h), bot.ConversationID(id))); err != nil {
 			return err
 		}
+	}
+	if err := deleteOutbox(tx, id); err != nil {
+		return err
 	}
 	return tx.Bucket(bConv).DeleteBucket(id)
 }
