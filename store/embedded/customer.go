@@ -44,15 +44,16 @@ func (s *Store) ExportCustomer(ctx context.Context, customer string) (privacy.Cu
 			if err := json.Unmarshal(b.Get(kRec), c.Record); err != nil {
 				return err
 			}
-			if m := b.Bucket(kMsgs); m != nil {
-				if err := m.ForEach(func(_, v []byte) error {
-					var msg bot.Message
-					err := json.Unmarshal(v, &msg)
-					c.Transcript = append(c.Transcript, msg)
-					return err
-				}); err != nil {
+			vals, err := lastMsgs(tx, []byte(id), b, 0)
+			if err != nil {
+				return err
+			}
+			for _, v := range vals {
+				var msg bot.Message
+				if err := json.Unmarshal(v, &msg); err != nil {
 					return err
 				}
+				c.Transcript = append(c.Transcript, msg)
 			}
 			if v := tx.Bucket(bQueue).Get([]byte(id)); v != nil {
 				c.Queue = new(handoff.Entry)

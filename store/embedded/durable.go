@@ -185,7 +185,7 @@ func (s *Store) CommitTurn(ctx context.Context, t *bot.TurnCommit) error {
 			}
 		}
 		if len(vals) > 0 {
-			if err := appendTo(b, vals); err != nil {
+			if err := appendTo(tx, []byte(c.ID), b, vals); err != nil {
 				return err
 			}
 		}

@@ -106,7 +106,7 @@ var (
 	kIdx    = []byte("idx") // where the expiry index has the conversation (touch)
 	kCKey   = []byte("ckey")
 	kHolder = []byte("holder")
-	kMsgs   = []byte("msgs")
+	kMsgs   = []byte("msgs") // conv/<id>/msgs/<seq>: the transcript before bTranscript (migrateTranscripts)
 )
 
 // Open opens or creates the data file at path and starts the sweeper. It fails
@@ -144,7 +144,7 @@ func Open(path string, o Options) (*Store, error) {
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bConv, bExpiry, bCust, bDedupe, bDexp, bLease, bTimers,
-			bTimerQ, bQueue, bHeld, bAgents, bDocs, bDocExp, bDocQ, bEvents, bOutMark, bOutbox, bMeta} {
+			bTimerQ, bQueue, bHeld, bAgents, bDocs, bDocExp, bDocQ, bEvents, bOutMark, bOutbox, bMeta, bTranscript, bChunks} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -156,6 +156,10 @@ func Open(path string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("embedded: init %s: %w", path, err)
 	}
 	s := &Store{db: db, path: path, retention: o.Retention, events: o.EventsRetention, dedupe: o.DedupeTTL, now: o.Now, log: o.Log}
+	if err := s.migrateTranscripts(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("embedded: %s: %w", path, err)
+	}
 	s.laterWait = laterWait
 	s.flush = time.AfterFunc(time.Hour, s.flushLater)
 	s.flush.Stop()
@@ -453,6 +457,9 @@ func purge(tx *bolt.Tx, id []byte) error {
 	if err := deleteOutbox(tx, id); err != nil {
 		return err
 	}
+	if err := deleteMsgs(tx, id, b); err != nil {
+		return err
+	}
 	return tx.Bucket(bConv).DeleteBucket(id)
 }
 
@@ -588,30 +595,10 @@ func (s *Store) appendTx(tx *bolt.Tx, id bot.ConversationID, vals [][]byte) erro
 	if err != nil {
 		return err
 	}
-	if err := appendTo(b, vals); err != nil {
+	if err := appendTo(tx, []byte(id), b, vals); err != nil {
 		return err
 	}
 	return s.touch(tx, b, id)
-}
-
-// appendTo appends the encoded messages vals to the transcript in
-// conversation bucket b.
-func appendTo(b *bolt.Bucket, vals [][]byte) error {
-	m, err := b.CreateBucketIfNotExists(kMsgs)
-	if err != nil {
-		return err
-	}
-	m.FillPercent = 1 // keys only ever grow: pack pages full
-	for _, v := range vals {
-		seq, err := m.NextSequence()
-		if err != nil {
-			return err
-		}
-		if err := m.Put(binary.BigEndian.AppendUint64(nil, seq), v); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Transcript returns the last n messages of id, oldest first (all if n <= 0).
@@ -619,17 +606,16 @@ func (s *Store) Transcript(ctx context.Context, id bot.ConversationID, n int) ([
 	out := []bot.Message{}
 	err := s.view("transcript", func(tx *bolt.Tx) error {
 		b, _ := s.conv(tx, id, false)
-		if b == nil || b.Bucket(kMsgs) == nil {
+		if b == nil {
 			return nil
 		}
-		c := b.Bucket(kMsgs).Cursor()
-		var vals [][]byte
-		for k, v := c.Last(); k != nil && (n <= 0 || len(vals) < n); k, v = c.Prev() {
-			vals = append(vals, v)
+		vals, err := lastMsgs(tx, []byte(id), b, n)
+		if err != nil {
+			return err
 		}
 		out = make([]bot.Message, len(vals))
 		for i, v := range vals {
-			if err := json.Unmarshal(v, &out[len(vals)-1-i]); err != nil {
+			if err := json.Unmarshal(v, &out[i]); err != nil {
 				return err
 			}
 		}
