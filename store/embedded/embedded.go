@@ -4,9 +4,10 @@
 //
 // Layout (top-level buckets):
 //
-//	conv/<id>/{rec,ver,exp,ckey,holder}  one bucket per conversation
-//	conv/<id>/msgs/<seq>                 one key per transcript message
-//	expiry/<exp><id>                     conversations by expiry, for the sweeper
+//	conv/<id>/{rec,ver,exp,idx,ckey,holder,tn,tl}  one bucket per conversation
+//	transcript/<seq>; tchunks/<id><chunk>  every message, in write order (transcript.go)
+//	outbox/<id><seq>; outmark/<id>        replies not yet sent (durable.go)
+//	expiry/<idx><id>                     conversations by expiry, for the sweeper
 //	cust/<customer>\0<created><id>       customer index, oldest first
 //	dedupe/<key> = <exp>; dexp/<exp><key>
 //	lease/<name> = <exp><owner>
@@ -14,6 +15,7 @@
 //	queue/<conv> = JSON; held/<agent>\0<conv>; agents/<id> = JSON
 //	docs/<name>/<version> = JSON
 //	events/<at><seq> = JSON
+//	meta/{out,msgs}                      layout migrations done
 //
 // Expiry (retention, dedupe ttl, leases) is judged by Options.Now on every
 // read; a sweeper goroutine owned by the Store deletes what expired.
