@@ -30,7 +30,7 @@ func TestOutboxMigratedFromConversationBucket(t *testing.T) {
 	}
 	// Rewrite the file as the earlier build left it: two replies in
 	// conv/<id>/out, marked, and no migration recorded.
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	s = rewriteAndReopen(t, s, func(tx *bolt.Tx) error {
 		ob, err := tx.Bucket(bConv).Bucket([]byte(c.ID)).CreateBucket(kOut)
 		if err != nil {
 			return err
@@ -46,16 +46,6 @@ func TestOutboxMigratedFromConversationBucket(t *testing.T) {
 		}
 		return tx.Bucket(bMeta).Delete(kOut)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-
-	s, err = Open(path, Options{SweepEvery: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
 	out, err := s.Outbox(ctx, c.ID, 0)
 	if err != nil || len(out) != 2 || out[0].Key != "r1" || out[1].Reply.Text != "reply r2" {
 		t.Fatalf("outbox after upgrade: %+v, %v", out, err)

@@ -127,7 +127,7 @@ func TestTranscriptsMigrated(t *testing.T) {
 	}
 	// Rewrite the file as the earlier build left it: i+1 messages in
 	// conv/<id>/msgs of conversation i, and no migration recorded.
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	s = rewriteAndReopen(t, s, func(tx *bolt.Tx) error {
 		for i, c := range convs {
 			m, err := tx.Bucket(bConv).Bucket([]byte(c.ID)).CreateBucket(kMsgs)
 			if err != nil {
@@ -142,16 +142,6 @@ func TestTranscriptsMigrated(t *testing.T) {
 		}
 		return tx.Bucket(bMeta).Delete(kMsgs)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-
-	s, err = Open(path, Options{SweepEvery: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
 	for i, c := range convs {
 		got, err := s.Transcript(ctx, c.ID, 0)
 		if err != nil {
@@ -179,4 +169,20 @@ func TestTranscriptsMigrated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// rewriteAndReopen changes the file of s with fn (to make it as an earlier
+// build left it), closes s and opens the file again.
+func rewriteAndReopen(t *testing.T, s *Store, fn func(*bolt.Tx) error) *Store {
+	t.Helper()
+	if err := s.db.Update(fn); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err := Open(s.Path(), Options{SweepEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
