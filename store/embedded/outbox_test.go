@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -18,11 +17,7 @@ import (
 // order, after an upgrade, and the old bucket is gone.
 func TestOutboxMigratedFromConversationBucket(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), FileName)
-	s, err := Open(path, Options{SweepEvery: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openTemp(t)
 	now := time.Now().UTC()
 	c := bot.NewConversation(bot.Address{Channel: "web", Room: "r"}, bot.Customer{ID: "web:a"}, now)
 	if err := s.CommitTurn(ctx, &bot.TurnCommit{Conv: c}); err != nil {
@@ -74,11 +69,7 @@ func TestOutboxMigratedFromConversationBucket(t *testing.T) {
 // suffix does not see, take or remove the other's replies.
 func TestOutboxKeysDoNotMix(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(filepath.Join(t.TempDir(), FileName), Options{SweepEvery: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	now := time.Now().UTC()
 	a := bot.NewConversation(bot.Address{Channel: "web", Room: "r"}, bot.Customer{ID: "web:a"}, now)
 	b := bot.NewConversation(bot.Address{Channel: "web", Room: "r1"}, bot.Customer{ID: "web:b"}, now)

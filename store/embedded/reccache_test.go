@@ -3,7 +3,6 @@ package embedded
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -20,11 +19,7 @@ import (
 // and a record written by someone else is decoded again.
 func TestRecordCache(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(filepath.Join(t.TempDir(), FileName), Options{SweepEvery: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	now := time.Now() // with a monotonic reading, in time.Local
 	c := reccachetest.Conversation(now)
 	if err := s.CommitTurn(ctx, &bot.TurnCommit{Conv: c}); err != nil {

@@ -40,11 +40,7 @@ func wantTexts(t *testing.T, got []bot.Message, from, to int) {
 // last n whatever chunks they span; a purge leaves none of its messages.
 func TestLongTranscript(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(filepath.Join(t.TempDir(), FileName), Options{SweepEvery: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	now := time.Now().UTC()
 	c := bot.NewConversation(bot.Address{Channel: "web", Room: "long"}, bot.Customer{ID: "web:a"}, now)
 	if err := s.SaveConversation(ctx, c); err != nil {
@@ -111,11 +107,7 @@ func TestLongTranscript(t *testing.T) {
 // messages follow them, and the old buckets are gone.
 func TestTranscriptsMigrated(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), FileName)
-	s, err := Open(path, Options{SweepEvery: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openTemp(t)
 	now := time.Now().UTC()
 	var convs []*bot.Conversation
 	for i := range 3 {
@@ -180,6 +172,17 @@ func rewriteAndReopen(t *testing.T, s *Store, fn func(*bolt.Tx) error) *Store {
 	}
 	s.Close()
 	s, err := Open(s.Path(), Options{SweepEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// openTemp opens a store in a new temporary directory, without a sweeper.
+func openTemp(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(filepath.Join(t.TempDir(), FileName), Options{SweepEvery: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
