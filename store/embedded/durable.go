@@ -21,7 +21,7 @@ import (
 // bucket inside each conversation cost every removal the conversation's
 // page and its header's. Purge takes a conversation's entries with it.
 //
-//	outbox/<len(id) uint16><id><seq> = JSON bot.Outgoing
+//	outbox/<len(id) uint16><id><seq><key> = JSON bot.Outgoing (key: its Key)
 //	outmark/<id> = <mark seq><committed at>   conversations with queued replies
 var (
 	bOutbox  = []byte("outbox")
@@ -32,6 +32,11 @@ var (
 // outPrefix is the prefix of id's keys in bOutbox.
 func outPrefix(id []byte) []byte {
 	return append(binary.BigEndian.AppendUint16(nil, uint16(len(id))), id...)
+}
+
+// outKey is the key in bOutbox of id's entry seq, whose Key is key.
+func outKey(id []byte, seq uint64, key string) []byte {
+	return append(binary.BigEndian.AppendUint64(outPrefix(id), seq), key...)
 }
 
 // deleteOutbox deletes id's entries in bOutbox.
@@ -69,11 +74,15 @@ func migrateOutbox(tx *bolt.Tx) error {
 	for _, id := range ids {
 		b := convs.Bucket(id)
 		if err := b.Bucket(kOut).ForEach(func(_, v []byte) error {
+			var o bot.Outgoing
+			if err := json.Unmarshal(v, &o); err != nil {
+				return err
+			}
 			seq, err := ob.NextSequence()
 			if err != nil {
 				return err
 			}
-			return ob.Put(binary.BigEndian.AppendUint64(outPrefix(id), seq), bytes.Clone(v))
+			return ob.Put(outKey(id, seq, o.Key), bytes.Clone(v))
 		}); err != nil {
 			return err
 		}
@@ -200,13 +209,12 @@ func (s *Store) CommitTurn(ctx context.Context, t *bot.TurnCommit) error {
 		if k, _ := ob.Cursor().Seek(p); !bytes.HasPrefix(k, p) {
 			t.Head = true
 		}
-		for _, v := range outs {
+		for i, v := range outs {
 			seq, err := ob.NextSequence()
 			if err != nil {
 				return err
 			}
-			// A new key each time: bbolt holds it until the commit.
-			if err := ob.Put(binary.BigEndian.AppendUint64(slices.Clip(p), seq), v); err != nil {
+			if err := ob.Put(outKey([]byte(c.ID), seq, out[i].Key), v); err != nil {
 				return err
 			}
 		}
@@ -279,22 +287,13 @@ func (s *Store) OutboxDoneQueue(id bot.ConversationID, key string, result func(l
 // outboxDone removes the head of id's outbox if its key is key, and the
 // mark once the outbox is empty; left reports entries left.
 func (s *Store) outboxDone(tx *bolt.Tx, id bot.ConversationID, key string) (left bool, err error) {
-	if b, err := s.conv(tx, id, false); b == nil {
-		return false, err
-	}
 	p := outPrefix([]byte(id))
 	c := tx.Bucket(bOutbox).Cursor()
-	k, v := c.Seek(p)
+	k, _ := c.Seek(p)
 	if !bytes.HasPrefix(k, p) {
 		return false, nil
 	}
-	var o struct {
-		Key string `json:"key"`
-	}
-	if err := json.Unmarshal(v, &o); err != nil {
-		return false, err
-	}
-	if o.Key != key {
+	if string(k[len(p)+8:]) != key {
 		return true, nil
 	}
 	if err := c.Delete(); err != nil {
