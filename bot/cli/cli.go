@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,6 +28,7 @@ type Channel struct {
 	prompt   bool
 	wait     time.Duration
 
+	run     string // this run's own part of message IDs
 	mu      sync.Mutex
 	seq     int
 	choices []bot.Choice
@@ -55,8 +57,11 @@ func New(in io.Reader, out io.Writer, o Options) *Channel {
 	if o.Wait <= 0 {
 		o.Wait = 30 * time.Second
 	}
+	// A session can be continued by a later run: its message IDs (and so
+	// the platform keys that dedupe inbound events) must not repeat the
+	// earlier run's, or its lines would be dropped as redeliveries.
 	return &Channel{in: in, out: out, room: o.Session, customer: o.Customer, explain: o.Explain,
-		prompt: o.Prompt, wait: o.Wait, done: make(chan struct{})}
+		prompt: o.Prompt, wait: o.Wait, done: make(chan struct{}), run: strconv.FormatUint(rand.Uint64(), 36)}
 }
 
 // Name implements bot.Channel.
@@ -125,7 +130,7 @@ func (c *Channel) handle(ctx context.Context, line string, deliver func(context.
 		text = c.choices[n-1].Value
 	}
 	c.seq++
-	id := fmt.Sprintf("%s-%d", c.room, c.seq)
+	id := fmt.Sprintf("%s-%s-%d", c.room, c.run, c.seq)
 	c.mu.Unlock()
 	if !c.prompt {
 		c.mu.Lock()

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/supportbot/supportbot/bot"
 )
 
 func runCmd(t *testing.T, ctx context.Context, args ...string) (int, string, string) {
@@ -95,6 +98,39 @@ func TestPipedChatAnswersEachLineInItsLanguage(t *testing.T) {
 		if !strings.Contains(blocks[i], want) {
 			t.Errorf("reply %d does not contain %q:\n%s", i+1, want, blocks[i])
 		}
+	}
+}
+
+// TestChatSessionContinues: a second `chat --session` on the same data
+// answers too, and its lines join the first run's conversation (each run's
+// message IDs are its own, so none is taken for a redelivered one).
+func TestChatSessionContinues(t *testing.T) {
+	cfg, dir := testConfig(t, ""), t.TempDir()
+	for i, line := range []string{"hi", "how long does shipping take?"} {
+		stdin = strings.NewReader(line + "\n")
+		code, out, errOut := runCmd(t, context.Background(), "chat", "--config", cfg, "--data-dir", dir, "--session", "s1")
+		stdin = os.Stdin
+		if code != 0 {
+			t.Fatalf("run %d: code %d: %s", i+1, code, errOut)
+		}
+		if blocks := strings.Split(out, "you> ")[1:]; len(blocks) != 1 || !strings.Contains(blocks[0], "bot>") {
+			t.Fatalf("run %d got no answer:\n%s", i+1, out)
+		}
+	}
+	code, out, errOut := runCmd(t, context.Background(), "customer", "--config", cfg, "--data-dir", dir, "export", "cli:you")
+	if code != 0 {
+		t.Fatalf("export: code %d: %s", code, errOut)
+	}
+	var d struct {
+		Conversations []struct {
+			Transcript []bot.Message `json:"transcript"`
+		} `json:"conversations"`
+	}
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		t.Fatalf("export: %v\n%s", err, out)
+	}
+	if len(d.Conversations) != 1 || len(d.Conversations[0].Transcript) != 4 {
+		t.Fatalf("want one conversation of 4 messages (2 lines, 2 answers), got %+v", d.Conversations)
 	}
 }
 
