@@ -240,14 +240,13 @@ func (s *Store) Sweep(ctx context.Context) (int, error) {
 		// Its own transaction: the function counts what it deletes.
 		refiled := 0
 		err := s.wrap("sweep", s.db.Update(func(tx *bolt.Tx) error {
-			refiled = 0
 			var entries [][]byte
 			c := tx.Bucket(bExpiry).Cursor()
 			for k, _ := c.First(); k != nil && len(entries) < sweepBatch && decTime(k) <= now.UnixNano(); k, _ = c.Next() {
 				entries = append(entries, bytes.Clone(k))
 			}
 			for _, k := range entries {
-				gone, err := s.sweepConv(tx, k, now)
+				gone, err := sweepConv(tx, k, now)
 				if err != nil {
 					return err
 				}
@@ -321,14 +320,14 @@ func (s *Store) Sweep(ctx context.Context) (int, error) {
 // due by now: it purges the conversation if it expired, else files it at
 // its expiry (it was written since it was filed), or drops a stale entry.
 // gone reports a purge.
-func (s *Store) sweepConv(tx *bolt.Tx, k []byte, now time.Time) (gone bool, err error) {
+func sweepConv(tx *bolt.Tx, k []byte, now time.Time) (gone bool, err error) {
 	id := k[8:]
 	b := tx.Bucket(bConv).Bucket(id)
 	if b == nil || !bytes.Equal(filedAt(b), k[:8]) {
 		return false, tx.Bucket(bExpiry).Delete(k)
 	}
 	if exp := b.Get(kExp); exp != nil && decTime(exp) > now.UnixNano() {
-		return false, s.file(tx, b, id, k[:8], bytes.Clone(exp))
+		return false, file(tx, b, id, k[:8], bytes.Clone(exp))
 	}
 	return true, purge(tx, id)
 }
@@ -405,7 +404,7 @@ func (s *Store) touch(tx *bolt.Tx, b *bolt.Bucket, id bot.ConversationID) error 
 		return b.Put(kExp, exp)
 	}
 	// New, or the expiry moved earlier (a shorter retention): file it anew.
-	return s.file(tx, b, []byte(id), at, exp)
+	return file(tx, b, []byte(id), at, exp)
 }
 
 // filedAt is where conversation bucket b is in the expiry index, nil if
@@ -419,7 +418,7 @@ func filedAt(b *bolt.Bucket) []byte {
 
 // file sets the expiry of conversation bucket b (of id) to exp and moves its
 // index entry from at (nil: none) to exp.
-func (s *Store) file(tx *bolt.Tx, b *bolt.Bucket, id, at, exp []byte) error {
+func file(tx *bolt.Tx, b *bolt.Bucket, id, at, exp []byte) error {
 	idx := tx.Bucket(bExpiry)
 	if at != nil {
 		if err := idx.Delete(cat(at, id)); err != nil {
