@@ -394,9 +394,13 @@ func (s *Store) conv(tx *bolt.Tx, id bot.ConversationID, create bool) (*bolt.Buc
 // page; Sweep files it again at its expiry when it reaches the entry.
 func (s *Store) touch(tx *bolt.Tx, b *bolt.Bucket, id bot.ConversationID) error {
 	exp := encTime(s.now().Add(s.retention))
-	at := filedAt(b)
+	at := b.Get(kIdx)
+	noIdx := at == nil // a file from before kIdx: filed at its expiry
+	if noIdx {
+		at = b.Get(kExp)
+	}
 	if at != nil && bytes.Compare(at, exp) <= 0 {
-		if b.Get(kIdx) == nil { // a file from before kIdx: filed at its expiry
+		if noIdx {
 			if err := b.Put(kIdx, bytes.Clone(at)); err != nil {
 				return err
 			}
