@@ -250,3 +250,38 @@ func TestSweepDeletesExpiredDocs(t *testing.T) {
 		}
 	}
 }
+
+// TestExpiryIndexOfOlderFile: a conversation of a file from before the
+// expiry index kept where it filed each conversation (it was filed at its
+// expiry) is kept while written to, and swept once it really expires.
+func TestExpiryIndexOfOlderFile(t *testing.T) {
+	ctx := context.Background()
+	clock := &storetest.Clock{}
+	s, err := embedded.Open(filepath.Join(t.TempDir(), embedded.FileName), embedded.Options{Retention: time.Hour, Now: clock.Now, SweepEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c := bot.NewConversation(bot.Address{Channel: "web", Room: "old"}, bot.Customer{ID: "web:a"}, clock.Now())
+	if err := s.SaveConversation(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := embedded.DropIdx(s, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(30 * time.Minute)
+	if err := s.Append(ctx, c.ID, bot.Message{ID: "1", Text: "still here"}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(45 * time.Minute) // past where it was filed, not past its last write's expiry
+	if n, err := s.Sweep(ctx); err != nil || n != 0 {
+		t.Fatalf("Sweep before it expired: %d, %v", n, err)
+	}
+	if tr, err := s.Transcript(ctx, c.ID, 0); err != nil || len(tr) != 1 {
+		t.Fatalf("transcript: %v, %v", tr, err)
+	}
+	clock.Advance(time.Hour)
+	if n, err := s.Sweep(ctx); err != nil || n != 1 {
+		t.Fatalf("Sweep after it expired: %d, %v; want 1", n, err)
+	}
+}

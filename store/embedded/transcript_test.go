@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -189,57 +188,4 @@ func openTemp(t *testing.T) *Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
-}
-
-// TestExpiryIndexOfOlderFile: a conversation of a file from before kIdx
-// (filed in the expiry index at its expiry) is kept while written to, and
-// swept once it really expires.
-func TestExpiryIndexOfOlderFile(t *testing.T) {
-	ctx := context.Background()
-	clock := &testClock{t: time.Now()}
-	s, err := Open(filepath.Join(t.TempDir(), FileName), Options{Retention: time.Hour, Now: clock.Now, SweepEvery: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	c := bot.NewConversation(bot.Address{Channel: "web", Room: "old"}, bot.Customer{ID: "web:a"}, clock.Now())
-	if err := s.SaveConversation(ctx, c); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bConv).Bucket([]byte(c.ID)).Delete(kIdx) }); err != nil {
-		t.Fatal(err)
-	}
-	clock.Advance(30 * time.Minute)
-	if err := s.Append(ctx, c.ID, bot.Message{ID: "1", Text: "still here"}); err != nil {
-		t.Fatal(err)
-	}
-	clock.Advance(45 * time.Minute) // past where it was filed, not past its last write's expiry
-	if n, err := s.Sweep(ctx); err != nil || n != 0 {
-		t.Fatalf("Sweep before it expired: %d, %v", n, err)
-	}
-	if tr, err := s.Transcript(ctx, c.ID, 0); err != nil || len(tr) != 1 {
-		t.Fatalf("transcript: %v, %v", tr, err)
-	}
-	clock.Advance(time.Hour)
-	if n, err := s.Sweep(ctx); err != nil || n != 1 {
-		t.Fatalf("Sweep after it expired: %d, %v; want 1", n, err)
-	}
-}
-
-// testClock is a clock the test moves (storetest.Clock imports this package).
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
 }
