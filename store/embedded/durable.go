@@ -26,7 +26,7 @@ import (
 var (
 	bOutbox  = []byte("outbox")
 	bOutMark = []byte("outmark")
-	kOut     = []byte("out") // conv/<id>/out/<seq>: the outbox before bOutbox (migrateOutbox)
+	kOut     = []byte("out") // conv/<id>/out/<seq>: the outbox before bOutbox (migrateLayout)
 )
 
 // outPrefix is the prefix of id's keys in bOutbox.
@@ -51,46 +51,25 @@ func deleteOutbox(tx *bolt.Tx, id []byte) error {
 	return nil
 }
 
-// migrateOutbox moves the replies of files written before bOutbox from
-// each conversation's own bucket into bOutbox, once (meta/outbox).
-func migrateOutbox(tx *bolt.Tx) error {
-	meta := tx.Bucket(bMeta)
-	if meta.Get(kOut) != nil {
-		return nil
-	}
+// moveOutbox moves the replies of conversation id (bucket b) from its own
+// out bucket, where files written before bOutbox keep them, into bOutbox
+// (migrateLayout).
+func moveOutbox(tx *bolt.Tx, id []byte, b *bolt.Bucket) error {
 	ob := tx.Bucket(bOutbox)
-	convs := tx.Bucket(bConv)
-	var ids [][]byte
-	if err := convs.ForEach(func(k, v []byte) error {
-		if v == nil {
-			if b := convs.Bucket(k); b != nil && b.Bucket(kOut) != nil {
-				ids = append(ids, bytes.Clone(k))
-			}
+	if err := b.Bucket(kOut).ForEach(func(_, v []byte) error {
+		var o bot.Outgoing
+		if err := json.Unmarshal(v, &o); err != nil {
+			return err
 		}
-		return nil
+		seq, err := ob.NextSequence()
+		if err != nil {
+			return err
+		}
+		return ob.Put(outKey(id, seq, o.Key), bytes.Clone(v))
 	}); err != nil {
 		return err
 	}
-	for _, id := range ids {
-		b := convs.Bucket(id)
-		if err := b.Bucket(kOut).ForEach(func(_, v []byte) error {
-			var o bot.Outgoing
-			if err := json.Unmarshal(v, &o); err != nil {
-				return err
-			}
-			seq, err := ob.NextSequence()
-			if err != nil {
-				return err
-			}
-			return ob.Put(outKey(id, seq, o.Key), bytes.Clone(v))
-		}); err != nil {
-			return err
-		}
-		if err := b.DeleteBucket(kOut); err != nil {
-			return err
-		}
-	}
-	return meta.Put(kOut, []byte{1})
+	return b.DeleteBucket(kOut)
 }
 
 var _ bot.TurnCommitter = (*Store)(nil)

@@ -15,7 +15,7 @@
 //	queue/<conv> = JSON; held/<agent>\0<conv>; agents/<id> = JSON
 //	docs/<name>/<version> = JSON
 //	events/<at><seq> = JSON
-//	meta/{out,msgs}                      layout migrations done
+//	meta/msgs                            the layout migration is done
 //
 // Expiry (retention, dedupe ttl, leases) is judged by Options.Now on every
 // read; a sweeper goroutine owned by the Store deletes what expired.
@@ -108,7 +108,7 @@ var (
 	kIdx    = []byte("idx") // where the expiry index has the conversation (touch)
 	kCKey   = []byte("ckey")
 	kHolder = []byte("holder")
-	kMsgs   = []byte("msgs") // conv/<id>/msgs/<seq>: the transcript before bTranscript (migrateTranscripts)
+	kMsgs   = []byte("msgs") // conv/<id>/msgs/<seq>: the transcript before bTranscript (migrateLayout)
 )
 
 // Open opens or creates the data file at path and starts the sweeper. It fails
@@ -151,14 +151,14 @@ func Open(path string, o Options) (*Store, error) {
 				return err
 			}
 		}
-		return migrateOutbox(tx)
+		return nil
 	})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("embedded: init %s: %w", path, err)
 	}
 	s := &Store{db: db, path: path, retention: o.Retention, events: o.EventsRetention, dedupe: o.DedupeTTL, now: o.Now, log: o.Log}
-	if err := s.migrateTranscripts(); err != nil {
+	if err := s.migrateLayout(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("embedded: %s: %w", path, err)
 	}

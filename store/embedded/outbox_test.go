@@ -39,7 +39,7 @@ func TestOutboxMigratedFromConversationBucket(t *testing.T) {
 		if err := tx.Bucket(bOutMark).Put([]byte(c.ID), append(binary.BigEndian.AppendUint64(nil, 1), encTime(now)...)); err != nil {
 			return err
 		}
-		return tx.Bucket(bMeta).Delete(kOut)
+		return tx.Bucket(bMeta).Delete(kMsgs)
 	})
 	out, err := s.Outbox(ctx, c.ID, 0)
 	if err != nil || len(out) != 2 || out[0].Key != "r1" || out[1].Reply.Text != "reply r2" {

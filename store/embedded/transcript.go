@@ -140,14 +140,14 @@ func deleteMsgs(tx *bolt.Tx, id []byte, b *bolt.Bucket) error {
 }
 
 // migrateBatch is how many conversations one transaction of
-// migrateTranscripts moves.
+// migrateLayout moves.
 const migrateBatch = 500
 
-// migrateTranscripts moves the messages of files written before the
-// transcript bucket out of each conversation's own msgs bucket, in
-// transactions of migrateBatch conversations (an interrupted migration
+// migrateLayout moves what files written before the transcript and outbox
+// buckets keep in each conversation's own msgs and out buckets into those,
+// in transactions of migrateBatch conversations (an interrupted migration
 // goes on at the next open), and records when it is done (meta/msgs).
-func (s *Store) migrateTranscripts() error {
+func (s *Store) migrateLayout() error {
 	done := false
 	if err := s.db.View(func(tx *bolt.Tx) error {
 		done = tx.Bucket(bMeta).Get(kMsgs) != nil
@@ -171,24 +171,22 @@ func (s *Store) migrateTranscripts() error {
 				}
 			}
 			for ; k != nil && len(ids) < migrateBatch; k, v = c.Next() {
-				if v == nil && convs.Bucket(k).Bucket(kMsgs) != nil {
+				if v != nil {
+					continue
+				}
+				if b := convs.Bucket(k); b.Bucket(kMsgs) != nil || b.Bucket(kOut) != nil {
 					ids = append(ids, bytes.Clone(k))
 				}
 			}
 			for _, id := range ids {
 				b := convs.Bucket(id)
-				var vals [][]byte
-				if err := b.Bucket(kMsgs).ForEach(func(_, v []byte) error {
-					vals = append(vals, bytes.Clone(v))
-					return nil
-				}); err != nil {
+				if err := moveMsgs(tx, id, b); err != nil {
 					return err
 				}
-				if err := appendTo(tx, id, b, vals); err != nil {
-					return err
-				}
-				if err := b.DeleteBucket(kMsgs); err != nil {
-					return err
+				if b.Bucket(kOut) != nil {
+					if err := moveOutbox(tx, id, b); err != nil {
+						return err
+					}
 				}
 			}
 			n = len(ids)
@@ -201,7 +199,7 @@ func (s *Store) migrateTranscripts() error {
 			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("moving transcripts: %w", err)
+			return fmt.Errorf("moving transcripts and queued replies: %w", err)
 		}
 		moved += n
 		if n < migrateBatch {
@@ -209,7 +207,27 @@ func (s *Store) migrateTranscripts() error {
 		}
 	}
 	if moved > 0 {
-		s.log.Info("store: transcripts moved to the transcript bucket", "conversations", moved, "took", time.Since(start).Round(time.Millisecond))
+		s.log.Info("store: transcripts and queued replies moved to the shared buckets", "conversations", moved, "took", time.Since(start).Round(time.Millisecond))
 	}
 	return nil
+}
+
+// moveMsgs moves the transcript of conversation id (bucket b) from its own
+// msgs bucket, if it has one, into the transcript bucket (migrateLayout).
+func moveMsgs(tx *bolt.Tx, id []byte, b *bolt.Bucket) error {
+	m := b.Bucket(kMsgs)
+	if m == nil {
+		return nil
+	}
+	var vals [][]byte
+	if err := m.ForEach(func(_, v []byte) error {
+		vals = append(vals, bytes.Clone(v))
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := appendTo(tx, id, b, vals); err != nil {
+		return err
+	}
+	return b.DeleteBucket(kMsgs)
 }
