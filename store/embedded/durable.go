@@ -29,19 +29,21 @@ var (
 	kOut     = []byte("out") // conv/<id>/out/<seq>: the outbox before bOutbox (migrateLayout)
 )
 
-// outPrefix is the prefix of id's keys in bOutbox.
-func outPrefix(id []byte) []byte {
+// idPrefix is the prefix of conversation id's keys in the buckets shared by
+// all conversations (bOutbox, bChunks): its length, then its bytes, so no
+// ID's prefix is another's.
+func idPrefix(id []byte) []byte {
 	return append(binary.BigEndian.AppendUint16(nil, uint16(len(id))), id...)
 }
 
 // outKey is the key in bOutbox of id's entry seq, whose Key is key.
 func outKey(id []byte, seq uint64, key string) []byte {
-	return append(binary.BigEndian.AppendUint64(outPrefix(id), seq), key...)
+	return append(binary.BigEndian.AppendUint64(idPrefix(id), seq), key...)
 }
 
 // deleteOutbox deletes id's entries in bOutbox.
 func deleteOutbox(tx *bolt.Tx, id []byte) error {
-	p := outPrefix(id)
+	p := idPrefix(id)
 	c := tx.Bucket(bOutbox).Cursor()
 	for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Seek(p) {
 		if err := c.Delete(); err != nil {
@@ -184,7 +186,7 @@ func (s *Store) CommitTurn(ctx context.Context, t *bot.TurnCommit) error {
 			return nil
 		}
 		ob := tx.Bucket(bOutbox)
-		p := outPrefix([]byte(c.ID))
+		p := idPrefix([]byte(c.ID))
 		if k, _ := ob.Cursor().Seek(p); !bytes.HasPrefix(k, p) {
 			t.Head = true
 		}
@@ -218,7 +220,7 @@ func (s *Store) Outbox(ctx context.Context, id bot.ConversationID, n int) ([]bot
 		if b, _ := s.conv(tx, id, false); b == nil {
 			return nil
 		}
-		p := outPrefix([]byte(id))
+		p := idPrefix([]byte(id))
 		c := tx.Bucket(bOutbox).Cursor()
 		for k, v := c.Seek(p); bytes.HasPrefix(k, p) && (n <= 0 || len(out) < n); k, v = c.Next() {
 			var o bot.Outgoing
@@ -266,7 +268,7 @@ func (s *Store) OutboxDoneQueue(id bot.ConversationID, key string, result func(l
 // outboxDone removes the head of id's outbox if its key is key, and the
 // mark once the outbox is empty; left reports entries left.
 func (s *Store) outboxDone(tx *bolt.Tx, id bot.ConversationID, key string) (left bool, err error) {
-	p := outPrefix([]byte(id))
+	p := idPrefix([]byte(id))
 	c := tx.Bucket(bOutbox).Cursor()
 	k, _ := c.Seek(p)
 	if !bytes.HasPrefix(k, p) {

@@ -34,7 +34,7 @@ var (
 const chunkLen = 128
 
 func chunkKey(id []byte, i uint64) []byte {
-	return binary.BigEndian.AppendUint32(outPrefix(id), uint32(i))
+	return binary.BigEndian.AppendUint32(idPrefix(id), uint32(i))
 }
 
 // msgCount is the number of messages of conversation bucket b.

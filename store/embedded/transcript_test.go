@@ -91,7 +91,7 @@ func TestLongTranscript(t *testing.T) {
 		t.Fatalf("%d messages of the purged conversation are still in the file", left)
 	}
 	s.db.View(func(tx *bolt.Tx) error {
-		p := outPrefix([]byte(c.ID))
+		p := idPrefix([]byte(c.ID))
 		if k, _ := tx.Bucket(bChunks).Cursor().Seek(p); bytes.HasPrefix(k, p) {
 			t.Errorf("a chunk of the purged conversation is still in the file: %q", k)
 		}
