@@ -53,12 +53,12 @@ func deleteOutbox(tx *bolt.Tx, id []byte) error {
 	return nil
 }
 
-// moveOutbox moves the replies of conversation id (bucket b) from its own
-// out bucket, where files written before bOutbox keep them, into bOutbox
-// (migrateLayout).
+// moveOutbox copies the replies of conversation id from the out bucket of
+// its own bucket b, where files written before bOutbox keep them, into
+// bOutbox (migrateLayout).
 func moveOutbox(tx *bolt.Tx, id []byte, b *bolt.Bucket) error {
 	ob := tx.Bucket(bOutbox)
-	if err := b.Bucket(kOut).ForEach(func(_, v []byte) error {
+	return b.Bucket(kOut).ForEach(func(_, v []byte) error {
 		var o bot.Outgoing
 		if err := json.Unmarshal(v, &o); err != nil {
 			return err
@@ -68,10 +68,7 @@ func moveOutbox(tx *bolt.Tx, id []byte, b *bolt.Bucket) error {
 			return err
 		}
 		return ob.Put(outKey(id, seq, o.Key), bytes.Clone(v))
-	}); err != nil {
-		return err
-	}
-	return b.DeleteBucket(kOut)
+	})
 }
 
 var _ bot.TurnCommitter = (*Store)(nil)

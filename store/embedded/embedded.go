@@ -4,7 +4,7 @@
 //
 // Layout (top-level buckets):
 //
-//	conv/<id>/{rec,ver,exp,idx,ckey,holder,tn,tl}  one bucket per conversation
+//	convs/<id><name> for name in rec,ver,exp,idx,ckey,holder,tn,tl  (<id>: idPrefix)
 //	transcript/<seq>; tchunks/<id><chunk>  every message, in write order (transcript.go)
 //	outbox/<id><seq>; outmark/<id>        replies not yet sent (durable.go)
 //	expiry/<idx><id>                     conversations by expiry, for the sweeper
@@ -15,7 +15,7 @@
 //	queue/<conv> = JSON; held/<agent>\0<conv>; agents/<id> = JSON
 //	docs/<name>/<version> = JSON
 //	events/<at><seq> = JSON
-//	meta/msgs                            the layout migration is done
+//	meta                                 reserved for layout changes
 //
 // Expiry (retention, dedupe ttl, leases) is judged by Options.Now on every
 // read; a sweeper goroutine owned by the Store deletes what expired.
@@ -85,7 +85,8 @@ type Store struct {
 }
 
 var (
-	bConv   = []byte("conv")
+	bConv   = []byte("conv")  // conv/<id>/<name>: conversations before bConvs (migrateLayout)
+	bConvs  = []byte("convs") // every conversation's keys (cv)
 	bExpiry = []byte("expiry")
 	bCust   = []byte("cust")
 	bDedupe = []byte("dedupe")
@@ -145,7 +146,7 @@ func Open(path string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bConv, bExpiry, bCust, bDedupe, bDexp, bLease, bTimers,
+		for _, b := range [][]byte{bConvs, bExpiry, bCust, bDedupe, bDexp, bLease, bTimers,
 			bTimerQ, bQueue, bHeld, bAgents, bDocs, bDocExp, bDocQ, bEvents, bOutMark, bOutbox, bMeta, bTranscript, bChunks} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
@@ -322,8 +323,8 @@ func (s *Store) Sweep(ctx context.Context) (int, error) {
 // gone reports a purge.
 func sweepConv(tx *bolt.Tx, k []byte, now time.Time) (gone bool, err error) {
 	id := k[8:]
-	b := tx.Bucket(bConv).Bucket(id)
-	if b == nil || !bytes.Equal(filedAt(b), k[:8]) {
+	b := keysOf(tx, id)
+	if b.Get(kExp) == nil || !bytes.Equal(filedAt(b), k[:8]) {
 		return false, tx.Bucket(bExpiry).Delete(k)
 	}
 	if exp := b.Get(kExp); exp != nil && decTime(exp) > now.UnixNano() {
@@ -365,25 +366,49 @@ func (s *Store) wrap(op string, err error) error {
 
 // ---- conversations
 
-// conv returns the live bucket of id, nil if there is none. An expired one is
-// purged first when the transaction is writable.
-func (s *Store) conv(tx *bolt.Tx, id bot.ConversationID, create bool) (*bolt.Bucket, error) {
-	convs := tx.Bucket(bConv)
-	b := convs.Bucket([]byte(id))
-	if b != nil && decTime(b.Get(kExp)) <= s.now().UnixNano() {
+// cv is one conversation's keys, which are kept together in bConvs: the
+// conversation's idPrefix, then the key's name. A conversation exists while
+// it has kExp (every write to it moves its expiry).
+type cv struct {
+	b *bolt.Bucket
+	p []byte
+}
+
+func keysOf(tx *bolt.Tx, id []byte) *cv { return &cv{tx.Bucket(bConvs), idPrefix(id)} }
+
+func (c *cv) key(name []byte) []byte   { return append(c.p[:len(c.p):len(c.p)], name...) }
+func (c *cv) Get(name []byte) []byte   { return c.b.Get(c.key(name)) }
+func (c *cv) Put(name, v []byte) error { return c.b.Put(c.key(name), v) }
+func (c *cv) Delete(name []byte) error { return c.b.Delete(c.key(name)) }
+
+// drop deletes every key of the conversation.
+func (c *cv) drop() error {
+	cur := c.b.Cursor()
+	for k, _ := cur.Seek(c.p); k != nil && bytes.HasPrefix(k, c.p); k, _ = cur.Seek(c.p) {
+		if err := cur.Delete(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// conv returns the keys of live conversation id, nil if there is none
+// (create: the keys to write it with). An expired one is purged first when
+// the transaction is writable.
+func (s *Store) conv(tx *bolt.Tx, id bot.ConversationID, create bool) (*cv, error) {
+	b := keysOf(tx, []byte(id))
+	exp := b.Get(kExp)
+	if exp != nil && decTime(exp) <= s.now().UnixNano() {
 		if !tx.Writable() {
 			return nil, nil
 		}
 		if err := purge(tx, []byte(id)); err != nil {
 			return nil, err
 		}
-		b = nil
+		exp = nil
 	}
-	if b == nil && create {
-		var err error
-		if b, err = convs.CreateBucket([]byte(id)); err != nil {
-			return nil, err
-		}
+	if exp == nil && !create {
+		return nil, nil
 	}
 	return b, nil
 }
@@ -392,7 +417,7 @@ func (s *Store) conv(tx *bolt.Tx, id bot.ConversationID, create bool) (*bolt.Buc
 // The expiry index keeps the conversation where it was filed (kIdx) as long
 // as that is not later than the expiry, so that a turn writes no index
 // page; Sweep files it again at its expiry when it reaches the entry.
-func (s *Store) touch(tx *bolt.Tx, b *bolt.Bucket, id bot.ConversationID) error {
+func (s *Store) touch(tx *bolt.Tx, b *cv, id bot.ConversationID) error {
 	exp := encTime(s.now().Add(s.retention))
 	at := b.Get(kIdx)
 	noIdx := at == nil // a file from before kIdx: filed at its expiry
@@ -411,18 +436,17 @@ func (s *Store) touch(tx *bolt.Tx, b *bolt.Bucket, id bot.ConversationID) error 
 	return file(tx, b, []byte(id), at, exp)
 }
 
-// filedAt is where conversation bucket b is in the expiry index, nil if
-// it is not.
-func filedAt(b *bolt.Bucket) []byte {
+// filedAt is where conversation b is in the expiry index, nil if it is not.
+func filedAt(b *cv) []byte {
 	if at := b.Get(kIdx); at != nil {
 		return at
 	}
 	return b.Get(kExp)
 }
 
-// file sets the expiry of conversation bucket b (of id) to exp and moves its
+// file sets the expiry of conversation b (of id) to exp and moves its
 // index entry from at (nil: none) to exp.
-func file(tx *bolt.Tx, b *bolt.Bucket, id, at, exp []byte) error {
+func file(tx *bolt.Tx, b *cv, id, at, exp []byte) error {
 	idx := tx.Bucket(bExpiry)
 	if at != nil {
 		if err := idx.Delete(cat(at, id)); err != nil {
@@ -440,10 +464,7 @@ func file(tx *bolt.Tx, b *bolt.Bucket, id, at, exp []byte) error {
 
 // purge deletes conversation id and its index entries.
 func purge(tx *bolt.Tx, id []byte) error {
-	b := tx.Bucket(bConv).Bucket(id)
-	if b == nil {
-		return nil
-	}
+	b := keysOf(tx, id)
 	if at := filedAt(b); at != nil {
 		if err := tx.Bucket(bExpiry).Delete(cat(at, id)); err != nil {
 			return err
@@ -465,7 +486,7 @@ func purge(tx *bolt.Tx, id []byte) error {
 	if err := deleteMsgs(tx, id, b); err != nil {
 		return err
 	}
-	return tx.Bucket(bConv).DeleteBucket(id)
+	return b.drop()
 }
 
 // Conversation returns the stored conversation or an error wrapping bot.ErrNotFound.
@@ -520,25 +541,18 @@ func (s *Store) saveTx(tx *bolt.Tx, c *bot.Conversation, next int64, rec []byte)
 }
 
 // saveRec is saveTx without moving the expiry: it returns the
-// conversation's bucket, and the caller touches it.
-func (s *Store) saveRec(tx *bolt.Tx, c *bot.Conversation, next int64, rec []byte) (*bolt.Bucket, error) {
-	b, err := s.conv(tx, c.ID, false)
+// conversation's keys, and the caller touches it.
+func (s *Store) saveRec(tx *bolt.Tx, c *bot.Conversation, next int64, rec []byte) (*cv, error) {
+	b, err := s.conv(tx, c.ID, true)
 	if err != nil {
 		return nil, err
 	}
 	var cur int64
-	if b != nil {
-		if v := b.Get(kVer); v != nil {
-			cur = int64(binary.BigEndian.Uint64(v))
-		}
+	if v := b.Get(kVer); v != nil {
+		cur = int64(binary.BigEndian.Uint64(v))
 	}
 	if cur != c.Version {
 		return nil, refuse(fmt.Errorf("conversation %q: version %d, stored %d: %w", c.ID, c.Version, cur, bot.ErrConflict))
-	}
-	if b == nil {
-		if b, err = tx.Bucket(bConv).CreateBucket([]byte(c.ID)); err != nil {
-			return nil, err
-		}
 	}
 	if cur == 0 && c.Customer.ID != "" {
 		created := c.Created

@@ -17,5 +17,5 @@ func SetLaterWait(s *Store, d time.Duration) {
 
 // DropIdx makes conversation id's bucket as a file from before kIdx left it.
 func DropIdx(s *Store, id bot.ConversationID) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bConv).Bucket([]byte(id)).Delete(kIdx) })
+	return s.db.Update(func(tx *bolt.Tx) error { return keysOf(tx, []byte(id)).Delete(kIdx) })
 }

@@ -14,7 +14,7 @@ import (
 
 // TestOutboxMigratedFromConversationBucket: replies queued by a build that
 // kept the outbox inside each conversation's bucket are still sent, in
-// order, after an upgrade, and the old bucket is gone.
+// order, after an upgrade, and the old buckets are gone.
 func TestOutboxMigratedFromConversationBucket(t *testing.T) {
 	ctx := context.Background()
 	s := openTemp(t)
@@ -26,7 +26,11 @@ func TestOutboxMigratedFromConversationBucket(t *testing.T) {
 	// Rewrite the file as the earlier build left it: two replies in
 	// conv/<id>/out, marked, and no migration recorded.
 	s = rewriteAndReopen(t, s, func(tx *bolt.Tx) error {
-		ob, err := tx.Bucket(bConv).Bucket([]byte(c.ID)).CreateBucket(kOut)
+		b, err := oldLayout(tx, c.ID)
+		if err != nil {
+			return err
+		}
+		ob, err := b.CreateBucket(kOut)
 		if err != nil {
 			return err
 		}
@@ -55,8 +59,8 @@ func TestOutboxMigratedFromConversationBucket(t *testing.T) {
 		t.Fatalf("marks left: %d", n)
 	}
 	err = s.db.View(func(tx *bolt.Tx) error {
-		if tx.Bucket(bConv).Bucket([]byte(c.ID)).Bucket(kOut) != nil {
-			t.Error("the conversation's old outbox bucket is still there")
+		if tx.Bucket(bConv) != nil {
+			t.Error("the old conversation buckets are still there")
 		}
 		return nil
 	})

@@ -29,7 +29,7 @@ func TestRecordCache(t *testing.T) {
 		t.Helper()
 		var d bot.Conversation
 		err := s.db.View(func(tx *bolt.Tx) error {
-			return json.Unmarshal(tx.Bucket(bConv).Bucket([]byte(c.ID)).Get(kRec), &d)
+			return json.Unmarshal(keysOf(tx, []byte(c.ID)).Get(kRec), &d)
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -62,7 +62,7 @@ func TestRecordCache(t *testing.T) {
 	other.Version++
 	raw, _ := json.Marshal(&other)
 	if err := s.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bConv).Bucket([]byte(c.ID)).Put(kRec, raw)
+		return keysOf(tx, []byte(c.ID)).Put(kRec, raw)
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func mustRec(t *testing.T, s *Store, id bot.ConversationID) []byte {
 	t.Helper()
 	var rec []byte
 	if err := s.db.View(func(tx *bolt.Tx) error {
-		rec = append(rec, tx.Bucket(bConv).Bucket([]byte(id)).Get(kRec)...)
+		rec = append(rec, keysOf(tx, []byte(id)).Get(kRec)...)
 		return nil
 	}); err != nil {
 		t.Fatal(err)

@@ -12,17 +12,17 @@ import (
 // Transcripts. Every message of every conversation is one key of one
 // bucket, in the order they were written, so a group commit appends its
 // turns' messages to the same last page or two. A conversation lists its
-// messages' keys in chunks of chunkLen: the last, partial one in its own
-// bucket beside its record (whose page the turn writes anyway), the full
-// ones in a bucket of their own (written once, when they fill), so the
-// conversation's bucket stays one page however long the transcript. A
-// bucket of messages inside each conversation, as before, made every turn
-// copy that bucket's last page and the branch page above it.
+// messages' keys in chunks of chunkLen: the last, partial one among its
+// keys beside its record (whose page the turn writes anyway), the full ones
+// in a bucket of their own (written once, when they fill), so that a
+// conversation's keys stay small however long the transcript. A bucket of
+// messages inside each conversation, as before, made every turn copy that
+// bucket's last page and the branch page above it.
 //
 //	transcript/<seq> = JSON bot.Message
 //	tchunks/<len(id) uint16><id><chunk uint32> = the seqs (uint64) of a full chunk
-//	conv/<id>/tn = number of messages (uint64)
-//	conv/<id>/tl = the seqs of the last, partial chunk
+//	convs/<id>tn = number of messages (uint64)
+//	convs/<id>tl = the seqs of the last, partial chunk
 var (
 	bTranscript = []byte("transcript")
 	bChunks     = []byte("tchunks")
@@ -38,7 +38,7 @@ func chunkKey(id []byte, i uint64) []byte {
 }
 
 // msgCount is the number of messages of conversation bucket b.
-func msgCount(b *bolt.Bucket) uint64 {
+func msgCount(b *cv) uint64 {
 	if v := b.Get(kTN); len(v) == 8 {
 		return binary.BigEndian.Uint64(v)
 	}
@@ -47,7 +47,7 @@ func msgCount(b *bolt.Bucket) uint64 {
 
 // appendTo appends the encoded messages vals to the transcript of
 // conversation id, whose bucket is b.
-func appendTo(tx *bolt.Tx, id []byte, b *bolt.Bucket, vals [][]byte) error {
+func appendTo(tx *bolt.Tx, id []byte, b *cv, vals [][]byte) error {
 	if len(vals) == 0 {
 		return nil
 	}
@@ -82,7 +82,7 @@ func appendTo(tx *bolt.Tx, id []byte, b *bolt.Bucket, vals [][]byte) error {
 
 // chunk returns the message keys of chunk ci of conversation id (bucket b,
 // n messages).
-func chunk(tx *bolt.Tx, id []byte, b *bolt.Bucket, n, ci uint64) []byte {
+func chunk(tx *bolt.Tx, id []byte, b *cv, n, ci uint64) []byte {
 	if ci < n/chunkLen {
 		return tx.Bucket(bChunks).Get(chunkKey(id, ci))
 	}
@@ -91,7 +91,7 @@ func chunk(tx *bolt.Tx, id []byte, b *bolt.Bucket, n, ci uint64) []byte {
 
 // lastMsgs returns the encoded last n messages of conversation id (bucket
 // b), oldest first (all if n <= 0).
-func lastMsgs(tx *bolt.Tx, id []byte, b *bolt.Bucket, n int) ([][]byte, error) {
+func lastMsgs(tx *bolt.Tx, id []byte, b *cv, n int) ([][]byte, error) {
 	total := msgCount(b)
 	start := uint64(0)
 	if n > 0 && total > uint64(n) {
@@ -120,7 +120,7 @@ func lastMsgs(tx *bolt.Tx, id []byte, b *bolt.Bucket, n int) ([][]byte, error) {
 
 // deleteMsgs deletes the messages of conversation id (bucket b) and its
 // full chunks (the partial one goes with b).
-func deleteMsgs(tx *bolt.Tx, id []byte, b *bolt.Bucket) error {
+func deleteMsgs(tx *bolt.Tx, id []byte, b *cv) error {
 	tb := tx.Bucket(bTranscript)
 	total := msgCount(b)
 	for ci := uint64(0); ci*chunkLen < total; ci++ {
@@ -143,63 +143,47 @@ func deleteMsgs(tx *bolt.Tx, id []byte, b *bolt.Bucket) error {
 // migrateLayout moves.
 const migrateBatch = 500
 
-// migrateLayout moves what files written before the transcript and outbox
-// buckets keep in each conversation's own msgs and out buckets into those,
-// in transactions of migrateBatch conversations (an interrupted migration
-// goes on at the next open), and records when it is done (meta/msgs).
+// migrateLayout moves the conversations of files written before bConvs,
+// each in a bucket of its own (conv/<id>, which in older files still holds
+// its transcript in msgs and its queued replies in out), into bConvs,
+// bTranscript and bOutbox, migrateBatch conversations per transaction (an
+// interrupted migration goes on at the next open), and drops conv once it
+// is empty.
 func (s *Store) migrateLayout() error {
-	done := false
-	if err := s.db.View(func(tx *bolt.Tx) error {
-		done = tx.Bucket(bMeta).Get(kMsgs) != nil
-		return nil
-	}); err != nil || done {
-		return err
-	}
 	start, moved := time.Now(), 0
-	var after []byte // the last conversation looked at
 	for {
 		n := 0
 		err := s.db.Update(func(tx *bolt.Tx) error {
 			n = 0
-			convs := tx.Bucket(bConv)
-			var ids [][]byte
-			c := convs.Cursor()
-			k, v := c.First()
-			if after != nil {
-				if k, v = c.Seek(after); bytes.Equal(k, after) {
-					k, v = c.Next()
-				}
+			old := tx.Bucket(bConv)
+			if old == nil {
+				return nil
 			}
-			for ; k != nil && len(ids) < migrateBatch; k, v = c.Next() {
-				if v != nil {
-					continue
-				}
-				if b := convs.Bucket(k); b.Bucket(kMsgs) != nil || b.Bucket(kOut) != nil {
+			var ids [][]byte
+			c := old.Cursor()
+			for k, v := c.First(); k != nil && len(ids) < migrateBatch; k, v = c.Next() {
+				if v == nil {
 					ids = append(ids, bytes.Clone(k))
 				}
 			}
 			for _, id := range ids {
-				b := convs.Bucket(id)
-				if err := moveMsgs(tx, id, b); err != nil {
+				if err := moveConv(tx, id, old.Bucket(id)); err != nil {
+					return fmt.Errorf("conversation %q: %w", id, err)
+				}
+				if err := old.DeleteBucket(id); err != nil {
 					return err
 				}
-				if b.Bucket(kOut) != nil {
-					if err := moveOutbox(tx, id, b); err != nil {
-						return err
-					}
+			}
+			if n = len(ids); n < migrateBatch {
+				if err := tx.DeleteBucket(bConv); err != nil {
+					return err
 				}
-			}
-			n = len(ids)
-			if n > 0 {
-				after = ids[n-1]
-			}
-			if n < migrateBatch {
-				return tx.Bucket(bMeta).Put(kMsgs, []byte{1})
+				return tx.Bucket(bMeta).Delete(kMsgs) // the flag of an earlier migration
 			}
 			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("moving transcripts and queued replies: %w", err)
+			return fmt.Errorf("moving conversations to the shared buckets: %w", err)
 		}
 		moved += n
 		if n < migrateBatch {
@@ -207,27 +191,38 @@ func (s *Store) migrateLayout() error {
 		}
 	}
 	if moved > 0 {
-		s.log.Info("store: transcripts and queued replies moved to the shared buckets", "conversations", moved, "took", time.Since(start).Round(time.Millisecond))
+		s.log.Info("store: conversations moved to the shared buckets", "conversations", moved, "took", time.Since(start).Round(time.Millisecond))
 	}
 	return nil
 }
 
-// moveMsgs moves the transcript of conversation id (bucket b) from its own
-// msgs bucket, if it has one, into the transcript bucket (migrateLayout).
-func moveMsgs(tx *bolt.Tx, id []byte, b *bolt.Bucket) error {
-	m := b.Bucket(kMsgs)
-	if m == nil {
-		return nil
-	}
-	var vals [][]byte
-	if err := m.ForEach(func(_, v []byte) error {
-		vals = append(vals, bytes.Clone(v))
-		return nil
+// moveConv copies conversation id from its own bucket ob into bConvs, and
+// its transcript and queued replies, if ob still holds them, into
+// bTranscript and bOutbox (migrateLayout).
+func moveConv(tx *bolt.Tx, id []byte, ob *bolt.Bucket) error {
+	b := keysOf(tx, id)
+	if err := ob.ForEach(func(k, v []byte) error {
+		if v == nil { // msgs, out
+			return nil
+		}
+		return b.Put(bytes.Clone(k), bytes.Clone(v))
 	}); err != nil {
 		return err
 	}
-	if err := appendTo(tx, id, b, vals); err != nil {
-		return err
+	if m := ob.Bucket(kMsgs); m != nil {
+		var vals [][]byte
+		if err := m.ForEach(func(_, v []byte) error {
+			vals = append(vals, bytes.Clone(v))
+			return nil
+		}); err != nil {
+			return err
+		}
+		if err := appendTo(tx, id, b, vals); err != nil {
+			return err
+		}
 	}
-	return b.DeleteBucket(kMsgs)
+	if ob.Bucket(kOut) != nil {
+		return moveOutbox(tx, id, ob)
+	}
+	return nil
 }

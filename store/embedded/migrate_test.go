@@ -1,0 +1,116 @@
+package embedded
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/supportbot/supportbot/bot"
+)
+
+// TestConversationsMigrated: conversations that a build before bConvs kept
+// in a bucket each read back the same after an upgrade (record, claim,
+// customer index, transcript), take new turns, and expire and are swept
+// as before, leaving no key behind.
+func TestConversationsMigrated(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Second)
+	clock := func() time.Time { return now }
+	s, err := Open(t.TempDir()+"/"+FileName, Options{SweepEvery: -1, Retention: time.Hour, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var convs []*bot.Conversation
+	for i := range 3 {
+		c := bot.NewConversation(bot.Address{Channel: "web", Room: fmt.Sprint("r", i)}, bot.Customer{ID: "web:a"}, now)
+		c.Lang = "nb"
+		msgs := []bot.Message{{ID: fmt.Sprint(i), Text: fmt.Sprint("hei ", i), At: now}}
+		if err := s.CommitTurn(ctx, &bot.TurnCommit{Conv: c, Msgs: msgs}); err != nil {
+			t.Fatal(err)
+		}
+		convs = append(convs, c)
+	}
+	if err := s.Claim(ctx, convs[1].ID, "agent-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		for _, c := range convs {
+			if _, err := oldLayout(tx, c.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err = Open(s.Path(), Options{SweepEvery: -1, Retention: time.Hour, Now: clock}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i, c := range convs {
+		got, err := s.Conversation(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := c.Clone(); !reflect.DeepEqual(got, want) {
+			t.Fatalf("conversation %d after the upgrade:\n%+v\nwant\n%+v", i, got, want)
+		}
+		if tr, err := s.Transcript(ctx, c.ID, 0); err != nil || len(tr) != 1 || tr[0].Text != fmt.Sprint("hei ", i) {
+			t.Fatalf("transcript %d: %+v, %v", i, tr, err)
+		}
+	}
+	if h, err := s.Holder(ctx, convs[1].ID); err != nil || h != "agent-1" {
+		t.Fatalf("holder: %q, %v", h, err)
+	}
+	if ids, err := s.CustomerConversations(ctx, "web:a"); err != nil || len(ids) != 3 {
+		t.Fatalf("customer index: %v, %v", ids, err)
+	}
+	c := convs[0]
+	if err := s.CommitTurn(ctx, &bot.TurnCommit{Conv: c, Msgs: []bot.Message{{ID: "n", Text: "igjen", At: now}}}); err != nil {
+		t.Fatalf("a turn after the upgrade: %v", err)
+	}
+	now = now.Add(2 * time.Hour)
+	if n, err := s.Sweep(ctx); err != nil || n != 3 {
+		t.Fatalf("Sweep = %d, %v; want the 3 expired conversations", n, err)
+	}
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bConv) != nil {
+			t.Error("the old conversation buckets are still there")
+		}
+		for _, name := range [][]byte{bConvs, bTranscript, bChunks, bExpiry, bCust, bHeld} {
+			if k, _ := tx.Bucket(name).Cursor().First(); k != nil {
+				t.Errorf("%s keeps %q after the sweep", name, k)
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// oldLayout moves the keys of conversation id into a bucket of its own,
+// conv/<id>, as builds before bConvs kept them, and returns that bucket.
+func oldLayout(tx *bolt.Tx, id bot.ConversationID) (*bolt.Bucket, error) {
+	convs, err := tx.CreateBucketIfNotExists(bConv)
+	if err != nil {
+		return nil, err
+	}
+	ob, err := convs.CreateBucket([]byte(id))
+	if err != nil {
+		return nil, err
+	}
+	b := keysOf(tx, []byte(id))
+	c := b.b.Cursor()
+	for k, v := c.Seek(b.p); k != nil && bytes.HasPrefix(k, b.p); k, v = c.Next() {
+		if err := ob.Put(bytes.Clone(k[len(b.p):]), bytes.Clone(v)); err != nil {
+			return nil, err
+		}
+	}
+	return ob, b.drop()
+}
