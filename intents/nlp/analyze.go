@@ -334,8 +334,7 @@ func (d *Detector) decideLang(res Detection, scores []float64, letters float64) 
 	// Cyrillic text is Serbian unless examples showed another language in
 	// Cyrillic; Latin text is not one only ever seen in Cyrillic.
 	for i, m := range d.langs {
-		cyrOK := m.code == "sr" || d.hasCyr[m.code]
-		if res.Script == "Cyrl" && !cyrOK {
+		if res.Script == "Cyrl" && m.code != "sr" && !d.hasCyr[m.code] {
 			scores[i] -= 1e6
 		}
 	}
