@@ -169,9 +169,12 @@ func extract(text string, rf *rawFeatures, tokBuf []string) []string {
 
 // extractTokens is extract for the tokens of a text, nlp.Tokens(text).
 func extractTokens(toks []string, rf *rawFeatures) {
-	for b := range rf {
-		rf[b] = rf[b][:0]
+	chars := 0 // 3L-3 n-grams of a token of L ≥ 2 bytes, at most 3L
+	for _, t := range toks {
+		chars += 3 * len(t)
 	}
+	rf[blockWord] = slices.Grow(rf[blockWord][:0], 2*len(toks)+1)
+	rf[blockChar] = slices.Grow(rf[blockChar][:0], chars)
 	prev := uint64(hashBOS)
 	for _, t := range toks {
 		h := hashBytes(seedWord, t)
@@ -242,7 +245,7 @@ func newFeaturizer(raws []rawFeatures, minDF int, blockWeight [numBlocks]float32
 
 // vectorize turns raw features into a unit tf-idf vector, appending to dst.
 func (f *featurizer) vectorize(rf *rawFeatures, dst vector) vector {
-	dst = dst[:0]
+	dst = slices.Grow(dst[:0], len(rf[blockWord])+len(rf[blockChar]))
 	var norm2 float64
 	split := 0 // start of the last block
 	for b := range rf {
