@@ -292,6 +292,9 @@ func (r *Router) decide(s *Snapshot, text, prev string, misses int, meta map[str
 	d.Intent, d.Confidence = cd.Label, cd.Confidence
 	for _, t := range cd.Top {
 		if t.Label != "" {
+			if d.Top == nil {
+				d.Top = make([]classify.Scored, 0, len(cd.Top)) // one allocation, not three
+			}
 			d.Top = append(d.Top, t)
 		}
 	}
