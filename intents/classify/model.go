@@ -299,6 +299,9 @@ func (m *Model) rawScores(s *scratch) {
 //
 //go:noinline
 func touchRows(w []float32, vec vector, nc int) (sink float32) {
+	if nc == 0 {
+		return 0
+	}
 	for _, f := range vec {
 		row := w[int(f.idx)*nc:][:nc]
 		for c := 0; c < nc; c += 16 {
