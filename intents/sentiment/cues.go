@@ -58,7 +58,7 @@ func init() {
 func compile(g *group, p string) {
 	c := &cue{g: g, name: p}
 	for i, part := range strings.Split(p, "~") {
-		toks, _ := tokenize(nlp.Normalize(strings.ReplaceAll(part, "*", "")))
+		toks, _ := tokenize(nlp.Normalize(strings.ReplaceAll(part, "*", "")), nil, nil)
 		if len(toks) == 0 {
 			panic("sentiment: empty word in phrase " + p)
 		}

@@ -1,6 +1,7 @@
 package sentiment
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -40,7 +41,11 @@ func Analyze(text string) Result {
 	}
 	var a acc
 	raw := scanRaw(text)
-	toks, questions := tokenize(fold(text))
+	// Chat messages fit these, which stay on the stack; longer ones grow
+	// onto the heap.
+	var tokBuf [32]token
+	var qBuf [4]bool
+	toks, questions := tokenize(fold(text), tokBuf[:0], qBuf[:0])
 	for i := 0; i < len(toks); {
 		n := a.match(toks, i, questions, raw.caps)
 		if n == 0 {
@@ -277,11 +282,13 @@ var elided = map[string]bool{"l": true, "d": true, "j": true, "m": true, "n": tr
 // tokenize splits normalised text into words (letters and digits;
 // apostrophes inside a word are dropped: "don't" is "dont"). Punctuation
 // ends a clause, and ".", "!" and "?" end a sentence; questions[i] reports
-// whether sentence i ends with "?" (and not "?!").
-func tokenize(s string) (toks []token, questions []bool) {
+// whether sentence i ends with "?" (and not "?!"). The tokens and
+// questions are appended to toks[:0] and questions[:0], whose capacity is
+// used if it suffices.
+func tokenize(s string, toks []token, questions []bool) ([]token, []bool) {
 	clause, sent := 0, 0
-	toks = make([]token, 0, len(s)/5+1)
-	questions = make([]bool, 1, 4)
+	toks = slices.Grow(toks[:0], len(s)/5+1)
+	questions = append(questions[:0], false)
 	start := -1    // start of the current word in s
 	var buf []byte // the current word, once an apostrophe was dropped from it
 	flush := func(end int) {

@@ -161,7 +161,7 @@ func TestFoldRunes(t *testing.T) {
 }
 
 func tokenWords(s string) []string {
-	toks, _ := tokenize(s)
+	toks, _ := tokenize(s, nil, nil)
 	var out []string
 	for _, t := range toks {
 		out = append(out, t.w)
