@@ -29,14 +29,51 @@ type elem struct {
 
 const maxGap = 3
 
-// The index of the lexicon: cues by their first word, and cues whose first
-// word is a prefix by the first three bytes of that prefix.
+// The index of the lexicon: what it knows of each word (the cues it
+// starts, and whether it is a but-word, negator, intensifier, times word
+// or count), and cues whose first word is a prefix by the first three
+// bytes of that prefix. prefixStarts has bit w[0]<<8|w[1] set for the
+// first two bytes of every key of byPrefix, so that most words need no
+// lookup there.
 var (
-	byWord   = map[string][]*cue{}
-	byPrefix = map[string][]*cue{}
+	known        = map[string]*wordInfo{}
+	byPrefix     = map[string][]*cue{}
+	prefixStarts [1 << 16 / 64]uint64
 )
 
+// wordInfo is what the lexicon knows about one normalised word. Analyze
+// looks a word up once, when tokenize makes it a token.
+type wordInfo struct {
+	cues                                    []*cue // the cues whose first word it is, in lexicon order
+	but, negator, intensifier, times, count bool
+}
+
+// info returns the entry of w in known, adding an empty one if needed.
+func info(w string) *wordInfo {
+	wi := known[w]
+	if wi == nil {
+		wi = &wordInfo{}
+		known[w] = wi
+	}
+	return wi
+}
+
 func init() {
+	for w := range butWords {
+		info(w).but = true
+	}
+	for w := range negators {
+		info(w).negator = true
+	}
+	for w := range intensifiers {
+		info(w).intensifier = true
+	}
+	for w := range timesWords {
+		info(w).times = true
+	}
+	for w := range counts {
+		info(w).count = true
+	}
 	for gi := range lexicon {
 		g := &lexicon[gi]
 		for _, line := range strings.Split(g.phrases, "\n") {
@@ -71,29 +108,28 @@ func compile(g *group, p string) {
 	}
 	first := c.elems[0]
 	if !first.prefix {
-		byWord[first.w] = append(byWord[first.w], c)
+		wi := info(first.w)
+		wi.cues = append(wi.cues, c)
 		return
 	}
 	if len(first.w) < 3 {
 		panic("sentiment: prefix shorter than three bytes in phrase " + p)
 	}
 	byPrefix[first.w[:3]] = append(byPrefix[first.w[:3]], c)
+	k := uint(first.w[0])<<8 | uint(first.w[1])
+	prefixStarts[k/64] |= 1 << (k % 64)
 }
 
-// candidates returns the cues that may start with word w.
-func candidates(w string) []*cue {
-	exact := byWord[w]
+// prefixCues returns the cues whose first word is a prefix that w may
+// start with.
+func prefixCues(w string) []*cue {
 	if len(w) < 3 {
-		return exact
+		return nil
 	}
-	pre := byPrefix[w[:3]]
-	if len(pre) == 0 {
-		return exact
+	if k := uint(w[0])<<8 | uint(w[1]); prefixStarts[k/64]&(1<<(k%64)) == 0 {
+		return nil
 	}
-	if len(exact) == 0 {
-		return pre
-	}
-	return append(append(make([]*cue, 0, len(exact)+len(pre)), exact...), pre...)
+	return byPrefix[w[:3]]
 }
 
 // matchAt returns the end (exclusive) of the tokens that c matches from

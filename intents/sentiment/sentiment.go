@@ -78,12 +78,15 @@ func (a *acc) add(val, frus, comp float64, cue string) {
 func (a *acc) match(toks []token, i int, questions []bool, caps []string) int {
 	var best *cue
 	bestEnd := 0
-	for _, c := range candidates(toks[i].w) {
-		// The longest match wins; on a tie, the longer phrase
-		// ("schlechteste*" over "schlecht*").
-		end := c.matchAt(toks, i)
-		if end > bestEnd || end == bestEnd && end > 0 && len(c.name) > len(best.name) {
-			best, bestEnd = c, end
+	// The cues of the word itself, then those of prefixes it starts with.
+	for _, cs := range [2][]*cue{toks[i].info.cues, prefixCues(toks[i].w)} {
+		for _, c := range cs {
+			// The longest match wins; on a tie, the longer phrase
+			// ("schlechteste*" over "schlecht*").
+			end := c.matchAt(toks, i)
+			if end > bestEnd || end == bestEnd && end > 0 && len(c.name) > len(best.name) {
+				best, bestEnd = c, end
+			}
 		}
 	}
 	if best == nil {
@@ -92,7 +95,7 @@ func (a *acc) match(toks []token, i int, questions []bool, caps []string) int {
 	g := best.g
 	val, frus, comp := g.val, g.frus, g.comp
 	name := best.name
-	if i > 0 && toks[i-1].clause == toks[i].clause && intensifiers[toks[i-1].w] {
+	if i > 0 && toks[i-1].clause == toks[i].clause && toks[i-1].info.intensifier {
 		val *= 1.5
 	}
 	for _, t := range toks[i:bestEnd] {
@@ -133,7 +136,7 @@ func (a *acc) match(toks []token, i int, questions []bool, caps []string) int {
 // same clause, or "".
 func negatedBy(toks []token, i, window int) string {
 	for j := i - 1; j >= 0 && j >= i-window && toks[j].clause == toks[i].clause; j-- {
-		if negators[toks[j].w] {
+		if toks[j].info.negator {
 			return toks[j].w
 		}
 	}
@@ -142,11 +145,11 @@ func negatedBy(toks []token, i, window int) string {
 
 // count recognises "third time", "4 times", "tredje gang", "treći put".
 func (a *acc) count(toks []token, i int) int {
-	if i+1 >= len(toks) || toks[i+1].clause != toks[i].clause || !timesWords[toks[i+1].w] {
+	if i+1 >= len(toks) || toks[i+1].clause != toks[i].clause || !toks[i+1].info.times {
 		return 0
 	}
 	w := toks[i].w
-	if !counts[w] && !numberAtLeast3(w) {
+	if !toks[i].info.count && !numberAtLeast3(w) {
 		return 0
 	}
 	a.add(-0.6, 1, 0, w+" "+toks[i+1].w)
@@ -266,11 +269,17 @@ const (
 	posEmoji = "🙂😊😀😃😄😁👍❤💙💚🙏🎉😍🥰💯👌🤩"
 )
 
-// token is a normalised word with the clause and sentence it belongs to.
+// token is a normalised word with what the lexicon knows of it (never
+// nil: noInfo for a word it does not know) and the clause and sentence it
+// belongs to.
 type token struct {
 	w            string
+	info         *wordInfo
 	clause, sent int
 }
+
+// noInfo is the wordInfo of the words the lexicon does not know.
+var noInfo = &wordInfo{}
 
 // butWords end a clause: negation does not reach past "but".
 var butWords = words(`but however men ali mais pero aber dock`)
@@ -301,11 +310,14 @@ func tokenize(s string, toks []token, questions []bool) ([]token, []bool) {
 			buf = nil
 		}
 		start = -1
-		if butWords[w] {
+		wi := known[w]
+		if wi == nil {
+			wi = noInfo
+		} else if wi.but {
 			clause++
 			return
 		}
-		toks = append(toks, token{w, clause, sent})
+		toks = append(toks, token{w, wi, clause, sent})
 	}
 	for i := 0; i < len(s); {
 		c, size := utf8.DecodeRuneInString(s[i:])
