@@ -450,11 +450,10 @@ func (r *Router) localize(c *bot.Conversation, s string) string {
 func (r *Router) title(s *Snapshot, label, lang string) string {
 	if id, ok := strings.CutPrefix(label, "faq:"); ok {
 		if f, ok := s.Base.FAQ(id); ok {
-			if qs := f.Questions[lang]; len(qs) > 0 {
-				return qs[0]
-			}
-			for _, qs := range f.Questions {
-				if len(qs) > 0 {
+			// The languages in the order Base.Answer prefers them, so that
+			// a choice reads the same every time.
+			for _, l := range append([]string{lang, s.Base.DefaultLanguage(), "en"}, slices.Sorted(maps.Keys(f.Questions))...) {
+				if qs := f.Questions[l]; len(qs) > 0 {
 					return qs[0]
 				}
 			}
