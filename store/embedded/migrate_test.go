@@ -79,14 +79,26 @@ func TestConversationsMigrated(t *testing.T) {
 	if n, err := s.Sweep(ctx); err != nil || n != 3 {
 		t.Fatalf("Sweep = %d, %v; want the 3 expired conversations", n, err)
 	}
+	noOldBuckets(t, s)
 	if err := s.db.View(func(tx *bolt.Tx) error {
-		if tx.Bucket(bConv) != nil {
-			t.Error("the old conversation buckets are still there")
-		}
 		for _, name := range [][]byte{bConvs, bTranscript, bChunks, bExpiry, bCust, bHeld} {
 			if k, _ := tx.Bucket(name).Cursor().First(); k != nil {
 				t.Errorf("%s keeps %q after the sweep", name, k)
 			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// noOldBuckets fails t if the file of s still has the conversation
+// buckets of the layout before bConvs.
+func noOldBuckets(t *testing.T, s *Store) {
+	t.Helper()
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bConv) != nil {
+			t.Error("the old conversation buckets are still there")
 		}
 		return nil
 	}); err != nil {

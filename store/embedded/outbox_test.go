@@ -58,15 +58,7 @@ func TestOutboxMigratedFromConversationBucket(t *testing.T) {
 	if n, _ := s.OutboxDepth(ctx); n != 0 {
 		t.Fatalf("marks left: %d", n)
 	}
-	err = s.db.View(func(tx *bolt.Tx) error {
-		if tx.Bucket(bConv) != nil {
-			t.Error("the old conversation buckets are still there")
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	noOldBuckets(t, s)
 }
 
 // TestOutboxKeysDoNotMix: a conversation whose ID is another's plus a

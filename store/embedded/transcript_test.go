@@ -154,15 +154,7 @@ func TestTranscriptsMigrated(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantTexts(t, got, 0, 4)
-	err = s.db.View(func(tx *bolt.Tx) error {
-		if tx.Bucket(bConv) != nil {
-			t.Error("the old conversation buckets are still there")
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	noOldBuckets(t, s)
 }
 
 // rewriteAndReopen changes the file of s with fn (to make it as an earlier
