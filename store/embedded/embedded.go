@@ -324,10 +324,11 @@ func (s *Store) Sweep(ctx context.Context) (int, error) {
 func sweepConv(tx *bolt.Tx, k []byte, now time.Time) (gone bool, err error) {
 	id := k[8:]
 	b := keysOf(tx, id)
-	if b.Get(kExp) == nil || !bytes.Equal(filedAt(b), k[:8]) {
+	exp := b.Get(kExp)
+	if exp == nil || !bytes.Equal(filedAt(b), k[:8]) {
 		return false, tx.Bucket(bExpiry).Delete(k)
 	}
-	if exp := b.Get(kExp); exp != nil && decTime(exp) > now.UnixNano() {
+	if decTime(exp) > now.UnixNano() {
 		return false, file(tx, b, id, k[:8], bytes.Clone(exp))
 	}
 	return true, purge(tx, id)
