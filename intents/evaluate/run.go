@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -240,10 +241,12 @@ func summarize(outs []outcome, bins int) Report {
 			r.OOSPrecision = oosHit / oosPred
 		}
 	}
-	// Macro F1 over the intents present in the gold labels.
+	// Macro F1 over the intents present in the gold labels, summed in
+	// label order so that a run prints the same figure every time.
 	var f1s float64
 	var labels int
-	for _, c := range per {
+	for _, l := range slices.Sorted(maps.Keys(per)) {
+		c := per[l]
 		if c.tp+c.fn == 0 {
 			continue // predicted but never gold
 		}
