@@ -117,7 +117,7 @@ func (s *Store) DeleteCustomer(ctx context.Context, customer string) error {
 				return err
 			}
 		}
-		// Claims whose conversation bucket is already gone can still sit in
+		// Claims whose conversation is already gone can still sit in
 		// the held index; drop every entry naming one of the conversations.
 		var held [][]byte
 		_ = tx.Bucket(bHeld).ForEach(func(k, _ []byte) error {

@@ -183,8 +183,7 @@ func (s *Store) CommitTurn(ctx context.Context, t *bot.TurnCommit) error {
 			return nil
 		}
 		ob := tx.Bucket(bOutbox)
-		p := idPrefix([]byte(c.ID))
-		if k, _ := ob.Cursor().Seek(p); !bytes.HasPrefix(k, p) {
+		if k, _ := ob.Cursor().Seek(b.p); !bytes.HasPrefix(k, b.p) {
 			t.Head = true
 		}
 		for i, v := range outs {
@@ -214,10 +213,11 @@ func (s *Store) CommitTurn(ctx context.Context, t *bot.TurnCommit) error {
 func (s *Store) Outbox(ctx context.Context, id bot.ConversationID, n int) ([]bot.Outgoing, error) {
 	out := []bot.Outgoing{}
 	err := s.view("outbox", func(tx *bolt.Tx) error {
-		if b, _ := s.conv(tx, id, false); b == nil {
+		b, _ := s.conv(tx, id, false)
+		if b == nil {
 			return nil
 		}
-		p := idPrefix([]byte(id))
+		p := b.p
 		c := tx.Bucket(bOutbox).Cursor()
 		for k, v := c.Seek(p); bytes.HasPrefix(k, p) && (n <= 0 || len(out) < n); k, v = c.Next() {
 			var o bot.Outgoing

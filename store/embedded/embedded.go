@@ -414,7 +414,7 @@ func (s *Store) conv(tx *bolt.Tx, id bot.ConversationID, create bool) (*cv, erro
 	return b, nil
 }
 
-// touch moves the expiry of conversation bucket b (of id) to now+retention.
+// touch moves the expiry of conversation b (of id) to now+retention.
 // The expiry index keeps the conversation where it was filed (kIdx) as long
 // as that is not later than the expiry, so that a turn writes no index
 // page; Sweep files it again at its expiry when it reaches the entry.

@@ -37,7 +37,7 @@ func chunkKey(id []byte, i uint64) []byte {
 	return binary.BigEndian.AppendUint32(idPrefix(id), uint32(i))
 }
 
-// msgCount is the number of messages of conversation bucket b.
+// msgCount is the number of messages of conversation b.
 func msgCount(b *cv) uint64 {
 	if v := b.Get(kTN); len(v) == 8 {
 		return binary.BigEndian.Uint64(v)
@@ -46,7 +46,7 @@ func msgCount(b *cv) uint64 {
 }
 
 // appendTo appends the encoded messages vals to the transcript of
-// conversation id, whose bucket is b.
+// conversation id, whose keys are b.
 func appendTo(tx *bolt.Tx, id []byte, b *cv, vals [][]byte) error {
 	if len(vals) == 0 {
 		return nil
@@ -80,7 +80,7 @@ func appendTo(tx *bolt.Tx, id []byte, b *cv, vals [][]byte) error {
 	return b.Put(kTN, binary.BigEndian.AppendUint64(nil, n))
 }
 
-// chunk returns the message keys of chunk ci of conversation id (bucket b,
+// chunk returns the message keys of chunk ci of conversation id (keys b,
 // n messages).
 func chunk(tx *bolt.Tx, id []byte, b *cv, n, ci uint64) []byte {
 	if ci < n/chunkLen {
@@ -89,7 +89,7 @@ func chunk(tx *bolt.Tx, id []byte, b *cv, n, ci uint64) []byte {
 	return b.Get(kTL)
 }
 
-// lastMsgs returns the encoded last n messages of conversation id (bucket
+// lastMsgs returns the encoded last n messages of conversation id (keys
 // b), oldest first (all if n <= 0).
 func lastMsgs(tx *bolt.Tx, id []byte, b *cv, n int) ([][]byte, error) {
 	total := msgCount(b)
@@ -118,8 +118,8 @@ func lastMsgs(tx *bolt.Tx, id []byte, b *cv, n int) ([][]byte, error) {
 	return vals, nil
 }
 
-// deleteMsgs deletes the messages of conversation id (bucket b) and its
-// full chunks (the partial one goes with b).
+// deleteMsgs deletes the messages of conversation id (keys b) and its
+// full chunks (the partial one goes with b's keys).
 func deleteMsgs(tx *bolt.Tx, id []byte, b *cv) error {
 	tb := tx.Bucket(bTranscript)
 	total := msgCount(b)
