@@ -97,19 +97,19 @@ func (s *Store) CommitTurn(ctx context.Context, t *bot.TurnCommit) error {
 	c, msgs, out := t.Conv, t.Msgs, t.Out
 	next := *c
 	next.Version++
-	rec, err := json.Marshal(&next)
+	rec, err := encode(&next)
 	if err != nil {
 		return fmt.Errorf("embedded: commit %q: %w", c.ID, err)
 	}
 	vals := make([][]byte, len(msgs))
 	for i := range msgs {
-		if vals[i], err = json.Marshal(&msgs[i]); err != nil {
+		if vals[i], err = encode(&msgs[i]); err != nil {
 			return fmt.Errorf("embedded: commit %q: %w", c.ID, err)
 		}
 	}
 	outs := make([][]byte, len(out))
 	for i := range out {
-		if outs[i], err = json.Marshal(&out[i]); err != nil {
+		if outs[i], err = encode(&out[i]); err != nil {
 			return fmt.Errorf("embedded: commit %q: %w", c.ID, err)
 		}
 	}
@@ -121,7 +121,7 @@ func (s *Store) CommitTurn(ctx context.Context, t *bot.TurnCommit) error {
 			e.At = s.now().UTC()
 		}
 		evAt[i] = e.At
-		if evs[i], err = json.Marshal(&e); err != nil {
+		if evs[i], err = encode(&e); err != nil {
 			return fmt.Errorf("embedded: commit %q: event: %w", c.ID, err)
 		}
 	}

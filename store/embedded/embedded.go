@@ -519,7 +519,7 @@ func (s *Store) Conversation(ctx context.Context, id bot.ConversationID) (*bot.C
 func (s *Store) SaveConversation(ctx context.Context, c *bot.Conversation) error {
 	next := *c
 	next.Version++
-	rec, err := json.Marshal(&next)
+	rec, err := encode(&next)
 	if err != nil {
 		return fmt.Errorf("embedded: save %q: %w", c.ID, err)
 	}
@@ -600,7 +600,7 @@ func (s *Store) CustomerConversations(ctx context.Context, customerID string) ([
 func (s *Store) Append(ctx context.Context, id bot.ConversationID, msgs ...bot.Message) error {
 	vals := make([][]byte, len(msgs))
 	for i := range msgs {
-		v, err := json.Marshal(&msgs[i])
+		v, err := encode(&msgs[i])
 		if err != nil {
 			return fmt.Errorf("embedded: append %q: %w", id, err)
 		}
@@ -766,7 +766,7 @@ func (s *Store) PutDoc(ctx context.Context, d bot.Doc, expect int64) (bot.Doc, e
 	if d.At.IsZero() {
 		d.At = s.now().UTC()
 	}
-	v, err := json.Marshal(&d)
+	v, err := encode(&d)
 	if err != nil {
 		return bot.Doc{}, fmt.Errorf("embedded: put doc %q: %w", d.Name, err)
 	}
@@ -834,7 +834,7 @@ func (s *Store) RecordEvent(ctx context.Context, e bot.Event) error {
 	if e.At.IsZero() {
 		e.At = s.now().UTC()
 	}
-	v, err := json.Marshal(&e)
+	v, err := encode(&e)
 	if err != nil {
 		return fmt.Errorf("embedded: record event: %w", err)
 	}
@@ -903,7 +903,7 @@ func (s *Store) Unlease(ctx context.Context, name, owner string) error {
 
 // Schedule stores t, replacing a timer with the same key.
 func (s *Store) Schedule(ctx context.Context, t bot.Timer) error {
-	v, err := json.Marshal(&t)
+	v, err := encode(&t)
 	if err != nil {
 		return fmt.Errorf("embedded: schedule %q: %w", t.Key, err)
 	}
@@ -979,7 +979,7 @@ func (s *Store) Due(ctx context.Context, now time.Time, n int) ([]bot.Timer, err
 
 // Enqueue adds or replaces the queue entry of e.Conv.
 func (s *Store) Enqueue(ctx context.Context, e handoff.Entry) error {
-	v, err := json.Marshal(&e)
+	v, err := encode(&e)
 	if err != nil {
 		return fmt.Errorf("embedded: enqueue %q: %w", e.Conv, err)
 	}
@@ -1100,7 +1100,7 @@ func (s *Store) held(tx *bolt.Tx, agent string) []bot.ConversationID {
 // PutAgent creates or updates an agent (Active is ignored).
 func (s *Store) PutAgent(ctx context.Context, a handoff.Agent) error {
 	a.Active = 0
-	v, err := json.Marshal(&a)
+	v, err := encode(&a)
 	if err != nil {
 		return fmt.Errorf("embedded: put agent %q: %w", a.ID, err)
 	}
