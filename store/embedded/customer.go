@@ -36,12 +36,15 @@ func (s *Store) ExportCustomer(ctx context.Context, customer string) (privacy.Cu
 		set := map[bot.ConversationID]bool{}
 		for _, id := range ids {
 			set[id] = true
-			b, _ := s.conv(tx, id, false)
-			if b == nil || b.Get(kRec) == nil {
+			b, err := s.conv(tx, id, false)
+			if err != nil {
+				return err
+			}
+			if b == nil || len(b.h.rec) == 0 {
 				continue
 			}
 			c := privacy.Conversation{Record: new(bot.Conversation), Transcript: []bot.Message{}, Holder: string(b.Get(kHolder))}
-			if err := json.Unmarshal(b.Get(kRec), c.Record); err != nil {
+			if err := json.Unmarshal(b.h.rec, c.Record); err != nil {
 				return err
 			}
 			vals, err := lastMsgs(tx, []byte(id), b, 0)

@@ -4,7 +4,7 @@
 //
 // Layout (top-level buckets):
 //
-//	convs/<id><name> for name in rec,ver,exp,idx,ckey,holder,tn,tl  (<id>: idPrefix)
+//	convs/<id><name> for name in h,ckey,holder  (<id>: idPrefix; h: head.go)
 //	transcript/<seq>; tchunks/<id><chunk>  every message, in write order (transcript.go)
 //	outbox/<id><seq>; outmark/<id>        replies not yet sent (durable.go)
 //	expiry/<idx><id>                     conversations by expiry, for the sweeper
@@ -103,10 +103,8 @@ var (
 	bEvents = []byte("events")
 	bMeta   = []byte("meta") // what a file's layout has been migrated to
 
-	kRec    = []byte("rec")
-	kVer    = []byte("ver")
-	kExp    = []byte("exp")
-	kIdx    = []byte("idx") // where the expiry index has the conversation (touch)
+	kHead   = []byte("h")     // head
+	kHeads  = []byte("heads") // in bMeta: migrateHeads is done
 	kCKey   = []byte("ckey")
 	kHolder = []byte("holder")
 	kMsgs   = []byte("msgs") // conv/<id>/msgs/<seq>: the transcript before bTranscript (migrateLayout)
@@ -159,9 +157,11 @@ func Open(path string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("embedded: init %s: %w", path, err)
 	}
 	s := &Store{db: db, path: path, retention: o.Retention, events: o.EventsRetention, dedupe: o.DedupeTTL, now: o.Now, log: o.Log}
-	if err := s.migrateLayout(); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("embedded: %s: %w", path, err)
+	for _, migrate := range []func() error{s.migrateLayout, s.migrateHeads} {
+		if err := migrate(); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("embedded: %s: %w", path, err)
+		}
 	}
 	s.laterWait = laterWait
 	s.flush = time.AfterFunc(time.Hour, s.flushLater)
@@ -324,12 +324,17 @@ func (s *Store) Sweep(ctx context.Context) (int, error) {
 func sweepConv(tx *bolt.Tx, k []byte, now time.Time) (gone bool, err error) {
 	id := k[8:]
 	b := keysOf(tx, id)
-	exp := b.Get(kExp)
-	if exp == nil || !bytes.Equal(filedAt(b), k[:8]) {
+	if err := b.load(); err != nil {
+		return false, err
+	}
+	if !b.ok || !bytes.Equal(b.h.idx, k[:8]) {
 		return false, tx.Bucket(bExpiry).Delete(k)
 	}
-	if decTime(exp) > now.UnixNano() {
-		return false, file(tx, b, id, k[:8], bytes.Clone(exp))
+	if decTime(b.h.exp) > now.UnixNano() {
+		if err := file(tx, b, id, bytes.Clone(b.h.exp)); err != nil {
+			return false, err
+		}
+		return false, b.save()
 	}
 	return true, purge(tx, id)
 }
@@ -368,14 +373,35 @@ func (s *Store) wrap(op string, err error) error {
 // ---- conversations
 
 // cv is one conversation's keys, which are kept together in bConvs: the
-// conversation's idPrefix, then the key's name. A conversation exists while
-// it has kExp (every write to it moves its expiry).
+// conversation's idPrefix, then the key's name: its head (kHead), and
+// kCKey and kHolder, which are rarely written. A conversation exists while
+// it has a head.
 type cv struct {
-	b *bolt.Bucket
-	p []byte
+	b  *bolt.Bucket
+	p  []byte
+	h  head // read by load; written by save
+	ok bool // h is loaded or set: the conversation exists
 }
 
-func keysOf(tx *bolt.Tx, id []byte) *cv { return &cv{tx.Bucket(bConvs), idPrefix(id)} }
+func keysOf(tx *bolt.Tx, id []byte) *cv { return &cv{b: tx.Bucket(bConvs), p: idPrefix(id)} }
+
+// load reads the head.
+func (c *cv) load() error {
+	v := c.Get(kHead)
+	if v == nil {
+		c.h, c.ok = head{}, false
+		return nil
+	}
+	h, err := decodeHead(v)
+	if err != nil {
+		return fmt.Errorf("conversation %q: %w", c.p[2:], err)
+	}
+	c.h, c.ok = h, true
+	return nil
+}
+
+// save writes the head (touch does, once a write has changed it).
+func (c *cv) save() error { return c.Put(kHead, c.h.encode()) }
 
 func (c *cv) key(name []byte) []byte   { return append(c.p[:len(c.p):len(c.p)], name...) }
 func (c *cv) Get(name []byte) []byte   { return c.b.Get(c.key(name)) }
@@ -398,76 +424,61 @@ func (c *cv) drop() error {
 // the transaction is writable.
 func (s *Store) conv(tx *bolt.Tx, id bot.ConversationID, create bool) (*cv, error) {
 	b := keysOf(tx, []byte(id))
-	exp := b.Get(kExp)
-	if exp != nil && decTime(exp) <= s.now().UnixNano() {
+	if err := b.load(); err != nil {
+		return nil, err
+	}
+	if b.ok && decTime(b.h.exp) <= s.now().UnixNano() {
 		if !tx.Writable() {
 			return nil, nil
 		}
 		if err := purge(tx, []byte(id)); err != nil {
 			return nil, err
 		}
-		exp = nil
+		b.h, b.ok = head{}, false
 	}
-	if exp == nil && !create {
+	if !b.ok && !create {
 		return nil, nil
 	}
 	return b, nil
 }
 
-// touch moves the expiry of conversation b (of id) to now+retention.
-// The expiry index keeps the conversation where it was filed (kIdx) as long
-// as that is not later than the expiry, so that a turn writes no index
+// touch moves the expiry of conversation b (of id) to now+retention and
+// writes its head: every write to a conversation ends with it.
+// The expiry index keeps the conversation where it was filed (head.idx) as
+// long as that is not later than the expiry, so that a turn writes no index
 // page; Sweep files it again at its expiry when it reaches the entry.
 func (s *Store) touch(tx *bolt.Tx, b *cv, id bot.ConversationID) error {
 	exp := encTime(s.now().Add(s.retention))
-	at := b.Get(kIdx)
-	noIdx := at == nil // a file from before kIdx: filed at its expiry
-	if noIdx {
-		at = b.Get(kExp)
+	if b.ok && bytes.Compare(b.h.idx, exp) <= 0 {
+		b.h.exp = exp
+	} else if err := file(tx, b, []byte(id), exp); err != nil {
+		// New, or the expiry moved earlier (a shorter retention): filed anew.
+		return err
 	}
-	if at != nil && bytes.Compare(at, exp) <= 0 {
-		if noIdx {
-			if err := b.Put(kIdx, bytes.Clone(at)); err != nil {
-				return err
-			}
-		}
-		return b.Put(kExp, exp)
-	}
-	// New, or the expiry moved earlier (a shorter retention): file it anew.
-	return file(tx, b, []byte(id), at, exp)
-}
-
-// filedAt is where conversation b is in the expiry index, nil if it is not.
-func filedAt(b *cv) []byte {
-	if at := b.Get(kIdx); at != nil {
-		return at
-	}
-	return b.Get(kExp)
+	return b.save()
 }
 
 // file sets the expiry of conversation b (of id) to exp and moves its
-// index entry from at (nil: none) to exp.
-func file(tx *bolt.Tx, b *cv, id, at, exp []byte) error {
+// index entry there; the caller saves the head.
+func file(tx *bolt.Tx, b *cv, id, exp []byte) error {
 	idx := tx.Bucket(bExpiry)
-	if at != nil {
-		if err := idx.Delete(cat(at, id)); err != nil {
+	if b.ok {
+		if err := idx.Delete(cat(b.h.idx, id)); err != nil {
 			return err
 		}
 	}
-	if err := b.Put(kExp, exp); err != nil {
-		return err
-	}
-	if err := b.Put(kIdx, exp); err != nil {
-		return err
-	}
+	b.h.exp, b.h.idx, b.ok = exp, exp, true
 	return idx.Put(cat(exp, id), nil)
 }
 
 // purge deletes conversation id and its index entries.
 func purge(tx *bolt.Tx, id []byte) error {
 	b := keysOf(tx, id)
-	if at := filedAt(b); at != nil {
-		if err := tx.Bucket(bExpiry).Delete(cat(at, id)); err != nil {
+	if err := b.load(); err != nil {
+		return err
+	}
+	if b.ok {
+		if err := tx.Bucket(bExpiry).Delete(cat(b.h.idx, id)); err != nil {
 			return err
 		}
 	}
@@ -494,12 +505,15 @@ func purge(tx *bolt.Tx, id []byte) error {
 func (s *Store) Conversation(ctx context.Context, id bot.ConversationID) (*bot.Conversation, error) {
 	var c *bot.Conversation
 	err := s.view("conversation", func(tx *bolt.Tx) error {
-		b, _ := s.conv(tx, id, false)
+		b, err := s.conv(tx, id, false)
+		if err != nil {
+			return err
+		}
 		var rec []byte
 		if b != nil {
-			rec = b.Get(kRec)
+			rec = b.h.rec
 		}
-		if rec == nil {
+		if len(rec) == 0 {
 			return fmt.Errorf("conversation %q: %w", id, bot.ErrNotFound)
 		}
 		if c = s.recs.Get(id, rec); c != nil {
@@ -541,17 +555,14 @@ func (s *Store) saveTx(tx *bolt.Tx, c *bot.Conversation, next int64, rec []byte)
 	return s.touch(tx, b, c.ID)
 }
 
-// saveRec is saveTx without moving the expiry: it returns the
-// conversation's keys, and the caller touches it.
+// saveRec is saveTx without touch: it sets the record in the head of the
+// conversation's keys, which it returns, and the caller's touch writes it.
 func (s *Store) saveRec(tx *bolt.Tx, c *bot.Conversation, next int64, rec []byte) (*cv, error) {
 	b, err := s.conv(tx, c.ID, true)
 	if err != nil {
 		return nil, err
 	}
-	var cur int64
-	if v := b.Get(kVer); v != nil {
-		cur = int64(binary.BigEndian.Uint64(v))
-	}
+	cur := int64(b.h.ver)
 	if cur != c.Version {
 		return nil, refuse(fmt.Errorf("conversation %q: version %d, stored %d: %w", c.ID, c.Version, cur, bot.ErrConflict))
 	}
@@ -568,12 +579,7 @@ func (s *Store) saveRec(tx *bolt.Tx, c *bot.Conversation, next int64, rec []byte
 			return nil, err
 		}
 	}
-	if err := b.Put(kRec, rec); err != nil {
-		return nil, err
-	}
-	if err := b.Put(kVer, binary.BigEndian.AppendUint64(nil, uint64(next))); err != nil {
-		return nil, err
-	}
+	b.h.rec, b.h.ver = rec, uint64(next)
 	return b, nil
 }
 
@@ -625,9 +631,9 @@ func (s *Store) appendTx(tx *bolt.Tx, id bot.ConversationID, vals [][]byte) erro
 func (s *Store) Transcript(ctx context.Context, id bot.ConversationID, n int) ([]bot.Message, error) {
 	out := []bot.Message{}
 	err := s.view("transcript", func(tx *bolt.Tx) error {
-		b, _ := s.conv(tx, id, false)
+		b, err := s.conv(tx, id, false)
 		if b == nil {
-			return nil
+			return err
 		}
 		vals, err := lastMsgs(tx, []byte(id), b, n)
 		if err != nil {

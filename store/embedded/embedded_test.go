@@ -266,9 +266,14 @@ func TestExpiryIndexOfOlderFile(t *testing.T) {
 	if err := s.SaveConversation(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	if err := embedded.DropIdx(s, c.ID); err != nil {
+	if err := embedded.Flatten(s, c.ID, false); err != nil {
 		t.Fatal(err)
 	}
+	s.Close()
+	if s, err = embedded.Open(s.Path(), embedded.Options{Retention: time.Hour, Now: clock.Now, SweepEvery: -1}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
 	clock.Advance(30 * time.Minute)
 	if err := s.Append(ctx, c.ID, bot.Message{ID: "1", Text: "still here"}); err != nil {
 		t.Fatal(err)

@@ -15,7 +15,9 @@ func SetLaterWait(s *Store, d time.Duration) {
 	s.bmu.Unlock()
 }
 
-// DropIdx makes conversation id's bucket as a file from before kIdx left it.
-func DropIdx(s *Store, id bot.ConversationID) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return keysOf(tx, []byte(id)).Delete(kIdx) })
+// Flatten gives conversation id the keys of the layout before kHead
+// instead of its head (without kIdx unless idx, as a file from before kIdx
+// had it), and has the next Open migrate the file.
+func Flatten(s *Store, id bot.ConversationID, idx bool) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return flatten(tx, []byte(id), idx) })
 }

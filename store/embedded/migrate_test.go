@@ -3,8 +3,10 @@ package embedded
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -14,10 +16,20 @@ import (
 )
 
 // TestConversationsMigrated: conversations that a build before bConvs kept
-// in a bucket each read back the same after an upgrade (record, claim,
-// customer index, transcript), take new turns, and expire and are swept
-// as before, leaving no key behind.
+// in a bucket each, or a build before kHead in keys of their own, read back
+// the same after an upgrade (record, claim, customer index, transcript),
+// take new turns, and expire and are swept as before, leaving no key
+// behind.
 func TestConversationsMigrated(t *testing.T) {
+	for name, old := range map[string]func(*bolt.Tx, bot.ConversationID) error{
+		"buckets": func(tx *bolt.Tx, id bot.ConversationID) error { _, err := oldLayout(tx, id); return err },
+		"keys":    func(tx *bolt.Tx, id bot.ConversationID) error { return flatten(tx, []byte(id), true) },
+	} {
+		t.Run(name, func(t *testing.T) { testMigrated(t, old) })
+	}
+}
+
+func testMigrated(t *testing.T, old func(*bolt.Tx, bot.ConversationID) error) {
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Second)
 	clock := func() time.Time { return now }
@@ -40,7 +52,7 @@ func TestConversationsMigrated(t *testing.T) {
 	}
 	if err := s.db.Update(func(tx *bolt.Tx) error {
 		for _, c := range convs {
-			if _, err := oldLayout(tx, c.ID); err != nil {
+			if err := old(tx, c.ID); err != nil {
 				return err
 			}
 		}
@@ -53,6 +65,7 @@ func TestConversationsMigrated(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	noOldBuckets(t, s)
 	for i, c := range convs {
 		got, err := s.Conversation(ctx, c.ID)
 		if err != nil {
@@ -93,14 +106,19 @@ func TestConversationsMigrated(t *testing.T) {
 }
 
 // noOldBuckets fails t if the file of s still has the conversation
-// buckets of the layout before bConvs.
+// buckets of the layout before bConvs, or keys of the layout before kHead.
 func noOldBuckets(t *testing.T, s *Store) {
 	t.Helper()
 	if err := s.db.View(func(tx *bolt.Tx) error {
 		if tx.Bucket(bConv) != nil {
 			t.Error("the old conversation buckets are still there")
 		}
-		return nil
+		return tx.Bucket(bConvs).ForEach(func(k, _ []byte) error {
+			if _, name, _ := splitKey(k); !slices.Contains([]string{"h", "ckey", "holder"}, string(name)) {
+				t.Errorf("key %q is left of the layout before heads", k)
+			}
+			return nil
+		})
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -117,6 +135,9 @@ func oldLayout(tx *bolt.Tx, id bot.ConversationID) (*bolt.Bucket, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := flatten(tx, []byte(id), true); err != nil {
+		return nil, err
+	}
 	b := keysOf(tx, []byte(id))
 	c := b.b.Cursor()
 	for k, v := c.Seek(b.p); k != nil && bytes.HasPrefix(k, b.p); k, v = c.Next() {
@@ -125,4 +146,76 @@ func oldLayout(tx *bolt.Tx, id bot.ConversationID) (*bolt.Bucket, error) {
 		}
 	}
 	return ob, b.drop()
+}
+
+// flatten gives conversation id the keys of the layout before kHead
+// instead of its head, without kIdx unless idx, and clears the file's
+// mark of migrateHeads.
+func flatten(tx *bolt.Tx, id []byte, idx bool) error {
+	b := keysOf(tx, id)
+	if err := b.load(); err != nil || !b.ok {
+		return fmt.Errorf("conversation %q: %v", id, err)
+	}
+	h := b.h
+	keys := map[string][]byte{"ver": binary.BigEndian.AppendUint64(nil, h.ver), "exp": h.exp}
+	if idx {
+		keys["idx"] = h.idx
+	}
+	if len(h.rec) > 0 {
+		keys["rec"] = h.rec
+	}
+	if h.tn > 0 {
+		keys["tn"], keys["tl"] = binary.BigEndian.AppendUint64(nil, h.tn), h.tl
+	}
+	if err := b.Delete(kHead); err != nil {
+		return err
+	}
+	for name, v := range keys {
+		if err := b.Put([]byte(name), bytes.Clone(v)); err != nil {
+			return err
+		}
+	}
+	return tx.Bucket(bMeta).Delete(kHeads)
+}
+
+// TestHeadsMigratedInBatches: a file with more conversations than one
+// transaction of migrateHeads converts is converted whole, and reads the
+// same at the next open.
+func TestHeadsMigratedInBatches(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	n := 2*migrateBatch + 1
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		for i := range n {
+			c := bot.NewConversation(bot.Address{Channel: "web", Room: fmt.Sprint("r", i)}, bot.Customer{ID: "web:a"}, time.Now())
+			if err := s.saveTx(tx, c, 1, []byte(fmt.Sprintf(`{"id":%q,"version":1}`, c.ID))); err != nil {
+				return err
+			}
+			if err := flatten(tx, []byte(c.ID), true); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	path := s.Path()
+	s.Close()
+	for range 2 {
+		var err error
+		if s, err = Open(path, Options{SweepEvery: -1}); err != nil {
+			t.Fatal(err)
+		}
+		noOldBuckets(t, s)
+		for _, i := range []int{0, migrateBatch - 1, migrateBatch, n - 1} {
+			id := bot.NewConversation(bot.Address{Channel: "web", Room: fmt.Sprint("r", i)}, bot.Customer{}, time.Now()).ID
+			if c, err := s.Conversation(ctx, id); err != nil || c.Version != 1 {
+				t.Fatalf("conversation %d: %+v, %v", i, c, err)
+			}
+		}
+		if ids, err := s.CustomerConversations(ctx, "web:a"); err != nil || len(ids) != n {
+			t.Fatalf("customer index: %d conversations, %v; want %d", len(ids), err, n)
+		}
+		s.Close()
+	}
 }

@@ -29,7 +29,11 @@ func TestRecordCache(t *testing.T) {
 		t.Helper()
 		var d bot.Conversation
 		err := s.db.View(func(tx *bolt.Tx) error {
-			return json.Unmarshal(keysOf(tx, []byte(c.ID)).Get(kRec), &d)
+			h, err := headIn(tx, c.ID)
+			if err != nil {
+				return err
+			}
+			return json.Unmarshal(h.rec, &d)
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -62,7 +66,12 @@ func TestRecordCache(t *testing.T) {
 	other.Version++
 	raw, _ := json.Marshal(&other)
 	if err := s.db.Update(func(tx *bolt.Tx) error {
-		return keysOf(tx, []byte(c.ID)).Put(kRec, raw)
+		b := keysOf(tx, []byte(c.ID))
+		if err := b.load(); err != nil {
+			return err
+		}
+		b.h.rec = raw
+		return b.save()
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -84,10 +93,18 @@ func mustRec(t *testing.T, s *Store, id bot.ConversationID) []byte {
 	t.Helper()
 	var rec []byte
 	if err := s.db.View(func(tx *bolt.Tx) error {
-		rec = append(rec, keysOf(tx, []byte(id)).Get(kRec)...)
-		return nil
+		h, err := headIn(tx, id)
+		rec = append(rec, h.rec...)
+		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
 	return rec
+}
+
+// headIn returns the head of conversation id (a zero head if it has none).
+func headIn(tx *bolt.Tx, id bot.ConversationID) (head, error) {
+	b := keysOf(tx, []byte(id))
+	err := b.load()
+	return b.h, err
 }

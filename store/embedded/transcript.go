@@ -12,8 +12,8 @@ import (
 // Transcripts. Every message of every conversation is one key of one
 // bucket, in the order they were written, so a group commit appends its
 // turns' messages to the same last page or two. A conversation lists its
-// messages' keys in chunks of chunkLen: the last, partial one among its
-// keys beside its record (whose page the turn writes anyway), the full ones
+// messages' keys in chunks of chunkLen: the last, partial one in its head
+// (which the turn writes anyway), the full ones
 // in a bucket of their own (written once, when they fill), so that a
 // conversation's keys stay small however long the transcript. A bucket of
 // messages inside each conversation, as before, made every turn copy that
@@ -21,13 +21,10 @@ import (
 //
 //	transcript/<seq> = JSON bot.Message
 //	tchunks/<len(id) uint16><id><chunk uint32> = the seqs (uint64) of a full chunk
-//	convs/<id>tn = number of messages (uint64)
-//	convs/<id>tl = the seqs of the last, partial chunk
+//	head.tn, head.tl: the number of messages, the seqs of the last, partial chunk
 var (
 	bTranscript = []byte("transcript")
 	bChunks     = []byte("tchunks")
-	kTN         = []byte("tn")
-	kTL         = []byte("tl")
 )
 
 // chunkLen is how many message keys one chunk lists (1 KiB).
@@ -37,25 +34,17 @@ func chunkKey(id []byte, i uint64) []byte {
 	return binary.BigEndian.AppendUint32(idPrefix(id), uint32(i))
 }
 
-// msgCount is the number of messages of conversation b.
-func msgCount(b *cv) uint64 {
-	if v := b.Get(kTN); len(v) == 8 {
-		return binary.BigEndian.Uint64(v)
-	}
-	return 0
-}
-
 // appendTo appends the encoded messages vals to the transcript of
-// conversation id, whose keys are b.
+// conversation id, whose keys are b (the caller's touch writes its head).
 func appendTo(tx *bolt.Tx, id []byte, b *cv, vals [][]byte) error {
 	if len(vals) == 0 {
 		return nil
 	}
 	tb := tx.Bucket(bTranscript)
 	tb.FillPercent = 1 // keys only ever grow: pack pages full
-	n := msgCount(b)
-	// A new slice: bbolt holds a value it was given until the commit.
-	last := bytes.Clone(b.Get(kTL))
+	n := b.h.tn
+	// A new slice: the head's is the file's.
+	last := bytes.Clone(b.h.tl)
 	for _, v := range vals {
 		seq, err := tb.NextSequence()
 		if err != nil {
@@ -74,10 +63,8 @@ func appendTo(tx *bolt.Tx, id []byte, b *cv, vals [][]byte) error {
 			last = nil
 		}
 	}
-	if err := b.Put(kTL, last); err != nil {
-		return err
-	}
-	return b.Put(kTN, binary.BigEndian.AppendUint64(nil, n))
+	b.h.tl, b.h.tn = last, n
+	return nil
 }
 
 // chunk returns the message keys of chunk ci of conversation id (keys b,
@@ -86,13 +73,13 @@ func chunk(tx *bolt.Tx, id []byte, b *cv, n, ci uint64) []byte {
 	if ci < n/chunkLen {
 		return tx.Bucket(bChunks).Get(chunkKey(id, ci))
 	}
-	return b.Get(kTL)
+	return b.h.tl
 }
 
 // lastMsgs returns the encoded last n messages of conversation id (keys
 // b), oldest first (all if n <= 0).
 func lastMsgs(tx *bolt.Tx, id []byte, b *cv, n int) ([][]byte, error) {
-	total := msgCount(b)
+	total := b.h.tn
 	start := uint64(0)
 	if n > 0 && total > uint64(n) {
 		start = total - uint64(n)
@@ -122,7 +109,7 @@ func lastMsgs(tx *bolt.Tx, id []byte, b *cv, n int) ([][]byte, error) {
 // full chunks (the partial one goes with b's keys).
 func deleteMsgs(tx *bolt.Tx, id []byte, b *cv) error {
 	tb := tx.Bucket(bTranscript)
-	total := msgCount(b)
+	total := b.h.tn
 	for ci := uint64(0); ci*chunkLen < total; ci++ {
 		ch := chunk(tx, id, b, total, ci)
 		for j := 0; j+8 <= len(ch); j += 8 {
@@ -201,13 +188,17 @@ func (s *Store) migrateLayout() error {
 // bTranscript and bOutbox (migrateLayout).
 func moveConv(tx *bolt.Tx, id []byte, ob *bolt.Bucket) error {
 	b := keysOf(tx, id)
-	if err := ob.ForEach(func(k, v []byte) error {
-		if v == nil { // msgs, out
-			return nil
+	h, ok := headOf(ob.Get)
+	if !ok {
+		return fmt.Errorf("no expiry")
+	}
+	b.h, b.ok = h, true
+	for _, k := range [][]byte{kCKey, kHolder} {
+		if v := ob.Get(k); v != nil {
+			if err := b.Put(k, bytes.Clone(v)); err != nil {
+				return err
+			}
 		}
-		return b.Put(bytes.Clone(k), bytes.Clone(v))
-	}); err != nil {
-		return err
 	}
 	if m := ob.Bucket(kMsgs); m != nil {
 		var vals [][]byte
@@ -220,6 +211,9 @@ func moveConv(tx *bolt.Tx, id []byte, ob *bolt.Bucket) error {
 		if err := appendTo(tx, id, b, vals); err != nil {
 			return err
 		}
+	}
+	if err := b.save(); err != nil {
+		return err
 	}
 	if ob.Bucket(kOut) != nil {
 		return moveOutbox(tx, id, ob)
