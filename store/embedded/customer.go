@@ -109,11 +109,6 @@ func (s *Store) DeleteCustomer(ctx context.Context, customer string) error {
 			if err := tx.Bucket(bQueue).Delete([]byte(id)); err != nil {
 				return err
 			}
-			if marks := tx.Bucket(bOutMark); marks != nil {
-				if err := marks.Delete([]byte(id)); err != nil {
-					return err
-				}
-			}
 		}
 		for _, k := range keys {
 			if err := tx.Bucket(bCust).Delete(k); err != nil {

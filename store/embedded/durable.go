@@ -22,11 +22,15 @@ import (
 // page and its header's. Purge takes a conversation's entries with it.
 //
 //	outbox/<len(id) uint16><id><seq><key> = JSON bot.Outgoing (key: its Key)
-//	outmark/<id> = <mark seq><committed at>   conversations with queued replies
+//
+// A conversation's outbox mark (bot.OutboxMark) is in its head: the seq of
+// the last reply queued, and when. It needs no key of its own, written by
+// every turn and deleted by every last removal: the conversations with
+// marks are those with replies in bOutbox.
 var (
 	bOutbox  = []byte("outbox")
-	bOutMark = []byte("outmark")
-	kOut     = []byte("out") // conv/<id>/out/<seq>: the outbox before bOutbox (migrateLayout)
+	bOutMark = []byte("outmark") // outmark/<id> = <seq><at>: the marks before heads (migrateHeads)
+	kOut     = []byte("out")     // conv/<id>/out/<seq>: the outbox before bOutbox (migrateLayout)
 )
 
 // idPrefix is the prefix of conversation id's keys in the buckets shared by
@@ -176,31 +180,24 @@ func (s *Store) CommitTurn(ctx context.Context, t *bot.TurnCommit) error {
 				return err
 			}
 		}
-		if err := s.touch(tx, b, c.ID); err != nil {
-			return err
-		}
-		if len(outs) == 0 {
-			return nil
-		}
-		ob := tx.Bucket(bOutbox)
-		if k, _ := ob.Cursor().Seek(b.p); !bytes.HasPrefix(k, b.p) {
-			t.Head = true
-		}
-		for i, v := range outs {
-			seq, err := ob.NextSequence()
-			if err != nil {
-				return err
+		if len(outs) > 0 {
+			ob := tx.Bucket(bOutbox)
+			if k, _ := ob.Cursor().Seek(b.p); !bytes.HasPrefix(k, b.p) {
+				t.Head = true
 			}
-			if err := ob.Put(outKey([]byte(c.ID), seq, out[i].Key), v); err != nil {
-				return err
+			for i, v := range outs {
+				seq, err := ob.NextSequence()
+				if err != nil {
+					return err
+				}
+				if err := ob.Put(outKey([]byte(c.ID), seq, out[i].Key), v); err != nil {
+					return err
+				}
+				b.h.mark = seq
 			}
+			b.h.marked = encTime(now)
 		}
-		marks := tx.Bucket(bOutMark)
-		seq, err := marks.NextSequence()
-		if err != nil {
-			return err
-		}
-		return marks.Put([]byte(c.ID), cat(binary.BigEndian.AppendUint64(nil, seq), encTime(now)))
+		return s.touch(tx, b, c.ID)
 	})
 	if err == nil {
 		c.Version = next.Version
@@ -262,8 +259,8 @@ func (s *Store) OutboxDoneQueue(id bot.ConversationID, key string, result func(l
 	}, func(err error) { result(left, err) })
 }
 
-// outboxDone removes the head of id's outbox if its key is key, and the
-// mark once the outbox is empty; left reports entries left.
+// outboxDone removes the head of id's outbox if its key is key; left
+// reports entries left.
 func (s *Store) outboxDone(tx *bolt.Tx, id bot.ConversationID, key string) (left bool, err error) {
 	p := idPrefix([]byte(id))
 	c := tx.Bucket(bOutbox).Cursor()
@@ -277,40 +274,52 @@ func (s *Store) outboxDone(tx *bolt.Tx, id bot.ConversationID, key string) (left
 	if err := c.Delete(); err != nil {
 		return false, err
 	}
-	if k, _ := c.Seek(p); !bytes.HasPrefix(k, p) {
-		if marks := tx.Bucket(bOutMark); marks != nil {
-			return false, marks.Delete([]byte(id))
+	k, _ = c.Seek(p)
+	return bytes.HasPrefix(k, p), nil
+}
+
+// outboxConvs calls fn with the ID of every conversation with queued
+// replies (bOutbox holds nothing else), and its keys.
+func outboxConvs(tx *bolt.Tx, fn func(id []byte, b *cv) error) error {
+	c := tx.Bucket(bOutbox).Cursor()
+	for k, _ := c.First(); k != nil; {
+		id, _, err := splitKey(k)
+		if err != nil {
+			return err
 		}
-		return false, nil
+		id = bytes.Clone(id)
+		if err := fn(id, keysOf(tx, id)); err != nil {
+			return err
+		}
+		k, _ = c.Seek(append(idPrefix(id), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff))
 	}
-	return true, nil
+	return nil
 }
 
 // OutboxDepth is the number of conversations whose outbox holds replies
-// (their marks; metrics).
+// (metrics).
 func (s *Store) OutboxDepth(ctx context.Context) (int64, error) {
 	var n int64
 	err := s.view("outbox depth", func(tx *bolt.Tx) error {
-		if marks := tx.Bucket(bOutMark); marks != nil {
-			n = int64(marks.Stats().KeyN)
-		}
-		return nil
+		return outboxConvs(tx, func([]byte, *cv) error { n++; return nil })
 	})
 	return n, err
 }
 
-// OutboxPending lists up to n marks made before before, oldest first.
+// OutboxPending lists up to n marks made before before, oldest first: those
+// of the conversations with queued replies whose last commit with replies
+// was before before. Replies queued by a build that kept marks apart have
+// no mark: their Seq is 0, and they count as marked long ago.
 func (s *Store) OutboxPending(ctx context.Context, before time.Time, n int) ([]bot.OutboxMark, error) {
 	var out []bot.OutboxMark
 	cut := before.UnixNano()
 	err := s.view("outbox pending", func(tx *bolt.Tx) error {
-		marks := tx.Bucket(bOutMark)
-		if marks == nil {
-			return nil
-		}
-		return marks.ForEach(func(k, v []byte) error {
-			if len(v) == 16 && decTime(v[8:]) < cut {
-				out = append(out, bot.OutboxMark{Conv: bot.ConversationID(k), Seq: int64(binary.BigEndian.Uint64(v[:8]))})
+		return outboxConvs(tx, func(id []byte, b *cv) error {
+			if err := b.load(); err != nil {
+				return err
+			}
+			if b.h.mark == 0 || decTime(b.h.marked) < cut {
+				out = append(out, bot.OutboxMark{Conv: bot.ConversationID(id), Seq: int64(b.h.mark)})
 			}
 			return nil
 		})
@@ -325,17 +334,6 @@ func (s *Store) OutboxPending(ctx context.Context, before time.Time, n int) ([]b
 	return out, nil
 }
 
-// OutboxForget removes m if the conversation was not marked again since.
-func (s *Store) OutboxForget(ctx context.Context, m bot.OutboxMark) error {
-	return s.update("outbox forget", func(tx *bolt.Tx) error {
-		marks := tx.Bucket(bOutMark)
-		if marks == nil {
-			return nil
-		}
-		v := marks.Get([]byte(m.Conv))
-		if len(v) == 16 && bytes.Equal(v[:8], binary.BigEndian.AppendUint64(nil, uint64(m.Seq))) {
-			return marks.Delete([]byte(m.Conv))
-		}
-		return nil
-	})
-}
+// OutboxForget does nothing: a conversation is marked while its outbox
+// holds replies, so the mark went with the last reply.
+func (s *Store) OutboxForget(ctx context.Context, m bot.OutboxMark) error { return nil }

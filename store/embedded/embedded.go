@@ -6,7 +6,7 @@
 //
 //	convs/<id><name> for name in h,ckey,holder  (<id>: idPrefix; h: head.go)
 //	transcript/<seq>; tchunks/<id><chunk>  every message, in write order (transcript.go)
-//	outbox/<id><seq>; outmark/<id>        replies not yet sent (durable.go)
+//	outbox/<id><seq>                     replies not yet sent (durable.go)
 //	expiry/<idx><id>                     conversations by expiry, for the sweeper
 //	cust/<customer>\0<created><id>       customer index, oldest first
 //	dedupe/<key> = <exp>; dexp/<exp><key>
@@ -145,7 +145,7 @@ func Open(path string, o Options) (*Store, error) {
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bConvs, bExpiry, bCust, bDedupe, bDexp, bLease, bTimers,
-			bTimerQ, bQueue, bHeld, bAgents, bDocs, bDocExp, bDocQ, bEvents, bOutMark, bOutbox, bMeta, bTranscript, bChunks} {
+			bTimerQ, bQueue, bHeld, bAgents, bDocs, bDocExp, bDocQ, bEvents, bOutbox, bMeta, bTranscript, bChunks} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

@@ -14,21 +14,27 @@ import (
 // (convs/<id>h), so that a turn reads and writes one key of it where it
 // read five and wrote five (a B+tree search each):
 //
-//	ver uint64 | exp 8 | idx 8 | tn uint64 | len(tl) uint16 | tl | rec
+//	ver uint64 | exp 8 | idx 8 | mark uint64 | marked 8 | tn uint64 | len(tl) uint16 | tl | rec
 //
 // ver is the record's version, exp the expiry and idx where the expiry
-// index files the conversation (encTime, see touch), tn the number of its
-// messages, tl the seqs of the last, partial chunk of its transcript
-// (transcript.go), rec the JSON record (empty before the first save).
+// index files the conversation (encTime, see touch), mark the outbox's
+// bot.OutboxMark.Seq (0: none) and marked when it was made (durable.go), tn
+// the number of its messages, tl the seqs of the last, partial chunk of its
+// transcript (transcript.go), rec the JSON record (empty before the first
+// save).
 type head struct {
 	ver      uint64
 	exp, idx []byte
+	mark     uint64
+	marked   []byte
 	tn       uint64
 	tl       []byte
 	rec      []byte
 }
 
-const headFixed = 8 + 8 + 8 + 8 + 2
+const headFixed = 6*8 + 2
+
+var noTime = make([]byte, 8)
 
 var errHead = errors.New("embedded: conversation head is corrupt")
 
@@ -37,6 +43,11 @@ func (h *head) encode() []byte {
 	v = binary.BigEndian.AppendUint64(v, h.ver)
 	v = append(v, h.exp[:8]...)
 	v = append(v, h.idx[:8]...)
+	v = binary.BigEndian.AppendUint64(v, h.mark)
+	if h.marked == nil {
+		h.marked = noTime
+	}
+	v = append(v, h.marked[:8]...)
 	v = binary.BigEndian.AppendUint64(v, h.tn)
 	v = binary.BigEndian.AppendUint16(v, uint16(len(h.tl)))
 	v = append(v, h.tl...)
@@ -48,12 +59,13 @@ func decodeHead(v []byte) (head, error) {
 	if len(v) < headFixed {
 		return head{}, errHead
 	}
-	n := headFixed + int(binary.BigEndian.Uint16(v[32:]))
+	n := headFixed + int(binary.BigEndian.Uint16(v[headFixed-2:]))
 	if len(v) < n {
 		return head{}, errHead
 	}
 	return head{ver: binary.BigEndian.Uint64(v), exp: v[8:16:16], idx: v[16:24:24],
-		tn: binary.BigEndian.Uint64(v[24:]), tl: v[headFixed:n:n], rec: v[n:]}, nil
+		mark: binary.BigEndian.Uint64(v[24:]), marked: v[32:40:40], tn: binary.BigEndian.Uint64(v[40:]),
+		tl: v[headFixed:n:n], rec: v[n:]}, nil
 }
 
 // The keys a conversation had instead of its head, before kHead.
@@ -94,7 +106,9 @@ func headOf(get func(name []byte) []byte) (h head, ok bool) {
 // migrateHeads gives every conversation of bConvs that still has the keys
 // of the layout before kHead its head instead, migrateBatch conversations
 // per transaction (an interrupted migration goes on at the next open), and
-// marks the file done in bMeta so that later opens skip the scan.
+// marks the file done in bMeta so that later opens skip the scan. The
+// outbox marks, which heads now hold, are dropped: a queued reply without
+// one counts as marked long ago (OutboxPending).
 func (s *Store) migrateHeads() error {
 	start, moved := time.Now(), 0
 	var from []byte
@@ -138,6 +152,11 @@ func (s *Store) migrateHeads() error {
 			}
 			if n = len(ids); n < migrateBatch {
 				done = true
+				if tx.Bucket(bOutMark) != nil {
+					if err := tx.DeleteBucket(bOutMark); err != nil {
+						return err
+					}
+				}
 				return meta.Put(kHeads, []byte{1})
 			}
 			from = append(idPrefix(ids[n-1]), 0xff)

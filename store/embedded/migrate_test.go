@@ -110,8 +110,8 @@ func testMigrated(t *testing.T, old func(*bolt.Tx, bot.ConversationID) error) {
 func noOldBuckets(t *testing.T, s *Store) {
 	t.Helper()
 	if err := s.db.View(func(tx *bolt.Tx) error {
-		if tx.Bucket(bConv) != nil {
-			t.Error("the old conversation buckets are still there")
+		if tx.Bucket(bConv) != nil || tx.Bucket(bOutMark) != nil {
+			t.Error("the old conversation or outbox mark buckets are still there")
 		}
 		return tx.Bucket(bConvs).ForEach(func(k, _ []byte) error {
 			if _, name, _ := splitKey(k); !slices.Contains([]string{"h", "ckey", "holder"}, string(name)) {

@@ -40,7 +40,11 @@ func TestOutboxMigratedFromConversationBucket(t *testing.T) {
 				return err
 			}
 		}
-		if err := tx.Bucket(bOutMark).Put([]byte(c.ID), append(binary.BigEndian.AppendUint64(nil, 1), encTime(now)...)); err != nil {
+		marks, err := tx.CreateBucketIfNotExists(bOutMark)
+		if err != nil {
+			return err
+		}
+		if err := marks.Put([]byte(c.ID), append(binary.BigEndian.AppendUint64(nil, 1), encTime(now)...)); err != nil {
 			return err
 		}
 		return tx.Bucket(bMeta).Delete(kMsgs)
