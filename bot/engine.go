@@ -111,7 +111,7 @@ type Engine struct {
 }
 
 type job struct {
-	in   *Inbound
+	in   Inbound
 	ctx  context.Context
 	fn   func(context.Context, *Turn) error
 	done chan error // buffered 1
@@ -129,7 +129,12 @@ type job struct {
 	loaded bool
 }
 
-type mailbox struct{ jobs []*job }
+type mailbox struct {
+	jobs []*job
+	// one is the first backing array of jobs: most mailboxes never hold
+	// more than the job they were made for.
+	one [1]*job
+}
 
 // drainJob is a mailbox to drain.
 type drainJob struct {
@@ -281,7 +286,7 @@ func (e *Engine) Deliver(ctx context.Context, in Inbound) {
 		e.put(ctx, in)
 		return
 	}
-	e.enqueue(&job{in: &in, ctx: context.WithoutCancel(ctx), at: e.now()})
+	e.enqueue(&job{in: in, ctx: context.WithoutCancel(ctx), at: e.now()})
 }
 
 // Do runs fn as a turn of conversation id, in order with its messages: the
@@ -291,7 +296,7 @@ func (e *Engine) Deliver(ctx context.Context, in Inbound) {
 func (e *Engine) Do(ctx context.Context, id ConversationID, fn func(context.Context, *Turn) error) error {
 	j := &job{ctx: ctx, fn: fn, done: make(chan error, 1), at: e.now()}
 	// The ID makes the transcript IDs of fn's replies ("<ID>-r<n>") unique.
-	j.in = &Inbound{Msg: Message{Role: RoleSystem, ID: fmt.Sprintf("do%d-%d", j.at.UnixNano(), e.doSeq.Add(1))}}
+	j.in = Inbound{Msg: Message{Role: RoleSystem, ID: fmt.Sprintf("do%d-%d", j.at.UnixNano(), e.doSeq.Add(1))}}
 	j.in.Msg.From.Room = string(id) // routing key only; see convID
 	if !e.enqueue(j) {
 		return errors.New("bot: engine is shutting down")
@@ -317,7 +322,7 @@ func (e *Engine) enqueue(j *job) bool {
 	defer e.mu.Unlock()
 	if e.closed {
 		if e.observe != nil && j.fn == nil {
-			e.observe(*j.in, Rejected, 0)
+			e.observe(j.in, Rejected, 0)
 		}
 		return false
 	}
@@ -328,7 +333,8 @@ func (e *Engine) enqueue(j *job) bool {
 		b.jobs = append(b.jobs, j)
 		return true
 	}
-	b := &mailbox{jobs: []*job{j}}
+	b := &mailbox{}
+	b.jobs = append(b.one[:0], j)
 	e.boxes[id] = b
 	e.workers.Add(1)
 	e.start(drainJob{id, b})
@@ -467,7 +473,7 @@ func (e *Engine) run(id ConversationID, j *job) {
 	}
 	o := e.inbound(id, j, log)
 	if e.observe != nil {
-		e.observe(*j.in, o, e.now().Sub(j.at))
+		e.observe(j.in, o, e.now().Sub(j.at))
 	}
 	if j.outcome != nil {
 		j.outcome <- o

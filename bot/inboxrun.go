@@ -322,7 +322,7 @@ var errRetryLater = errors.New("bot: store unavailable; entry kept for a retry")
 // The entry runs in its conversation's mailbox, so it is ordered with the
 // desk's Do turns (agent replies, claims, announcements) of that conversation.
 func (e *Engine) consume(ctx context.Context, d Delivery) error {
-	j := &job{in: &d.In, ctx: ctx, at: e.now(), seq: d.Seq, outcome: make(chan Outcome, 1), conv: d.Conv, loaded: d.Loaded}
+	j := &job{in: d.In, ctx: ctx, at: e.now(), seq: d.Seq, outcome: make(chan Outcome, 1), conv: d.Conv, loaded: d.Loaded}
 	if !e.runHere(j) {
 		return fmt.Errorf("%w: %s (shutting down)", errRetryLater, d.Seq)
 	}
