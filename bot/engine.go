@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -529,7 +530,8 @@ func (e *Engine) inbound(id ConversationID, j *job, log *slog.Logger) Outcome {
 		// The key is recorded by the turn's commit, in the same write; a
 		// turn that fails to commit leaves it unrecorded, so the platform's
 		// redelivery is handled.
-		seen, err := e.tc.Seen(j.ctx, "in:"+j.in.Key)
+		key := "in:" + j.in.Key
+		seen, err := e.tc.Seen(j.ctx, key)
 		if err != nil {
 			log.Error("dedupe", "err", err)
 			return StoreError
@@ -538,7 +540,7 @@ func (e *Engine) inbound(id ConversationID, j *job, log *slog.Logger) Outcome {
 			log.Info("dropped duplicate", "key", j.in.Key)
 			return Duplicate
 		}
-		j.dedupe = "in:" + j.in.Key
+		j.dedupe = key
 	} else if j.in.Key != "" && j.seq == "" { // an inbox dedupes in Put
 		first, err := e.st.FirstSeen(j.ctx, "in:"+j.in.Key, e.cfg.DedupeTTL)
 		if err != nil {
@@ -637,7 +639,7 @@ func (e *Engine) once(ctx context.Context, id ConversationID, j *job, log *slog.
 	var out []Message
 	if j.fn == nil {
 		m.Lang = c.Lang
-		out = append(out, m)
+		out = append(make([]Message, 0, 1+len(t.notes)+len(t.replies)), m)
 	}
 	out = append(out, t.notes...)
 	for i, r := range t.replies {
@@ -645,7 +647,7 @@ func (e *Engine) once(ctx context.Context, id ConversationID, j *job, log *slog.
 		if r.Kind == KindAgent {
 			role, author = RoleAgent, r.Author
 		}
-		out = append(out, Message{ID: fmt.Sprintf("%s-r%d", m.ID, i), From: c.Address, Role: role, Author: author,
+		out = append(out, Message{ID: replyID(m.ID, i), From: c.Address, Role: role, Author: author,
 			Text: r.Text, Lang: r.Lang, Original: r.Original, Choices: r.Choices, Kind: r.Kind, Meta: r.Meta, At: t.Now})
 	}
 	if len(t.replies) > 0 && c.FirstReply.IsZero() {
@@ -678,6 +680,10 @@ func (e *Engine) once(ctx context.Context, id ConversationID, j *job, log *slog.
 	return herr
 }
 
+// replyID is the transcript ID and outbox key of the i-th reply to the
+// message with ID id.
+func replyID(id string, i int) string { return id + "-r" + strconv.Itoa(i) }
+
 // ErrNoChannel is returned by Send for an address whose channel is not registered.
 var ErrNoChannel = errors.New("bot: no such channel")
 
@@ -699,7 +705,7 @@ var errRedelivered = errors.New("bot: inbox entry already handled")
 func (e *Engine) commit(ctx context.Context, c *Conversation, j *job, t *Turn, out []Message, herr error, log *slog.Logger) error {
 	var og []Outgoing
 	for i, r := range t.replies {
-		og = append(og, Outgoing{Key: fmt.Sprintf("%s-r%d", t.Msg.ID, i), To: c.Address, Reply: r, At: t.Now})
+		og = append(og, Outgoing{Key: replyID(t.Msg.ID, i), To: c.Address, Reply: r, At: t.Now})
 	}
 	if j.seq != "" {
 		c.Inbound = j.seq
