@@ -58,25 +58,31 @@ func Logging() Middleware {
 // written: slog.Logger.With formats it at once (a TextHandler, about seven
 // allocations a turn).
 func convLogger(log *slog.Logger, id ConversationID) *slog.Logger {
-	return slog.New(&lazyAttrs{h: log.Handler(), attrs: []slog.Attr{slog.String("conversation", string(id))}})
+	return slog.New(&lazyAttrs{h: log.Handler(), id: id})
 }
 
-// lazyAttrs is h with attrs added when a record is handled.
+// lazyAttrs is h with the conversation attribute, then attrs, added when a
+// record is handled. It keeps the ID rather than its attribute, which would
+// cost each turn a slice.
 type lazyAttrs struct {
 	h     slog.Handler
+	id    ConversationID
 	attrs []slog.Attr
 }
 
 func (l *lazyAttrs) Enabled(ctx context.Context, lvl slog.Level) bool { return l.h.Enabled(ctx, lvl) }
 
 func (l *lazyAttrs) Handle(ctx context.Context, r slog.Record) error {
-	return l.h.WithAttrs(l.attrs).Handle(ctx, r)
+	return l.with().Handle(ctx, r)
 }
 
 func (l *lazyAttrs) WithAttrs(as []slog.Attr) slog.Handler {
-	return &lazyAttrs{h: l.h, attrs: append(l.attrs[:len(l.attrs):len(l.attrs)], as...)}
+	return &lazyAttrs{h: l.h, id: l.id, attrs: append(l.attrs[:len(l.attrs):len(l.attrs)], as...)}
 }
 
-func (l *lazyAttrs) WithGroup(name string) slog.Handler {
-	return l.h.WithAttrs(l.attrs).WithGroup(name)
+func (l *lazyAttrs) WithGroup(name string) slog.Handler { return l.with().WithGroup(name) }
+
+// with is h with the attributes added.
+func (l *lazyAttrs) with() slog.Handler {
+	return l.h.WithAttrs(append([]slog.Attr{slog.String("conversation", string(l.id))}, l.attrs...))
 }

@@ -295,10 +295,11 @@ func (e *Engine) drainBusy(ctx context.Context, id ConversationID, m *OutboxMark
 	ctx = context.WithoutCancel(ctx)
 	e.waitDone(ctx, id)
 	var locked time.Time
-	held := false // this drain holds the outbox lock
-	lock := "outbox:" + string(id)
+	held := false   // this drain holds the outbox lock
+	var lock string // the outbox lock's name, with a Lease
 	ol, _ := e.dur.Lease.(OutboxLeaser)
 	if e.dur.Lease != nil {
+		lock = "outbox:" + string(id)
 		ok, err := leased, error(nil)
 		switch {
 		case leased:
