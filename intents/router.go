@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -227,14 +228,20 @@ type Decision struct {
 	Priority   int               `json:"priority,omitempty"`
 }
 
-// String is the one-line explanation shown by `chat --explain`.
+// String is the one-line explanation shown by `chat --explain`. Every
+// answer carries it, so it is one concatenation: fmt would box each field.
 func (d Decision) String() string {
-	s := fmt.Sprintf("lang=%s (%.2f) intent=%s (%.2f) → %s", d.Lang, d.LangConf, orDash(d.Intent), d.Confidence, d.Action)
+	reason := ""
 	if d.Reason != "" {
-		s += " [" + string(d.Reason) + "]"
+		reason = " [" + string(d.Reason) + "]"
 	}
-	return s + ": " + d.Why
+	var lc, c [24]byte
+	return "lang=" + d.Lang + " (" + string(fixed2(lc[:0], d.LangConf)) + ") intent=" + orDash(d.Intent) +
+		" (" + string(fixed2(c[:0], d.Confidence)) + ") → " + d.Action + reason + ": " + d.Why
 }
+
+// fixed2 appends x formatted as by %.2f.
+func fixed2(b []byte, x float64) []byte { return strconv.AppendFloat(b, x, 'f', 2, 64) }
 
 func orDash(s string) string {
 	if s == "" {
@@ -324,7 +331,8 @@ func (r *Router) decide(s *Snapshot, text, prev string, misses int, meta map[str
 		return r.act(s, d, fmt.Sprintf("FAQ retrieval covers %.0f%% of the question", 100*cover))
 	}
 	if confident {
-		return r.act(s, d, fmt.Sprintf("confident (≥ %.2f)", answerAt))
+		var b [24]byte
+		return r.act(s, d, "confident (≥ "+string(fixed2(b[:0], answerAt))+")")
 	}
 	switch {
 	case misses+1 >= r.cfg.MaxMisses:
@@ -382,7 +390,8 @@ func (r *Router) Handle(ctx context.Context, t *bot.Turn) error {
 	if r.assisted(ctx, t, s, &d) {
 		return nil
 	}
-	explain := map[string]string{"explain": d.String()}
+	line := d.String()
+	explain := map[string]string{"explain": line}
 	t.Record(bot.Event{Type: "message", Intent: d.Intent, Value: d.Confidence, Reason: d.Reason,
 		Meta: map[string]string{"action": d.Action}})
 	switch d.Action {
@@ -420,7 +429,7 @@ func (r *Router) Handle(ctx context.Context, t *bot.Turn) error {
 		if reps[0].Meta == nil {
 			reps[0].Meta = map[string]string{}
 		}
-		reps[0].Meta["explain"] = d.String()
+		reps[0].Meta["explain"] = line
 	}
 	return nil
 }
