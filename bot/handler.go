@@ -54,6 +54,9 @@ func (t *Turn) Record(e Event) {
 	if e.Lang == "" {
 		e.Lang = t.Conv.Lang
 	}
+	if t.events == nil {
+		t.events = make([]Event, 0, 2) // most turns record two: the message and what came of it
+	}
 	t.events = append(t.events, e)
 }
 
