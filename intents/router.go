@@ -491,18 +491,23 @@ func (r *Router) answer(t *bot.Turn, s *Snapshot, d Decision, meta map[string]st
 		c.Misses++
 		return
 	}
-	var b strings.Builder
-	b.WriteString(a.Text)
-	for _, l := range a.Links {
-		fmt.Fprintf(&b, "\n%s: %s", l.Label, l.URL)
+	txt := a.Text // most answers are just that: no copy
+	notices := r.activeNotices(t.Now, d.Intent)
+	if len(a.Links) > 0 || got != d.Lang || len(notices) > 0 {
+		var b strings.Builder
+		b.WriteString(a.Text)
+		for _, l := range a.Links {
+			fmt.Fprintf(&b, "\n%s: %s", l.Label, l.URL)
+		}
+		if got != d.Lang {
+			fmt.Fprintf(&b, "\n\n"+text("fallback_lang", d.Lang), langNames[got])
+		}
+		for _, n := range notices {
+			fmt.Fprintf(&b, "\n\n"+text("notice", d.Lang), n.Text(d.Lang))
+		}
+		txt = b.String()
 	}
-	if got != d.Lang {
-		fmt.Fprintf(&b, "\n\n"+text("fallback_lang", d.Lang), langNames[got])
-	}
-	for _, n := range r.activeNotices(t.Now, d.Intent) {
-		fmt.Fprintf(&b, "\n\n"+text("notice", d.Lang), n.Text(d.Lang))
-	}
-	rep := bot.Reply{Kind: bot.KindAnswer, Text: r.localize(c, b.String()), Lang: d.Lang, Meta: meta}
+	rep := bot.Reply{Kind: bot.KindAnswer, Text: r.localize(c, txt), Lang: d.Lang, Meta: meta}
 	for _, ch := range a.Choices {
 		rep.Choices = append(rep.Choices, bot.Choice{Label: r.localize(c, ch.Label), Value: ch.Value})
 	}
