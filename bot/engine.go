@@ -711,13 +711,13 @@ func (e *Engine) commit(ctx context.Context, c *Conversation, j *job, t *Turn, o
 		c.Inbound = j.seq
 	}
 	if e.tc != nil {
-		return e.commitTurn(ctx, c, j, t, out, og, herr)
+		return e.commitTurn(ctx, c, j, t, out, og, herr, log)
 	}
 	if err := e.obs.Commit(ctx, c, out, og); err != nil {
 		return fmt.Errorf("commit %s: %w", c.ID, err)
 	}
 	if len(og) > 0 {
-		e.drainAfterCommit(ctx, c.ID)
+		e.drainAfterCommit(ctx, c.ID, log)
 	}
 	if e.events != nil {
 		for _, ev := range t.events {
@@ -732,7 +732,7 @@ func (e *Engine) commit(ctx context.Context, c *Conversation, j *job, t *Turn, o
 // commitTurn is commit with a TurnCommitter: the dedupe key and the events
 // go into the commit's write, and the replies just committed are sent from
 // memory when they head the outbox.
-func (e *Engine) commitTurn(ctx context.Context, c *Conversation, j *job, t *Turn, out []Message, og []Outgoing, herr error) error {
+func (e *Engine) commitTurn(ctx context.Context, c *Conversation, j *job, t *Turn, out []Message, og []Outgoing, herr error, log *slog.Logger) error {
 	tc := &TurnCommit{Conv: c, Msgs: out, Out: og, Events: t.events}
 	if j.dedupe != "" {
 		tc.Dedupe, tc.DedupeTTL = j.dedupe, e.cfg.DedupeTTL
@@ -748,7 +748,7 @@ func (e *Engine) commitTurn(ctx context.Context, c *Conversation, j *job, t *Tur
 	}
 	if err := e.tc.CommitTurn(ctx, tc); err != nil {
 		if reserved {
-			e.releaseDrain(ctx, c.ID)
+			e.releaseDrain(ctx, c.ID, log)
 		}
 		if errors.Is(err, ErrDuplicate) {
 			return err
@@ -764,9 +764,9 @@ func (e *Engine) commitTurn(ctx context.Context, c *Conversation, j *job, t *Tur
 		if tc.Head && (e.dur.Lease == nil || tc.Leased) {
 			first = og
 		}
-		e.drainBusy(ctx, c.ID, nil, first, tc.Leased)
+		e.drainBusy(ctx, c.ID, log, nil, first, tc.Leased)
 	case len(og) > 0:
-		e.drainAfterCommit(ctx, c.ID)
+		e.drainAfterCommit(ctx, c.ID, log)
 	}
 	return herr
 }

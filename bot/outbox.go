@@ -215,8 +215,8 @@ func (e *Engine) OutboxStats() OutboxStats {
 
 // drainAfterCommit sends id's outbox right after a turn committed to it,
 // unless a drain of it already runs (it will look again) or a retry is due
-// later (backoff is kept).
-func (e *Engine) drainAfterCommit(ctx context.Context, id ConversationID) {
+// later (backoff is kept). log is the turn's.
+func (e *Engine) drainAfterCommit(ctx context.Context, id ConversationID, log *slog.Logger) {
 	o := e.ob
 	o.mu.Lock()
 	if o.busy[id] {
@@ -230,7 +230,7 @@ func (e *Engine) drainAfterCommit(ctx context.Context, id ConversationID) {
 	}
 	o.busy[id] = true
 	o.mu.Unlock()
-	e.drainBusy(ctx, id, nil, nil, false)
+	e.drainBusy(ctx, id, log, nil, nil, false)
 }
 
 // reserveDrain marks id's outbox as being drained by the caller, who must
@@ -253,12 +253,12 @@ func (e *Engine) reserveDrain(id ConversationID) bool {
 
 // releaseDrain gives up a reservation of reserveDrain without sending,
 // unless a commit asked for a drain meanwhile.
-func (e *Engine) releaseDrain(ctx context.Context, id ConversationID) {
+func (e *Engine) releaseDrain(ctx context.Context, id ConversationID, log *slog.Logger) {
 	o := e.ob
 	o.mu.Lock()
 	if o.again[id] {
 		o.mu.Unlock()
-		e.drainBusy(ctx, id, nil, nil, false)
+		e.drainBusy(ctx, id, log, nil, nil, false)
 		return
 	}
 	delete(o.busy, id)
@@ -271,9 +271,9 @@ func (e *Engine) releaseDrain(ctx context.Context, id ConversationID) {
 // first, if not nil, is known to be the head of the outbox (the replies the
 // caller just committed): it is sent without reading the outbox first.
 // leased: the caller holds the outbox lock already (taken by its commit).
-func (e *Engine) drainBusy(ctx context.Context, id ConversationID, m *OutboxMark, first []Outgoing, leased bool) {
+// log is convLogger's for id: a turn passes its own.
+func (e *Engine) drainBusy(ctx context.Context, id ConversationID, log *slog.Logger, m *OutboxMark, first []Outgoing, leased bool) {
 	o := e.ob
-	log := convLogger(e.log, id)
 	retryIn := time.Duration(-1)
 	defer func() {
 		o.mu.Lock()
@@ -552,7 +552,7 @@ func (e *Engine) runOutbox(ctx context.Context) {
 			}
 			delete(o.retries, id)
 			o.busy[id] = true
-			o.sending.Go(func() { e.drainBusy(ctx, id, nil, nil, false) })
+			o.sending.Go(func() { e.drainBusy(ctx, id, convLogger(e.log, id), nil, nil, false) })
 		}
 		o.mu.Unlock()
 		timer.Reset(next.Sub(now))
@@ -586,7 +586,7 @@ func (e *Engine) sweepOutboxes(ctx context.Context) {
 		}
 		o.busy[m.Conv] = true
 		o.mu.Unlock()
-		o.sending.Go(func() { e.drainBusy(ctx, m.Conv, &m, nil, false) })
+		o.sending.Go(func() { e.drainBusy(ctx, m.Conv, convLogger(e.log, m.Conv), &m, nil, false) })
 	}
 }
 
