@@ -281,17 +281,20 @@ func (s *Store) outboxDone(tx *bolt.Tx, id bot.ConversationID, key string) (left
 // outboxConvs calls fn with the ID of every conversation with queued
 // replies (bOutbox holds nothing else), and its keys.
 func outboxConvs(tx *bolt.Tx, fn func(id []byte, b *cv) error) error {
+	var last []byte
 	c := tx.Bucket(bOutbox).Cursor()
-	for k, _ := c.First(); k != nil; {
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
 		id, _, err := splitKey(k)
 		if err != nil {
 			return err
 		}
-		id = bytes.Clone(id)
-		if err := fn(id, keysOf(tx, id)); err != nil {
+		if bytes.Equal(id, last) {
+			continue
+		}
+		last = bytes.Clone(id)
+		if err := fn(last, keysOf(tx, last)); err != nil {
 			return err
 		}
-		k, _ = c.Seek(append(idPrefix(id), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff))
 	}
 	return nil
 }

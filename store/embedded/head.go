@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -44,10 +43,11 @@ func (h *head) encode() []byte {
 	v = append(v, h.exp[:8]...)
 	v = append(v, h.idx[:8]...)
 	v = binary.BigEndian.AppendUint64(v, h.mark)
-	if h.marked == nil {
-		h.marked = noTime
+	if len(h.marked) == 8 {
+		v = append(v, h.marked...)
+	} else {
+		v = append(v, noTime...) // no mark yet
 	}
-	v = append(v, h.marked[:8]...)
 	v = binary.BigEndian.AppendUint64(v, h.tn)
 	v = binary.BigEndian.AppendUint16(v, uint16(len(h.tl)))
 	v = append(v, h.tl...)
@@ -110,73 +110,58 @@ func headOf(get func(name []byte) []byte) (h head, ok bool) {
 // outbox marks, which heads now hold, are dropped: a queued reply without
 // one counts as marked long ago (OutboxPending).
 func (s *Store) migrateHeads() error {
-	start, moved := time.Now(), 0
 	var from []byte
-	for done := false; !done; {
-		n := 0
-		err := s.db.Update(func(tx *bolt.Tx) error {
-			n, done = 0, false
-			meta := tx.Bucket(bMeta)
-			if meta.Get(kHeads) != nil {
-				done = true
-				return nil
-			}
-			convs := tx.Bucket(bConvs)
-			var ids [][]byte
-			c := convs.Cursor()
-			k, _ := c.First()
-			if from != nil {
-				k, _ = c.Seek(from)
-			}
-			for ; k != nil && len(ids) < migrateBatch; k, _ = c.Next() {
-				id, name, err := splitKey(k)
-				if err != nil {
-					return err
-				}
-				if bytes.Equal(name, kExp) {
-					ids = append(ids, bytes.Clone(id))
-				}
-			}
-			for _, id := range ids {
-				b := keysOf(tx, id)
-				h, _ := headOf(b.Get)
-				for _, name := range [][]byte{kRec, kVer, kExp, kIdx, kTN, kTL} {
-					if err := b.Delete(name); err != nil {
-						return err
-					}
-				}
-				b.h, b.ok = h, true
-				if err := b.save(); err != nil {
-					return fmt.Errorf("conversation %q: %w", id, err)
-				}
-			}
-			if n = len(ids); n < migrateBatch {
-				done = true
-				if tx.Bucket(bOutMark) != nil {
-					if err := tx.DeleteBucket(bOutMark); err != nil {
-						return err
-					}
-				}
-				return meta.Put(kHeads, []byte{1})
-			}
-			from = append(idPrefix(ids[n-1]), 0xff)
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("giving conversations their heads: %w", err)
+	return s.migrate("conversation keys merged into their heads", func(tx *bolt.Tx) (int, error) {
+		meta := tx.Bucket(bMeta)
+		if meta.Get(kHeads) != nil {
+			return 0, nil
 		}
-		moved += n
-	}
-	if moved > 0 {
-		s.log.Info("store: conversation keys merged into their heads", "conversations", moved, "took", time.Since(start).Round(time.Millisecond))
-	}
-	return nil
+		var ids [][]byte
+		c := tx.Bucket(bConvs).Cursor()
+		k, _ := c.First()
+		if from != nil {
+			k, _ = c.Seek(from)
+		}
+		for ; k != nil && len(ids) < migrateBatch; k, _ = c.Next() {
+			id, name, err := splitKey(k)
+			if err != nil {
+				return 0, err
+			}
+			if bytes.Equal(name, kExp) {
+				ids = append(ids, bytes.Clone(id))
+			}
+		}
+		for _, id := range ids {
+			b := keysOf(tx, id)
+			h, _ := headOf(b.Get)
+			for _, name := range [][]byte{kRec, kVer, kExp, kIdx, kTN, kTL} {
+				if err := b.Delete(name); err != nil {
+					return 0, err
+				}
+			}
+			b.h, b.ok = h, true
+			if err := b.save(); err != nil {
+				return 0, fmt.Errorf("conversation %q: %w", id, err)
+			}
+		}
+		if len(ids) == migrateBatch {
+			from = append(idPrefix(ids[len(ids)-1]), 0xff)
+			return len(ids), nil
+		}
+		if tx.Bucket(bOutMark) != nil {
+			if err := tx.DeleteBucket(bOutMark); err != nil {
+				return 0, err
+			}
+		}
+		return len(ids), meta.Put(kHeads, []byte{1})
+	})
 }
 
-// splitKey splits key k of bConvs into its conversation's ID and its name.
+// splitKey splits key k of a bucket keyed by idPrefix (bConvs, bOutbox)
+// into its conversation's ID and the rest.
 func splitKey(k []byte) (id, name []byte, err error) {
 	if len(k) < 2 || len(k) < 2+int(binary.BigEndian.Uint16(k)) {
-		return nil, nil, fmt.Errorf("malformed key %q in %s", k, bConvs)
+		return nil, nil, fmt.Errorf("malformed key %q", k)
 	}
 	n := 2 + int(binary.BigEndian.Uint16(k))
 	return k[2:n], k[n:], nil

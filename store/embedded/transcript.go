@@ -137,40 +137,49 @@ const migrateBatch = 500
 // interrupted migration goes on at the next open), and drops conv once it
 // is empty.
 func (s *Store) migrateLayout() error {
+	return s.migrate("conversations moved to the shared buckets", func(tx *bolt.Tx) (int, error) {
+		old := tx.Bucket(bConv)
+		if old == nil {
+			return 0, nil
+		}
+		var ids [][]byte
+		c := old.Cursor()
+		for k, v := c.First(); k != nil && len(ids) < migrateBatch; k, v = c.Next() {
+			if v == nil {
+				ids = append(ids, bytes.Clone(k))
+			}
+		}
+		for _, id := range ids {
+			if err := moveConv(tx, id, old.Bucket(id)); err != nil {
+				return 0, fmt.Errorf("conversation %q: %w", id, err)
+			}
+			if err := old.DeleteBucket(id); err != nil {
+				return 0, err
+			}
+		}
+		if len(ids) < migrateBatch {
+			if err := tx.DeleteBucket(bConv); err != nil {
+				return 0, err
+			}
+			return len(ids), tx.Bucket(bMeta).Delete(kMsgs) // the flag of an earlier migration
+		}
+		return len(ids), nil
+	})
+}
+
+// migrate runs step in write transactions, one after another, until one
+// reports fewer than migrateBatch conversations (an interrupted migration
+// goes on at the next open), and logs what it did and to how many.
+func (s *Store) migrate(what string, step func(*bolt.Tx) (int, error)) error {
 	start, moved := time.Now(), 0
 	for {
 		n := 0
-		err := s.db.Update(func(tx *bolt.Tx) error {
-			n = 0
-			old := tx.Bucket(bConv)
-			if old == nil {
-				return nil
-			}
-			var ids [][]byte
-			c := old.Cursor()
-			for k, v := c.First(); k != nil && len(ids) < migrateBatch; k, v = c.Next() {
-				if v == nil {
-					ids = append(ids, bytes.Clone(k))
-				}
-			}
-			for _, id := range ids {
-				if err := moveConv(tx, id, old.Bucket(id)); err != nil {
-					return fmt.Errorf("conversation %q: %w", id, err)
-				}
-				if err := old.DeleteBucket(id); err != nil {
-					return err
-				}
-			}
-			if n = len(ids); n < migrateBatch {
-				if err := tx.DeleteBucket(bConv); err != nil {
-					return err
-				}
-				return tx.Bucket(bMeta).Delete(kMsgs) // the flag of an earlier migration
-			}
-			return nil
+		err := s.db.Update(func(tx *bolt.Tx) (err error) {
+			n, err = step(tx)
+			return err
 		})
 		if err != nil {
-			return fmt.Errorf("moving conversations to the shared buckets: %w", err)
+			return fmt.Errorf("%s: %w", what, err)
 		}
 		moved += n
 		if n < migrateBatch {
@@ -178,7 +187,7 @@ func (s *Store) migrateLayout() error {
 		}
 	}
 	if moved > 0 {
-		s.log.Info("store: conversations moved to the shared buckets", "conversations", moved, "took", time.Since(start).Round(time.Millisecond))
+		s.log.Info("store: "+what, "conversations", moved, "took", time.Since(start).Round(time.Millisecond))
 	}
 	return nil
 }
