@@ -150,6 +150,7 @@ func (s *Store) CommitTurn(ctx context.Context, t *bot.TurnCommit) error {
 		}
 		if t.Dedupe != "" {
 			idx := tx.Bucket(bDexp)
+			idx.FillPercent = 1 // keys grow with time: pack pages full
 			if old != nil {
 				if err := idx.Delete(cat(old, []byte(t.Dedupe))); err != nil {
 					return err
@@ -165,6 +166,7 @@ func (s *Store) CommitTurn(ctx context.Context, t *bot.TurnCommit) error {
 		}
 		if len(evs) > 0 {
 			eb := tx.Bucket(bEvents)
+			eb.FillPercent = 1 // keys grow with time: pack pages full
 			for i, v := range evs {
 				seq, err := eb.NextSequence()
 				if err != nil {
