@@ -149,8 +149,7 @@ func (s *Store) CommitTurn(ctx context.Context, t *bot.TurnCommit) error {
 			return err
 		}
 		if t.Dedupe != "" {
-			idx := tx.Bucket(bDexp)
-			idx.FillPercent = 1 // keys grow with time: pack pages full
+			idx := growing(tx, bDexp)
 			if old != nil {
 				if err := idx.Delete(cat(old, []byte(t.Dedupe))); err != nil {
 					return err
@@ -165,8 +164,7 @@ func (s *Store) CommitTurn(ctx context.Context, t *bot.TurnCommit) error {
 			}
 		}
 		if len(evs) > 0 {
-			eb := tx.Bucket(bEvents)
-			eb.FillPercent = 1 // keys grow with time: pack pages full
+			eb := growing(tx, bEvents)
 			for i, v := range evs {
 				seq, err := eb.NextSequence()
 				if err != nil {

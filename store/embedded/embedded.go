@@ -351,6 +351,15 @@ func decTime(b []byte) int64 { return int64(binary.BigEndian.Uint64(b[:8]) ^ (1 
 
 func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 
+// growing returns bucket name of tx set to pack its pages full, for a
+// bucket whose keys grow (times, sequences): its writes append, and a
+// page left half empty (bbolt's default) would never fill.
+func growing(tx *bolt.Tx, name []byte) *bolt.Bucket {
+	b := tx.Bucket(name)
+	b.FillPercent = 1
+	return b
+}
+
 // ---- transactions and errors
 
 func (s *Store) view(op string, fn func(*bolt.Tx) error) error {
@@ -664,7 +673,7 @@ func (s *Store) FirstSeen(ctx context.Context, key string, ttl time.Duration) (b
 	first := false
 	err := s.update("first seen", func(tx *bolt.Tx) error {
 		first = false // the function may run again (group commit)
-		db, idx := tx.Bucket(bDedupe), tx.Bucket(bDexp)
+		db, idx := tx.Bucket(bDedupe), growing(tx, bDexp)
 		now := s.now()
 		if old := db.Get([]byte(key)); old != nil {
 			if decTime(old) > now.UnixNano() {
@@ -845,7 +854,7 @@ func (s *Store) RecordEvent(ctx context.Context, e bot.Event) error {
 		return fmt.Errorf("embedded: record event: %w", err)
 	}
 	return s.update("record event", func(tx *bolt.Tx) error {
-		b := tx.Bucket(bEvents)
+		b := growing(tx, bEvents)
 		seq, err := b.NextSequence()
 		if err != nil {
 			return err

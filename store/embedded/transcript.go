@@ -40,8 +40,7 @@ func appendTo(tx *bolt.Tx, id []byte, b *cv, vals [][]byte) error {
 	if len(vals) == 0 {
 		return nil
 	}
-	tb := tx.Bucket(bTranscript)
-	tb.FillPercent = 1 // keys only ever grow: pack pages full
+	tb := growing(tx, bTranscript)
 	n := b.h.tn
 	// A new slice: the head's is the file's.
 	last := bytes.Clone(b.h.tl)
