@@ -352,8 +352,9 @@ func decTime(b []byte) int64 { return int64(binary.BigEndian.Uint64(b[:8]) ^ (1 
 func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 
 // growing returns bucket name of tx set to pack its pages full, for a
-// bucket whose keys grow (times, sequences): its writes append, and a
-// page left half empty (bbolt's default) would never fill.
+// bucket whose keys grow (times, sequences: transcript, events, the expiry
+// indexes): its writes append, and a page left half empty (bbolt's
+// default) would never fill.
 func growing(tx *bolt.Tx, name []byte) *bolt.Bucket {
 	b := tx.Bucket(name)
 	b.FillPercent = 1
@@ -470,7 +471,7 @@ func (s *Store) touch(tx *bolt.Tx, b *cv, id bot.ConversationID) error {
 // file sets the expiry of conversation b (of id) to exp and moves its
 // index entry there; the caller saves the head.
 func file(tx *bolt.Tx, b *cv, id, exp []byte) error {
-	idx := tx.Bucket(bExpiry)
+	idx := growing(tx, bExpiry)
 	if b.ok {
 		if err := idx.Delete(cat(b.h.idx, id)); err != nil {
 			return err
