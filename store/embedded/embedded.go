@@ -461,8 +461,10 @@ func (s *Store) touch(tx *bolt.Tx, b *cv, id bot.ConversationID) error {
 	exp := encTime(s.now().Add(s.retention))
 	if b.ok && bytes.Compare(b.h.idx, exp) <= 0 {
 		b.h.exp = exp
-	} else if err := file(tx, b, []byte(id), exp); err != nil {
-		// New, or the expiry moved earlier (a shorter retention): filed anew.
+		return b.save()
+	}
+	// New, or the expiry moved earlier (a shorter retention): file it anew.
+	if err := file(tx, b, []byte(id), exp); err != nil {
 		return err
 	}
 	return b.save()

@@ -133,7 +133,10 @@ func (s *Store) migrateHeads() error {
 		}
 		for _, id := range ids {
 			b := keysOf(tx, id)
-			h, _ := headOf(b.Get)
+			h, ok := headOf(b.Get)
+			if !ok {
+				return 0, fmt.Errorf("conversation %q: malformed expiry %x", id, b.Get(kExp))
+			}
 			for _, name := range [][]byte{kRec, kVer, kExp, kIdx, kTN, kTL} {
 				if err := b.Delete(name); err != nil {
 					return 0, err
