@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -217,5 +218,43 @@ func TestHeadsMigratedInBatches(t *testing.T) {
 			t.Fatalf("customer index: %d conversations, %v; want %d", len(ids), err, n)
 		}
 		s.Close()
+	}
+}
+
+// TestHeadsMigrationRefusesMalformedExpiry: a conversation whose old expiry
+// key is damaged stops the conversion at open with an error naming it, and
+// the file keeps the conversation's keys as they were.
+func TestHeadsMigrationRefusesMalformedExpiry(t *testing.T) {
+	s := openTemp(t)
+	c := bot.NewConversation(bot.Address{Channel: "web", Room: "bad"}, bot.Customer{ID: "web:a"}, time.Now())
+	if err := s.SaveConversation(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		if err := flatten(tx, []byte(c.ID), true); err != nil {
+			return err
+		}
+		return keysOf(tx, []byte(c.ID)).Put(kExp, []byte{1, 2, 3})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	path := s.Path()
+	s.Close()
+	_, err := Open(path, Options{SweepEvery: -1})
+	if err == nil || !strings.Contains(err.Error(), string(c.ID)) || !strings.Contains(err.Error(), "malformed expiry") {
+		t.Fatalf("Open = %v; want an error naming %s and its malformed expiry", err, c.ID)
+	}
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.View(func(tx *bolt.Tx) error {
+		if rec := keysOf(tx, []byte(c.ID)).Get(kRec); len(rec) == 0 {
+			t.Error("the conversation's record is gone")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
