@@ -13,6 +13,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/supportbot/supportbot/bot"
+	"github.com/supportbot/supportbot/store/internal/jsonenc"
 )
 
 // The outbox (bot.OutboxStore) is one bucket for all conversations, keyed
@@ -101,19 +102,19 @@ func (s *Store) CommitTurn(ctx context.Context, t *bot.TurnCommit) error {
 	c, msgs, out := t.Conv, t.Msgs, t.Out
 	next := *c
 	next.Version++
-	rec, err := encode(&next)
+	rec, err := jsonenc.Marshal(&next)
 	if err != nil {
 		return fmt.Errorf("embedded: commit %q: %w", c.ID, err)
 	}
 	vals := make([][]byte, len(msgs))
 	for i := range msgs {
-		if vals[i], err = encode(&msgs[i]); err != nil {
+		if vals[i], err = jsonenc.Marshal(&msgs[i]); err != nil {
 			return fmt.Errorf("embedded: commit %q: %w", c.ID, err)
 		}
 	}
 	outs := make([][]byte, len(out))
 	for i := range out {
-		if outs[i], err = encode(&out[i]); err != nil {
+		if outs[i], err = jsonenc.Marshal(&out[i]); err != nil {
 			return fmt.Errorf("embedded: commit %q: %w", c.ID, err)
 		}
 	}
@@ -125,7 +126,7 @@ func (s *Store) CommitTurn(ctx context.Context, t *bot.TurnCommit) error {
 			e.At = s.now().UTC()
 		}
 		evAt[i] = e.At
-		if evs[i], err = encode(&e); err != nil {
+		if evs[i], err = jsonenc.Marshal(&e); err != nil {
 			return fmt.Errorf("embedded: commit %q: event: %w", c.ID, err)
 		}
 	}

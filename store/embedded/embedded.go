@@ -39,6 +39,7 @@ import (
 
 	"github.com/supportbot/supportbot/bot"
 	"github.com/supportbot/supportbot/handoff"
+	"github.com/supportbot/supportbot/store/internal/jsonenc"
 	"github.com/supportbot/supportbot/store/internal/reccache"
 )
 
@@ -545,7 +546,7 @@ func (s *Store) Conversation(ctx context.Context, id bot.ConversationID) (*bot.C
 func (s *Store) SaveConversation(ctx context.Context, c *bot.Conversation) error {
 	next := *c
 	next.Version++
-	rec, err := encode(&next)
+	rec, err := jsonenc.Marshal(&next)
 	if err != nil {
 		return fmt.Errorf("embedded: save %q: %w", c.ID, err)
 	}
@@ -618,7 +619,7 @@ func (s *Store) CustomerConversations(ctx context.Context, customerID string) ([
 func (s *Store) Append(ctx context.Context, id bot.ConversationID, msgs ...bot.Message) error {
 	vals := make([][]byte, len(msgs))
 	for i := range msgs {
-		v, err := encode(&msgs[i])
+		v, err := jsonenc.Marshal(&msgs[i])
 		if err != nil {
 			return fmt.Errorf("embedded: append %q: %w", id, err)
 		}
@@ -784,7 +785,7 @@ func (s *Store) PutDoc(ctx context.Context, d bot.Doc, expect int64) (bot.Doc, e
 	if d.At.IsZero() {
 		d.At = s.now().UTC()
 	}
-	v, err := encode(&d)
+	v, err := jsonenc.Marshal(&d)
 	if err != nil {
 		return bot.Doc{}, fmt.Errorf("embedded: put doc %q: %w", d.Name, err)
 	}
@@ -852,7 +853,7 @@ func (s *Store) RecordEvent(ctx context.Context, e bot.Event) error {
 	if e.At.IsZero() {
 		e.At = s.now().UTC()
 	}
-	v, err := encode(&e)
+	v, err := jsonenc.Marshal(&e)
 	if err != nil {
 		return fmt.Errorf("embedded: record event: %w", err)
 	}
@@ -921,7 +922,7 @@ func (s *Store) Unlease(ctx context.Context, name, owner string) error {
 
 // Schedule stores t, replacing a timer with the same key.
 func (s *Store) Schedule(ctx context.Context, t bot.Timer) error {
-	v, err := encode(&t)
+	v, err := jsonenc.Marshal(&t)
 	if err != nil {
 		return fmt.Errorf("embedded: schedule %q: %w", t.Key, err)
 	}
@@ -997,7 +998,7 @@ func (s *Store) Due(ctx context.Context, now time.Time, n int) ([]bot.Timer, err
 
 // Enqueue adds or replaces the queue entry of e.Conv.
 func (s *Store) Enqueue(ctx context.Context, e handoff.Entry) error {
-	v, err := encode(&e)
+	v, err := jsonenc.Marshal(&e)
 	if err != nil {
 		return fmt.Errorf("embedded: enqueue %q: %w", e.Conv, err)
 	}
@@ -1118,7 +1119,7 @@ func (s *Store) held(tx *bolt.Tx, agent string) []bot.ConversationID {
 // PutAgent creates or updates an agent (Active is ignored).
 func (s *Store) PutAgent(ctx context.Context, a handoff.Agent) error {
 	a.Active = 0
-	v, err := encode(&a)
+	v, err := jsonenc.Marshal(&a)
 	if err != nil {
 		return fmt.Errorf("embedded: put agent %q: %w", a.ID, err)
 	}

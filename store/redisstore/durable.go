@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/supportbot/supportbot/bot"
+	"github.com/supportbot/supportbot/store/internal/jsonenc"
 )
 
 // The outbox (bot.OutboxStore). Keys, with the default prefix:
@@ -300,7 +301,7 @@ func (s *Store) CommitTurn(ctx context.Context, t *bot.TurnCommit) (err error) {
 	}
 	outs := make([]any, len(out))
 	for i := range out {
-		b, err := json.Marshal(&out[i])
+		b, err := jsonenc.Marshal(&out[i])
 		if err != nil {
 			return fmt.Errorf("redisstore: commit %q: %w", c.ID, err)
 		}
@@ -494,7 +495,7 @@ func (s *Store) commitAll(ctx context.Context, t *bot.TurnCommit, rec []byte, ou
 	cut := now.Add(-s.events)
 	evs := make([]any, 0, 4*len(events))
 	for _, e := range events {
-		b, err := json.Marshal(&e)
+		b, err := jsonenc.Marshal(&e)
 		if err != nil {
 			return fmt.Errorf("redisstore: commit %q: event: %w", c.ID, err)
 		}
@@ -536,7 +537,7 @@ func (s *Store) runCommit(ctx context.Context, script *redis.Script, keys []stri
 		hdr = guessHeader(c.ID, msgs)
 	}
 	for range 3 {
-		hb, err := json.Marshal(&hdr)
+		hb, err := jsonenc.Marshal(&hdr)
 		if err != nil {
 			return nil, fmt.Errorf("redisstore: commit %q: %w", c.ID, err)
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/supportbot/supportbot/bot"
+	"github.com/supportbot/supportbot/store/internal/jsonenc"
 )
 
 // convWire is bot.Conversation's JSON without its zero optional times: the
@@ -39,7 +40,7 @@ func encodeConv(c *bot.Conversation, v int64) ([]byte, error) {
 	cc := *c
 	cc.Version = v
 	w := convWire{&cc, nonZero(c.Queued), nonZero(c.Claimed), nonZero(c.FirstReply), nonZero(c.Resolved)}
-	b, err := json.Marshal(&w)
+	b, err := jsonenc.Marshal(&w)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +111,7 @@ func encodeMsg(m *bot.Message, h *header) ([]byte, error) {
 	if !m.At.IsZero() {
 		w.At = m.At.UnixNano()
 	}
-	return json.Marshal(&w)
+	return jsonenc.Marshal(&w)
 }
 
 func decodeMsg(b []byte, h *header, m *bot.Message) error {

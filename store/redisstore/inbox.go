@@ -19,6 +19,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/supportbot/supportbot/bot"
+	"github.com/supportbot/supportbot/store/internal/jsonenc"
 )
 
 // Inbox is the durable inbound queue (bot.Inbox) on Redis Streams, for
@@ -176,7 +177,7 @@ func (ib *Inbox) PutAll(ctx context.Context, ins []bot.Inbound) ([]bool, error) 
 	ps := make([]int, len(ins))
 	at := ib.s.now().Add(ib.o.DedupeTTL).UnixMilli()
 	for i, in := range ins {
-		b, err := json.Marshal(&inWire{Key: in.Key, Msg: in.Msg})
+		b, err := jsonenc.Marshal(&inWire{Key: in.Key, Msg: in.Msg})
 		if err != nil {
 			return nil, fmt.Errorf("redisstore: inbox put: %w", err)
 		}

@@ -42,6 +42,7 @@ import (
 
 	"github.com/supportbot/supportbot/bot"
 	"github.com/supportbot/supportbot/handoff"
+	"github.com/supportbot/supportbot/store/internal/jsonenc"
 	"github.com/supportbot/supportbot/store/internal/reccache"
 )
 
@@ -346,7 +347,7 @@ func (s *Store) Append(ctx context.Context, id bot.ConversationID, msgs ...bot.M
 	k := s.convKeys(id)
 	hdr := guessHeader(id, msgs)
 	for range 3 {
-		hb, err := json.Marshal(&hdr)
+		hb, err := jsonenc.Marshal(&hdr)
 		if err != nil {
 			return fmt.Errorf("redisstore: append %q: %w", id, err)
 		}
@@ -473,7 +474,7 @@ return vs`)
 
 // Schedule stores t, replacing a timer with the same key.
 func (s *Store) Schedule(ctx context.Context, t bot.Timer) error {
-	b, err := json.Marshal(&t)
+	b, err := jsonenc.Marshal(&t)
 	if err != nil {
 		return fmt.Errorf("redisstore: schedule %q: %w", t.Key, err)
 	}
@@ -645,7 +646,7 @@ func (s *Store) PutDoc(ctx context.Context, d bot.Doc, expect int64) (bot.Doc, e
 	}
 	meta := d
 	meta.Data = nil
-	mb, err := json.Marshal(&meta)
+	mb, err := jsonenc.Marshal(&meta)
 	if err != nil {
 		return bot.Doc{}, fmt.Errorf("redisstore: put doc %q: %w", d.Name, err)
 	}
@@ -701,7 +702,7 @@ func (s *Store) RecordEvent(ctx context.Context, e bot.Event) error {
 	if e.At.IsZero() {
 		e.At = now.UTC()
 	}
-	b, err := json.Marshal(&e)
+	b, err := jsonenc.Marshal(&e)
 	if err != nil {
 		return fmt.Errorf("redisstore: record event: %w", err)
 	}
@@ -740,7 +741,7 @@ func (s *Store) recordEvent(ctx context.Context, p redis.Pipeliner, e bot.Event)
 	if e.At.IsZero() {
 		e.At = now.UTC()
 	}
-	b, err := json.Marshal(&e)
+	b, err := jsonenc.Marshal(&e)
 	if err != nil {
 		return err
 	}
@@ -793,7 +794,7 @@ func (s *Store) agentsKey() string { return s.p + "{agents}" }
 
 // Enqueue adds or replaces the queue entry of e.Conv.
 func (s *Store) Enqueue(ctx context.Context, e handoff.Entry) error {
-	b, err := json.Marshal(&e)
+	b, err := jsonenc.Marshal(&e)
 	if err != nil {
 		return fmt.Errorf("redisstore: enqueue %q: %w", e.Conv, err)
 	}
@@ -933,7 +934,7 @@ func (s *Store) held(ctx context.Context, agents []string) (map[string][]bot.Con
 // PutAgent creates or updates an agent (Active is ignored).
 func (s *Store) PutAgent(ctx context.Context, a handoff.Agent) error {
 	a.Active = 0
-	b, err := json.Marshal(&a)
+	b, err := jsonenc.Marshal(&a)
 	if err != nil {
 		return fmt.Errorf("redisstore: put agent %q: %w", a.ID, err)
 	}

@@ -1,4 +1,4 @@
-package embedded
+package jsonenc_test
 
 import (
 	"encoding/json"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/supportbot/supportbot/bot"
 	"github.com/supportbot/supportbot/handoff"
+	"github.com/supportbot/supportbot/store/internal/jsonenc"
 )
 
 // valuesOf returns one value of every type the store encodes, with s in
@@ -34,20 +35,21 @@ func valuesOf(s string, f float64, at time.Time) []any {
 	}
 }
 
-// checkEncode fails t unless encode writes what encoding/json writes, so
-// files stay readable by every build and by anything that reads JSON.
+// checkEncode fails t unless Marshal writes what encoding/json writes, so
+// stored data stays readable by every build and by anything that reads
+// JSON.
 func checkEncode(t *testing.T, s string, f float64, at time.Time) {
 	t.Helper()
 	for _, v := range valuesOf(s, f, at) {
 		want, werr := json.Marshal(v)
-		got, err := encode(v)
+		got, err := jsonenc.Marshal(v)
 		if (err != nil) != (werr != nil) || string(got) != string(want) {
-			t.Fatalf("%T with %q, %v, %v:\nencode        %s (%v)\nencoding/json %s (%v)", v, s, f, at, got, err, want, werr)
+			t.Fatalf("%T with %q, %v, %v:\njsonenc       %s (%v)\nencoding/json %s (%v)", v, s, f, at, got, err, want, werr)
 		}
 	}
 }
 
-func TestEncodeMatchesStd(t *testing.T) {
+func TestMatchesStd(t *testing.T) {
 	at := time.Date(2026, 11, 23, 7, 30, 1, 123456789, time.FixedZone("CET", 3600))
 	for _, s := range []string{"", "plain", `<a href="x">&amp;</a>`, "\u2028\u2029", "bad \xff\xfe utf-8",
 		"\t\n\r\x00\x1f\x7f", "😀 čćžšđ Ћирилица", `"quoted" \ back\slash`, "<@U123> @everyone"} {
@@ -59,7 +61,7 @@ func TestEncodeMatchesStd(t *testing.T) {
 	checkEncode(t, "x", 1, at.UTC())
 }
 
-func FuzzEncodeMatchesStd(f *testing.F) {
+func FuzzMatchesStd(f *testing.F) {
 	f.Add("hello <b>&</b>", 0.25, int64(1795000000123456789))
 	f.Add("\xff\u2028", -1e300, int64(0))
 	f.Fuzz(func(t *testing.T, s string, x float64, ns int64) {
