@@ -13,11 +13,11 @@ import (
 // bucket, in the order they were written, so a group commit appends its
 // turns' messages to the same last page or two. A conversation lists its
 // messages' keys in chunks of chunkLen: the last, partial one in its head
-// (which the turn writes anyway), the full ones
-// in a bucket of their own (written once, when they fill), so that a
-// conversation's keys stay small however long the transcript. A bucket of
-// messages inside each conversation, as before, made every turn copy that
-// bucket's last page and the branch page above it.
+// (which the turn writes anyway), the full ones in a bucket of their own
+// (written once, when they fill), so that a conversation's keys stay small
+// however long the transcript. A bucket of messages inside each
+// conversation, as before, made every turn copy that bucket's last page and
+// the branch page above it.
 //
 //	transcript/<seq> = JSON bot.Message
 //	tchunks/<len(id) uint16><id><chunk uint32> = the seqs (uint64) of a full chunk
