@@ -21,23 +21,15 @@ import (
 // call is one write waiting for its transaction.
 type call struct {
 	fn   func(*bolt.Tx) error
-	done chan error // buffered 1: errLead, then the result; nil for a later call
-	// later, for a write queued by updateLater, is called with the result
-	// (by the goroutine that committed it) instead of done.
-	later func(error)
+	done chan error // buffered 1: errLead, then the result
 }
 
 // result tells c its result.
-func (c *call) result(err error) {
-	if c.later != nil {
-		c.later(err)
-		return
-	}
-	c.done <- err
-}
+func (c *call) result(err error) { c.done <- err }
 
-// laterWait is how long a write queued by updateLater waits for another
-// write to carry it before it is committed on its own.
+// laterWait is how long a logged write that nobody waits for
+// (OutboxDoneQueue) waits for another write to carry it before the log
+// is synced for it alone.
 const laterWait = 2 * time.Millisecond
 
 // errLead tells a waiting caller to commit the queue.
@@ -77,39 +69,9 @@ func (s *Store) update(op string, fn func(*bolt.Tx) error) error {
 	}
 }
 
-// updateLater queues fn like update but returns at once: fn runs in the
-// next group commit, before every write queued after it, and result is
-// called with its outcome once that commit is synced (by the goroutine
-// that committed it: result must not block). If no other write comes
-// within laterWait, it is committed on its own. fn may run more than once,
-// as with update.
-func (s *Store) updateLater(op string, fn func(*bolt.Tx) error, result func(error)) {
-	c := &call{fn: fn, later: func(err error) { result(s.wrap(op, err)) }}
-	s.bmu.Lock()
-	s.queue = append(s.queue, c)
-	if !s.committing {
-		s.flush.Reset(s.laterWait)
-	}
-	s.bmu.Unlock()
-}
-
-// flushLater commits what updateLater queued if no writer took the lead
-// meanwhile (the timer of updateLater).
-func (s *Store) flushLater() {
-	s.bmu.Lock()
-	if s.committing || len(s.queue) == 0 {
-		s.bmu.Unlock()
-		return
-	}
-	s.committing = true
-	s.bmu.Unlock()
-	s.commitQueue()
-}
-
 // commitQueue commits everything queued, then hands the lead to the first
 // writer waiting meanwhile, if any: each leader commits once, so no caller is
-// kept committing others' writes for long. Writes of updateLater queued
-// meanwhile wait for the next writer, or for the timer.
+// kept committing others' writes for long.
 func (s *Store) commitQueue() {
 	s.bmu.Lock()
 	calls := s.queue
@@ -117,17 +79,12 @@ func (s *Store) commitQueue() {
 	s.bmu.Unlock()
 	s.commit(calls)
 	s.bmu.Lock()
-	for _, c := range s.queue {
-		if c.done != nil {
-			c.done <- errLead
-			s.bmu.Unlock()
-			return
-		}
+	if len(s.queue) > 0 {
+		s.queue[0].done <- errLead
+		s.bmu.Unlock()
+		return
 	}
 	s.committing = false
-	if len(s.queue) > 0 {
-		s.flush.Reset(s.laterWait)
-	}
 	s.bmu.Unlock()
 }
 

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -57,6 +56,7 @@ func TestGroupCommit(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	mustSettle(t, s)
 	err := s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucket)
 		for i := range n {
@@ -84,81 +84,5 @@ func TestGroupCommit(t *testing.T) {
 	defer s.bmu.Unlock()
 	if s.committing || len(s.queue) > 0 {
 		t.Errorf("after the writes: committing %v, %d queued", s.committing, len(s.queue))
-	}
-}
-
-// TestUpdateLater: a queued write is applied before every write issued
-// after it, shares its commit, and is committed on its own (by the timer,
-// or by Close) when no other write comes.
-func TestUpdateLater(t *testing.T) {
-	path := filepath.Join(t.TempDir(), FileName)
-	s, bucket := openWithBucket(t, path)
-	defer s.Close()
-	put := func(k string) func(*bolt.Tx) error {
-		return func(tx *bolt.Tx) error { return tx.Bucket(bucket).Put([]byte(k), []byte("x")) }
-	}
-
-	// Carried by the next write: one commit, in order, result first.
-	SetLaterWait(s, time.Hour)
-	results := make(chan error, 1)
-	before := s.Commits()
-	s.updateLater("a", put("a"), func(err error) { results <- err })
-	err := s.update("b", func(tx *bolt.Tx) error {
-		if tx.Bucket(bucket).Get([]byte("a")) == nil {
-			return errors.New("the queued write is not applied before the later one")
-		}
-		return put("b")(tx)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-results:
-		if err != nil {
-			t.Fatal(err)
-		}
-	default:
-		t.Fatal("the queued write's result came after the write that carried it returned")
-	}
-	if n := s.Commits() - before; n != 1 {
-		t.Errorf("%d commits for a queued write and the write after it, want 1", n)
-	}
-
-	// Alone: the timer commits it.
-	SetLaterWait(s, time.Millisecond)
-	s.updateLater("c", put("c"), func(err error) { results <- err })
-	select {
-	case err := <-results:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("a queued write alone was not committed")
-	}
-
-	// Queued at Close: committed before the file is closed.
-	SetLaterWait(s, time.Hour)
-	s.updateLater("d", put("d"), func(err error) { results <- err })
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-results; err != nil {
-		t.Fatal(err)
-	}
-	s, err = Open(path, Options{SweepEvery: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	err = s.db.View(func(tx *bolt.Tx) error {
-		for _, k := range []string{"a", "b", "c", "d"} {
-			if tx.Bucket(bucket).Get([]byte(k)) == nil {
-				t.Errorf("%s lost", k)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }

@@ -31,7 +31,7 @@ func customerKeys(tx *bolt.Tx, customer string) (keys [][]byte, ids []bot.Conver
 // stored gets an empty CustomerData and no error.
 func (s *Store) ExportCustomer(ctx context.Context, customer string) (privacy.CustomerData, error) {
 	d := privacy.CustomerData{CustomerID: customer}
-	err := s.view("export customer", func(tx *bolt.Tx) error {
+	err := s.settled("export customer", func(tx *bolt.Tx) error {
 		_, ids := customerKeys(tx, customer)
 		set := map[bot.ConversationID]bool{}
 		for _, id := range ids {
@@ -98,7 +98,7 @@ func (s *Store) ExportCustomer(ctx context.Context, customer string) (privacy.Cu
 // events, and the customer index itself. Deleting an unknown customer is
 // not an error.
 func (s *Store) DeleteCustomer(ctx context.Context, customer string) error {
-	return s.update("delete customer", func(tx *bolt.Tx) error {
+	return s.exclusive("delete customer", func(tx *bolt.Tx) error {
 		keys, ids := customerKeys(tx, customer)
 		set := map[bot.ConversationID]bool{}
 		for _, id := range ids {
@@ -173,7 +173,7 @@ func (s *Store) DeleteCustomer(ctx context.Context, customer string) error {
 // every depth, as "bucket/sub/key" and the raw value. Tests use it to prove
 // that a deleted customer left nothing behind.
 func (s *Store) Dump(fn func(path string, value []byte)) error {
-	return s.view("dump", func(tx *bolt.Tx) error {
+	return s.settled("dump", func(tx *bolt.Tx) error {
 		var walk func(prefix string, b *bolt.Bucket) error
 		walk = func(prefix string, b *bolt.Bucket) error {
 			return b.ForEach(func(k, v []byte) error {

@@ -86,6 +86,12 @@ func (s *Store) Commit(ctx context.Context, c *bot.Conversation, msgs []bot.Mess
 // Seen reports whether key was recorded (FirstSeen, CommitTurn) and has
 // not expired.
 func (s *Store) Seen(ctx context.Context, key string) (bool, error) {
+	s.wmu.Lock()
+	k, ok := s.seen[key]
+	s.wmu.Unlock()
+	if ok {
+		return k.exp > s.now().UnixNano(), nil
+	}
 	seen := false
 	err := s.view("seen", func(tx *bolt.Tx) error {
 		old := tx.Bucket(bDedupe).Get([]byte(key))
@@ -96,8 +102,8 @@ func (s *Store) Seen(ctx context.Context, key string) (bool, error) {
 }
 
 // CommitTurn saves t.Conv, appends t.Msgs, queues t.Out, records t.Dedupe
-// and t.Events in one transaction (one fsync, shared with concurrent
-// writers by the group commit).
+// and t.Events as one logged write (one sync of the log, shared with
+// concurrent writers).
 func (s *Store) CommitTurn(ctx context.Context, t *bot.TurnCommit) error {
 	c, msgs, out := t.Conv, t.Msgs, t.Out
 	next := *c
@@ -106,27 +112,30 @@ func (s *Store) CommitTurn(ctx context.Context, t *bot.TurnCommit) error {
 	if err != nil {
 		return fmt.Errorf("embedded: commit %q: %w", c.ID, err)
 	}
-	vals := make([][]byte, len(msgs))
+	o := &op{kind: opTurn, id: string(c.ID), key: t.Dedupe, ver: uint64(c.Version), customer: c.Customer.ID, rec: rec,
+		msgs: make([][]byte, len(msgs)), outs: make([][]byte, len(out)), outKeys: make([]string, len(out)),
+		evs: make([][]byte, len(t.Events)), evAt: make([]int64, len(t.Events))}
+	if !c.Created.IsZero() {
+		o.created = c.Created.UnixNano()
+	}
 	for i := range msgs {
-		if vals[i], err = jsonenc.Marshal(&msgs[i]); err != nil {
+		if o.msgs[i], err = jsonenc.Marshal(&msgs[i]); err != nil {
 			return fmt.Errorf("embedded: commit %q: %w", c.ID, err)
 		}
 	}
-	outs := make([][]byte, len(out))
 	for i := range out {
-		if outs[i], err = jsonenc.Marshal(&out[i]); err != nil {
+		if o.outs[i], err = jsonenc.Marshal(&out[i]); err != nil {
 			return fmt.Errorf("embedded: commit %q: %w", c.ID, err)
 		}
+		o.outKeys[i] = out[i].Key
 	}
-	evs := make([][]byte, len(t.Events))
-	evAt := make([]time.Time, len(t.Events))
 	for i := range t.Events {
 		e := t.Events[i]
 		if e.At.IsZero() {
 			e.At = s.now().UTC()
 		}
-		evAt[i] = e.At
-		if evs[i], err = jsonenc.Marshal(&e); err != nil {
+		o.evAt[i] = e.At.UnixNano()
+		if o.evs[i], err = jsonenc.Marshal(&e); err != nil {
 			return fmt.Errorf("embedded: commit %q: event: %w", c.ID, err)
 		}
 	}
@@ -134,83 +143,111 @@ func (s *Store) CommitTurn(ctx context.Context, t *bot.TurnCommit) error {
 	if ttl <= 0 {
 		ttl = s.dedupe
 	}
-	err = s.update("commit", func(tx *bolt.Tx) error {
-		t.Head = false // the function may run again (group commit)
-		now := s.now()
-		var old []byte
-		if t.Dedupe != "" {
-			old = tx.Bucket(bDedupe).Get([]byte(t.Dedupe))
-			if old != nil && decTime(old) > now.UnixNano() {
-				// Checked before any write, so a refusal writes nothing.
-				return refuse(fmt.Errorf("embedded: commit %q: %q: %w", c.ID, t.Dedupe, bot.ErrDuplicate))
+	o.ttl = int64(ttl)
+	head := false
+	g, err := s.logged(o.id, o.key, func(sh *shadow, k *seenKey, now int64) (*op, error) {
+		if o.key != "" && k.exp > now {
+			return nil, fmt.Errorf("embedded: commit %q: %q: %w", c.ID, o.key, bot.ErrDuplicate)
+		}
+		// As conv: an expired conversation is purged, outbox and all, and
+		// the turn starts it again.
+		cur, queued := sh.ver, sh.outbox
+		if sh.ok && sh.exp <= now {
+			cur, queued = 0, nil
+		}
+		if cur != o.ver {
+			return nil, fmt.Errorf("conversation %q: version %d, stored %d: %w", c.ID, c.Version, cur, bot.ErrConflict)
+		}
+		head = len(out) > 0 && len(queued) == 0
+		sh.ok, sh.ver, sh.exp, sh.rec = true, o.ver+1, now+int64(s.retention), rec
+		sh.outbox = append(queued[:len(queued):len(queued)], o.outKeys...)
+		if o.key != "" {
+			k.exp = now + o.ttl
+		}
+		return o, nil
+	}, nil)
+	if err == nil {
+		err = g.wait()
+	}
+	if err != nil {
+		return s.wrap("commit", err)
+	}
+	t.Head = head
+	c.Version = next.Version
+	s.recs.Put(c.ID, rec, next.Clone())
+	return nil
+}
+
+// applyTurn is a logged CommitTurn, replayed into bbolt (checkpoint).
+func (s *Store) applyTurn(tx *bolt.Tx, o *op) error {
+	now := time.Unix(0, o.now)
+	var old []byte
+	if o.key != "" {
+		old = tx.Bucket(bDedupe).Get([]byte(o.key))
+		if old != nil && decTime(old) > o.now {
+			// Checked before any write, so a refusal writes nothing.
+			return refuse(fmt.Errorf("%q: %w", o.key, bot.ErrDuplicate))
+		}
+	}
+	created := now
+	if o.created != 0 {
+		created = time.Unix(0, o.created)
+	}
+	b, err := s.saveRec(tx, bot.ConversationID(o.id), int64(o.ver), o.customer, created, int64(o.ver)+1, o.rec, now)
+	if err != nil {
+		return err
+	}
+	if o.key != "" {
+		idx := growing(tx, bDexp)
+		if old != nil {
+			if err := idx.Delete(cat(old, []byte(o.key))); err != nil {
+				return err
 			}
 		}
-		b, err := s.saveRec(tx, c, next.Version, rec)
-		if err != nil {
+		exp := encTime(now.Add(time.Duration(o.ttl)))
+		if err := tx.Bucket(bDedupe).Put([]byte(o.key), exp); err != nil {
 			return err
 		}
-		if t.Dedupe != "" {
-			idx := growing(tx, bDexp)
-			if old != nil {
-				if err := idx.Delete(cat(old, []byte(t.Dedupe))); err != nil {
-					return err
-				}
-			}
-			exp := encTime(now.Add(ttl))
-			if err := tx.Bucket(bDedupe).Put([]byte(t.Dedupe), exp); err != nil {
-				return err
-			}
-			if err := idx.Put(cat(exp, []byte(t.Dedupe)), nil); err != nil {
-				return err
-			}
+		if err := idx.Put(cat(exp, []byte(o.key)), nil); err != nil {
+			return err
 		}
-		if len(evs) > 0 {
-			eb := growing(tx, bEvents)
-			for i, v := range evs {
-				seq, err := eb.NextSequence()
-				if err != nil {
-					return err
-				}
-				if err := eb.Put(binary.BigEndian.AppendUint64(encTime(evAt[i]), seq), v); err != nil {
-					return err
-				}
-			}
-		}
-		if len(vals) > 0 {
-			if err := appendTo(tx, []byte(c.ID), b, vals); err != nil {
-				return err
-			}
-		}
-		if len(outs) > 0 {
-			ob := tx.Bucket(bOutbox)
-			if k, _ := ob.Cursor().Seek(b.p); !bytes.HasPrefix(k, b.p) {
-				t.Head = true
-			}
-			for i, v := range outs {
-				seq, err := ob.NextSequence()
-				if err != nil {
-					return err
-				}
-				if err := ob.Put(outKey([]byte(c.ID), seq, out[i].Key), v); err != nil {
-					return err
-				}
-				b.h.mark = seq
-			}
-			b.h.marked = encTime(now)
-		}
-		return s.touch(tx, b, c.ID)
-	})
-	if err == nil {
-		c.Version = next.Version
-		s.recs.Put(c.ID, rec, next.Clone())
 	}
-	return err
+	if len(o.evs) > 0 {
+		eb := growing(tx, bEvents)
+		for i, v := range o.evs {
+			seq, err := eb.NextSequence()
+			if err != nil {
+				return err
+			}
+			if err := eb.Put(binary.BigEndian.AppendUint64(encTime(time.Unix(0, o.evAt[i])), seq), v); err != nil {
+				return err
+			}
+		}
+	}
+	if err := appendTo(tx, []byte(o.id), b, o.msgs); err != nil {
+		return err
+	}
+	if len(o.outs) > 0 {
+		ob := tx.Bucket(bOutbox)
+		for i, v := range o.outs {
+			seq, err := ob.NextSequence()
+			if err != nil {
+				return err
+			}
+			if err := ob.Put(outKey([]byte(o.id), seq, o.outKeys[i]), v); err != nil {
+				return err
+			}
+			b.h.mark = seq
+		}
+		b.h.marked = encTime(now)
+	}
+	return s.touchAt(tx, b, bot.ConversationID(o.id), now)
 }
 
 // Outbox returns up to n entries from the head of id's outbox.
 func (s *Store) Outbox(ctx context.Context, id bot.ConversationID, n int) ([]bot.Outgoing, error) {
 	out := []bot.Outgoing{}
-	err := s.view("outbox", func(tx *bolt.Tx) error {
+	err := s.settled("outbox", func(tx *bolt.Tx) error {
 		b, _ := s.conv(tx, id, false)
 		if b == nil {
 			return nil
@@ -239,25 +276,41 @@ func (s *Store) OutboxDone(ctx context.Context, id bot.ConversationID, key strin
 // OutboxDoneLeft is OutboxDone; left reports whether the outbox still has
 // entries.
 func (s *Store) OutboxDoneLeft(ctx context.Context, id bot.ConversationID, key string) (left bool, err error) {
-	err = s.update("outbox done", func(tx *bolt.Tx) error {
-		left, err = s.outboxDone(tx, id, key)
-		return err
-	})
-	return left, err
+	g, err := s.logged(string(id), "", s.decideDone(id, key, &left), nil)
+	if err == nil {
+		err = g.wait()
+	}
+	return left, s.wrap("outbox done", err)
 }
 
 var _ bot.OutboxDoneQueuer = (*Store)(nil)
 
 // OutboxDoneQueue is OutboxDoneLeft without the wait (bot.OutboxDoneQueuer):
-// the removal joins the next group commit, before every write issued after
-// this call returns, and result is called once it is synced.
+// the removal is logged before this call returns, so before every write
+// issued after it, and result is called once the log is synced.
 func (s *Store) OutboxDoneQueue(id bot.ConversationID, key string, result func(left bool, err error)) {
 	left := false
-	s.updateLater("outbox done", func(tx *bolt.Tx) error {
-		var err error
-		left, err = s.outboxDone(tx, id, key)
-		return err
-	}, func(err error) { result(left, err) })
+	_, err := s.logged(string(id), "", s.decideDone(id, key, &left), func(err error) { result(left, s.wrap("outbox done", err)) })
+	if err != nil {
+		result(false, s.wrap("outbox done", err))
+	}
+}
+
+// decideDone decides a removal as outboxDone does it, against the shadow.
+func (s *Store) decideDone(id bot.ConversationID, key string, left *bool) func(*shadow, *seenKey, int64) (*op, error) {
+	return func(sh *shadow, _ *seenKey, _ int64) (*op, error) {
+		switch {
+		case len(sh.outbox) == 0:
+			*left = false
+			return nil, nil
+		case sh.outbox[0] != key:
+			*left = true
+			return nil, nil
+		}
+		sh.outbox = sh.outbox[1:]
+		*left = len(sh.outbox) > 0
+		return &op{kind: opDone, id: string(id), key: key}, nil
+	}
 }
 
 // outboxDone removes the head of id's outbox if its key is key; left
@@ -304,7 +357,7 @@ func outboxConvs(tx *bolt.Tx, fn func(id []byte, b *cv) error) error {
 // (metrics).
 func (s *Store) OutboxDepth(ctx context.Context) (int64, error) {
 	var n int64
-	err := s.view("outbox depth", func(tx *bolt.Tx) error {
+	err := s.settled("outbox depth", func(tx *bolt.Tx) error {
 		return outboxConvs(tx, func([]byte, *cv) error { n++; return nil })
 	})
 	return n, err
@@ -317,7 +370,7 @@ func (s *Store) OutboxDepth(ctx context.Context) (int64, error) {
 func (s *Store) OutboxPending(ctx context.Context, before time.Time, n int) ([]bot.OutboxMark, error) {
 	var out []bot.OutboxMark
 	cut := before.UnixNano()
-	err := s.view("outbox pending", func(tx *bolt.Tx) error {
+	err := s.settled("outbox pending", func(tx *bolt.Tx) error {
 		return outboxConvs(tx, func(id []byte, b *cv) error {
 			if err := b.load(); err != nil {
 				return err

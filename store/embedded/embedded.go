@@ -29,6 +29,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -76,8 +77,33 @@ type Store struct {
 	committing bool
 	flush      *time.Timer // commits what updateLater queued if no writer does
 	laterWait  time.Duration
-	commits    atomic.Int64 // group commits (tests)
+	commits    atomic.Int64 // durable writes waited for: log syncs and group commits
 	recs       reccache.Cache
+
+	// The write log (wal.go, checkpoint.go).
+	gate        sync.RWMutex // read-held while a write is decided and logged; held by exclusive
+	ckMu        sync.Mutex   // one checkpoint at a time
+	checkpoints atomic.Int64
+	logWG       sync.WaitGroup // the syncer
+	kickSync    chan struct{}
+	kickCk      chan struct{}
+	logf        *os.File   // syncer only (and Open, Close)
+	wmu         sync.Mutex // guards what follows
+	synced      sync.Cond  // on wmu: a group was synced (or failed)
+	lsn         uint64     // the last LSN given
+	done        uint64     // the last LSN synced
+	applied     uint64     // the last LSN folded into bbolt
+	gen         uint64     // bumped when shadows are dropped
+	closed      bool
+	laterArmed  bool
+	cur         *group // the group being filled
+	wbuf, spare []byte // cur's records
+	pending     []*op  // synced, not folded yet
+	convs       map[string]*shadow
+	seen        map[string]seenKey
+	logCur      logFile
+	logOld      []logFile // full files, not folded yet
+	logErr      error     // sticky
 
 	stop      context.CancelFunc
 	wg        sync.WaitGroup
@@ -167,8 +193,13 @@ func Open(path string, o Options) (*Store, error) {
 	s.laterWait = laterWait
 	s.flush = time.AfterFunc(time.Hour, s.flushLater)
 	s.flush.Stop()
+	if err := s.openLog(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("embedded: %s: %w", path, err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop = cancel
+	s.startLog(ctx)
 	if o.SweepEvery > 0 {
 		s.wg.Go(func() { s.sweepLoop(ctx, o.SweepEvery) })
 	}
@@ -183,23 +214,28 @@ func (s *Store) Commits() int64 { return s.commits.Load() }
 // Path is the data file.
 func (s *Store) Path() string { return s.path }
 
-// Close stops the sweeper, waits for it, commits the writes still queued
-// and closes the file.
+// Close refuses new writes, stops the sweeper and the checkpointer, syncs
+// the writes logged, folds them into the file, deletes the log and closes
+// the file.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.wmu.Lock()
+		s.closed = true
+		s.wmu.Unlock()
 		s.stop()
 		s.wg.Wait()
-		s.bmu.Lock()
-		queued := len(s.queue) > 0
-		s.bmu.Unlock()
-		if queued { // writes of updateLater: commit them with this one
-			s.update("close", func(*bolt.Tx) error { return nil })
-		}
+		s.logWG.Wait()
 		s.flush.Stop()
-		s.closeErr = s.db.Close()
+		s.closeErr = s.closeLog()
+		if err := s.db.Close(); s.closeErr == nil {
+			s.closeErr = err
+		}
 	})
 	return s.closeErr
 }
+
+// Checkpoints is how many times logged writes were folded into the file.
+func (s *Store) Checkpoints() int64 { return s.checkpoints.Load() }
 
 // Ping reports whether the file is open.
 func (s *Store) Ping(ctx context.Context) error {
@@ -233,6 +269,12 @@ const sweepBatch = 500
 // reads already hide expired data, so calling it is never needed for correctness.
 func (s *Store) Sweep(ctx context.Context) (int, error) {
 	total := 0
+	s.gate.Lock() // no logged write until the sweep is done: it purges what they decide on
+	defer s.gate.Unlock()
+	if err := s.settle(); err != nil {
+		return 0, s.wrap("sweep", err)
+	}
+	s.dropShadows()
 	for {
 		if err := ctx.Err(); err != nil {
 			return total, err
@@ -434,11 +476,16 @@ func (c *cv) drop() error {
 // (create: the keys to write it with). An expired one is purged first when
 // the transaction is writable.
 func (s *Store) conv(tx *bolt.Tx, id bot.ConversationID, create bool) (*cv, error) {
+	return s.convAt(tx, id, create, s.now())
+}
+
+// convAt is conv with the clock at now.
+func (s *Store) convAt(tx *bolt.Tx, id bot.ConversationID, create bool, now time.Time) (*cv, error) {
 	b := keysOf(tx, []byte(id))
 	if err := b.load(); err != nil {
 		return nil, err
 	}
-	if b.ok && decTime(b.h.exp) <= s.now().UnixNano() {
+	if b.ok && decTime(b.h.exp) <= now.UnixNano() {
 		if !tx.Writable() {
 			return nil, nil
 		}
@@ -459,7 +506,12 @@ func (s *Store) conv(tx *bolt.Tx, id bot.ConversationID, create bool) (*cv, erro
 // long as that is not later than the expiry, so that a turn writes no index
 // page; Sweep files it again at its expiry when it reaches the entry.
 func (s *Store) touch(tx *bolt.Tx, b *cv, id bot.ConversationID) error {
-	exp := encTime(s.now().Add(s.retention))
+	return s.touchAt(tx, b, id, s.now())
+}
+
+// touchAt is touch with the clock at now.
+func (s *Store) touchAt(tx *bolt.Tx, b *cv, id bot.ConversationID, now time.Time) error {
+	exp := encTime(now.Add(s.retention))
 	if b.ok && bytes.Compare(b.h.idx, exp) <= 0 {
 		b.h.exp = exp
 		return b.save()
@@ -516,6 +568,30 @@ func purge(tx *bolt.Tx, id []byte) error {
 
 // Conversation returns the stored conversation or an error wrapping bot.ErrNotFound.
 func (s *Store) Conversation(ctx context.Context, id bot.ConversationID) (*bot.Conversation, error) {
+	s.wmu.Lock()
+	sh, logErr := s.convs[string(id)], s.logErr
+	var rec []byte
+	live := sh != nil && sh.ok && sh.exp > s.now().UnixNano()
+	if live {
+		rec = sh.rec
+	}
+	s.wmu.Unlock()
+	if logErr != nil {
+		return nil, s.wrap("conversation", fmt.Errorf("%w: %w", errLogFailed, logErr))
+	}
+	if sh != nil {
+		if len(rec) == 0 {
+			return nil, fmt.Errorf("conversation %q: %w", id, bot.ErrNotFound)
+		}
+		if c := s.recs.Get(id, rec); c != nil {
+			return c, nil
+		}
+		c := new(bot.Conversation)
+		if err := json.Unmarshal(rec, c); err != nil {
+			return nil, s.wrap("conversation", err)
+		}
+		return c, nil
+	}
 	var c *bot.Conversation
 	err := s.view("conversation", func(tx *bolt.Tx) error {
 		b, err := s.conv(tx, id, false)
@@ -550,7 +626,7 @@ func (s *Store) SaveConversation(ctx context.Context, c *bot.Conversation) error
 	if err != nil {
 		return fmt.Errorf("embedded: save %q: %w", c.ID, err)
 	}
-	err = s.update("save", func(tx *bolt.Tx) error { return s.saveTx(tx, c, next.Version, rec) })
+	err = s.exclusive("save", func(tx *bolt.Tx) error { return s.saveTx(tx, c, next.Version, rec) })
 	if err == nil {
 		c.Version = next.Version
 		s.recs.Put(c.ID, rec, next.Clone())
@@ -561,30 +637,33 @@ func (s *Store) SaveConversation(ctx context.Context, c *bot.Conversation) error
 // saveTx writes record rec of c as version next if c.Version is the stored
 // version (SaveConversation and Commit).
 func (s *Store) saveTx(tx *bolt.Tx, c *bot.Conversation, next int64, rec []byte) error {
-	b, err := s.saveRec(tx, c, next, rec)
+	now := s.now()
+	created := c.Created
+	if created.IsZero() {
+		created = now
+	}
+	b, err := s.saveRec(tx, c.ID, c.Version, c.Customer.ID, created, next, rec, now)
 	if err != nil {
 		return err
 	}
 	return s.touch(tx, b, c.ID)
 }
 
-// saveRec is saveTx without touch: it sets the record in the head of the
-// conversation's keys, which it returns, and the caller's touch writes it.
-func (s *Store) saveRec(tx *bolt.Tx, c *bot.Conversation, next int64, rec []byte) (*cv, error) {
-	b, err := s.conv(tx, c.ID, true)
+// saveRec is saveTx without touch: it sets record rec of conversation id
+// (of customer, created then) as version next if ver is the stored
+// version, in the head of the conversation's keys, which it returns, and
+// the caller's touch writes it.
+func (s *Store) saveRec(tx *bolt.Tx, id bot.ConversationID, ver int64, customer string, created time.Time, next int64, rec []byte, now time.Time) (*cv, error) {
+	b, err := s.convAt(tx, id, true, now)
 	if err != nil {
 		return nil, err
 	}
 	cur := int64(b.h.ver)
-	if cur != c.Version {
-		return nil, refuse(fmt.Errorf("conversation %q: version %d, stored %d: %w", c.ID, c.Version, cur, bot.ErrConflict))
+	if cur != ver {
+		return nil, refuse(fmt.Errorf("conversation %q: version %d, stored %d: %w", id, ver, cur, bot.ErrConflict))
 	}
-	if cur == 0 && c.Customer.ID != "" {
-		created := c.Created
-		if created.IsZero() {
-			created = s.now()
-		}
-		ck := cat([]byte(c.Customer.ID), []byte{0}, encTime(created), []byte(c.ID))
+	if cur == 0 && customer != "" {
+		ck := cat([]byte(customer), []byte{0}, encTime(created), []byte(id))
 		if err := tx.Bucket(bCust).Put(ck, nil); err != nil {
 			return nil, err
 		}
@@ -599,7 +678,7 @@ func (s *Store) saveRec(tx *bolt.Tx, c *bot.Conversation, next int64, rec []byte
 // CustomerConversations lists a customer's live conversations, oldest first.
 func (s *Store) CustomerConversations(ctx context.Context, customerID string) ([]bot.ConversationID, error) {
 	var ids []bot.ConversationID
-	err := s.view("customer conversations", func(tx *bolt.Tx) error {
+	err := s.settled("customer conversations", func(tx *bolt.Tx) error {
 		prefix := append([]byte(customerID), 0)
 		c := tx.Bucket(bCust).Cursor()
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
@@ -625,7 +704,7 @@ func (s *Store) Append(ctx context.Context, id bot.ConversationID, msgs ...bot.M
 		}
 		vals[i] = v
 	}
-	return s.update("append", func(tx *bolt.Tx) error { return s.appendTx(tx, id, vals) })
+	return s.exclusive("append", func(tx *bolt.Tx) error { return s.appendTx(tx, id, vals) })
 }
 
 // appendTx appends the encoded messages vals to the transcript of id.
@@ -643,7 +722,7 @@ func (s *Store) appendTx(tx *bolt.Tx, id bot.ConversationID, vals [][]byte) erro
 // Transcript returns the last n messages of id, oldest first (all if n <= 0).
 func (s *Store) Transcript(ctx context.Context, id bot.ConversationID, n int) ([]bot.Message, error) {
 	out := []bot.Message{}
-	err := s.view("transcript", func(tx *bolt.Tx) error {
+	err := s.settled("transcript", func(tx *bolt.Tx) error {
 		b, err := s.conv(tx, id, false)
 		if b == nil {
 			return err
@@ -669,32 +748,43 @@ func (s *Store) Transcript(ctx context.Context, id bot.ConversationID, n int) ([
 // ---- dedupe
 
 // FirstSeen records key for ttl (the store's DedupeTTL if ttl <= 0) and
-// reports whether this call was the first to see it within that time.
+// reports whether this call was the first to see it within that time: a
+// logged write when it was.
 func (s *Store) FirstSeen(ctx context.Context, key string, ttl time.Duration) (bool, error) {
 	if ttl <= 0 {
 		ttl = s.dedupe
 	}
 	first := false
-	err := s.update("first seen", func(tx *bolt.Tx) error {
-		first = false // the function may run again (group commit)
-		db, idx := tx.Bucket(bDedupe), growing(tx, bDexp)
-		now := s.now()
-		if old := db.Get([]byte(key)); old != nil {
-			if decTime(old) > now.UnixNano() {
-				return nil
-			}
-			if err := idx.Delete(cat(old, []byte(key))); err != nil {
-				return err
-			}
+	g, err := s.logged("", key, func(_ *shadow, k *seenKey, now int64) (*op, error) {
+		if k.exp > now {
+			return nil, nil
 		}
 		first = true
-		exp := encTime(now.Add(ttl))
-		if err := db.Put([]byte(key), exp); err != nil {
-			return err
+		k.exp = now + int64(ttl)
+		return &op{kind: opSeen, key: key, ttl: int64(ttl)}, nil
+	}, nil)
+	if err == nil {
+		err = g.wait()
+	}
+	return first, s.wrap("first seen", err)
+}
+
+// firstSeen is a logged FirstSeen, replayed (checkpoint).
+func (s *Store) firstSeen(tx *bolt.Tx, key string, ttl time.Duration, now time.Time) (bool, error) {
+	db, idx := tx.Bucket(bDedupe), growing(tx, bDexp)
+	if old := db.Get([]byte(key)); old != nil {
+		if decTime(old) > now.UnixNano() {
+			return false, nil
 		}
-		return idx.Put(cat(exp, []byte(key)), nil)
-	})
-	return first, err
+		if err := idx.Delete(cat(old, []byte(key))); err != nil {
+			return false, err
+		}
+	}
+	exp := encTime(now.Add(ttl))
+	if err := db.Put([]byte(key), exp); err != nil {
+		return false, err
+	}
+	return true, idx.Put(cat(exp, []byte(key)), nil)
 }
 
 // ---- docs
@@ -874,7 +964,7 @@ func (s *Store) Events(ctx context.Context, since, until time.Time) ([]bot.Event
 		since = cut
 	}
 	var out []bot.Event
-	err := s.view("events", func(tx *bolt.Tx) error {
+	err := s.settled("events", func(tx *bolt.Tx) error {
 		c := tx.Bucket(bEvents).Cursor()
 		for k, v := c.Seek(encTime(since)); k != nil && decTime(k) < until.UnixNano(); k, v = c.Next() {
 			var e bot.Event
@@ -1046,7 +1136,7 @@ func heldKey(agent string, id bot.ConversationID) []byte {
 // Claim gives id to agent and removes it from the queue in one transaction;
 // it fails with an error wrapping bot.ErrClaimed if another agent holds it.
 func (s *Store) Claim(ctx context.Context, id bot.ConversationID, agent string) error {
-	return s.update("claim", func(tx *bolt.Tx) error {
+	return s.exclusive("claim", func(tx *bolt.Tx) error {
 		b, err := s.conv(tx, id, true)
 		if err != nil {
 			return err
@@ -1070,7 +1160,7 @@ func (s *Store) Claim(ctx context.Context, id bot.ConversationID, agent string) 
 // Holder returns the agent holding id, "" if none.
 func (s *Store) Holder(ctx context.Context, id bot.ConversationID) (string, error) {
 	var h string
-	err := s.view("holder", func(tx *bolt.Tx) error {
+	err := s.settled("holder", func(tx *bolt.Tx) error {
 		if b, _ := s.conv(tx, id, false); b != nil {
 			h = string(b.Get(kHolder))
 		}
@@ -1081,7 +1171,7 @@ func (s *Store) Holder(ctx context.Context, id bot.ConversationID) (string, erro
 
 // Unclaim releases id if agent holds it.
 func (s *Store) Unclaim(ctx context.Context, id bot.ConversationID, agent string) error {
-	return s.update("unclaim", func(tx *bolt.Tx) error {
+	return s.exclusive("unclaim", func(tx *bolt.Tx) error {
 		b, err := s.conv(tx, id, false)
 		if err != nil || b == nil || string(b.Get(kHolder)) != agent {
 			return err
@@ -1096,7 +1186,7 @@ func (s *Store) Unclaim(ctx context.Context, id bot.ConversationID, agent string
 // Held lists the conversations agent holds, sorted by ID.
 func (s *Store) Held(ctx context.Context, agent string) ([]bot.ConversationID, error) {
 	var out []bot.ConversationID
-	err := s.view("held", func(tx *bolt.Tx) error {
+	err := s.settled("held", func(tx *bolt.Tx) error {
 		out = s.held(tx, agent)
 		return nil
 	})

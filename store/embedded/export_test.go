@@ -10,14 +10,17 @@ import (
 
 // SetLaterWait sets how long a queued write waits for another to carry it.
 func SetLaterWait(s *Store, d time.Duration) {
-	s.bmu.Lock()
+	s.wmu.Lock()
 	s.laterWait = d
-	s.bmu.Unlock()
+	s.wmu.Unlock()
 }
 
 // Flatten gives conversation id the keys of the layout before kHead
 // instead of its head (without kIdx unless idx, as a file from before kIdx
 // had it), and has the next Open migrate the file.
 func Flatten(s *Store, id bot.ConversationID, idx bool) error {
+	if err := s.settle(); err != nil {
+		return err
+	}
 	return s.db.Update(func(tx *bolt.Tx) error { return flatten(tx, []byte(id), idx) })
 }

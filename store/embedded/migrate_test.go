@@ -51,6 +51,7 @@ func testMigrated(t *testing.T, old func(*bolt.Tx, bot.ConversationID) error) {
 	if err := s.Claim(ctx, convs[1].ID, "agent-1"); err != nil {
 		t.Fatal(err)
 	}
+	mustSettle(t, s)
 	if err := s.db.Update(func(tx *bolt.Tx) error {
 		for _, c := range convs {
 			if err := old(tx, c.ID); err != nil {
@@ -94,6 +95,7 @@ func testMigrated(t *testing.T, old func(*bolt.Tx, bot.ConversationID) error) {
 		t.Fatalf("Sweep = %d, %v; want the 3 expired conversations", n, err)
 	}
 	noOldBuckets(t, s)
+	mustSettle(t, s)
 	if err := s.db.View(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{bConvs, bTranscript, bChunks, bExpiry, bCust, bHeld} {
 			if k, _ := tx.Bucket(name).Cursor().First(); k != nil {
@@ -110,6 +112,7 @@ func testMigrated(t *testing.T, old func(*bolt.Tx, bot.ConversationID) error) {
 // buckets of the layout before bConvs, or keys of the layout before kHead.
 func noOldBuckets(t *testing.T, s *Store) {
 	t.Helper()
+	mustSettle(t, s)
 	if err := s.db.View(func(tx *bolt.Tx) error {
 		if tx.Bucket(bConv) != nil || tx.Bucket(bOutMark) != nil {
 			t.Error("the old conversation or outbox mark buckets are still there")
@@ -186,6 +189,7 @@ func TestHeadsMigratedInBatches(t *testing.T) {
 	ctx := context.Background()
 	s := openTemp(t)
 	n := 2*migrateBatch + 1
+	mustSettle(t, s)
 	if err := s.db.Update(func(tx *bolt.Tx) error {
 		for i := range n {
 			c := bot.NewConversation(bot.Address{Channel: "web", Room: fmt.Sprint("r", i)}, bot.Customer{ID: "web:a"}, time.Now())
@@ -230,6 +234,7 @@ func TestHeadsMigrationRefusesMalformedExpiry(t *testing.T) {
 	if err := s.SaveConversation(context.Background(), c); err != nil {
 		t.Fatal(err)
 	}
+	mustSettle(t, s)
 	if err := s.db.Update(func(tx *bolt.Tx) error {
 		if err := flatten(tx, []byte(c.ID), true); err != nil {
 			return err

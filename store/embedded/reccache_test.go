@@ -28,6 +28,7 @@ func TestRecordCache(t *testing.T) {
 	decoded := func() *bot.Conversation {
 		t.Helper()
 		var d bot.Conversation
+		mustSettle(t, s)
 		err := s.db.View(func(tx *bolt.Tx) error {
 			h, err := headIn(tx, c.ID)
 			if err != nil {
@@ -65,6 +66,7 @@ func TestRecordCache(t *testing.T) {
 	other.Intent = "other"
 	other.Version++
 	raw, _ := json.Marshal(&other)
+	mustSettle(t, s)
 	if err := s.db.Update(func(tx *bolt.Tx) error {
 		b := keysOf(tx, []byte(c.ID))
 		if err := b.load(); err != nil {
@@ -92,6 +94,7 @@ func TestRecordCache(t *testing.T) {
 func mustRec(t *testing.T, s *Store, id bot.ConversationID) []byte {
 	t.Helper()
 	var rec []byte
+	mustSettle(t, s)
 	if err := s.db.View(func(tx *bolt.Tx) error {
 		h, err := headIn(tx, id)
 		rec = append(rec, h.rec...)

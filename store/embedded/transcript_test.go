@@ -90,6 +90,7 @@ func TestLongTranscript(t *testing.T) {
 	if left != 0 {
 		t.Fatalf("%d messages of the purged conversation are still in the file", left)
 	}
+	mustSettle(t, s)
 	s.db.View(func(tx *bolt.Tx) error {
 		p := idPrefix([]byte(c.ID))
 		if k, _ := tx.Bucket(bChunks).Cursor().Seek(p); bytes.HasPrefix(k, p) {
@@ -161,6 +162,7 @@ func TestTranscriptsMigrated(t *testing.T) {
 // build left it), closes s and opens the file again.
 func rewriteAndReopen(t *testing.T, s *Store, fn func(*bolt.Tx) error) *Store {
 	t.Helper()
+	mustSettle(t, s)
 	if err := s.db.Update(fn); err != nil {
 		t.Fatal(err)
 	}
@@ -182,4 +184,13 @@ func openTemp(t *testing.T) *Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// mustSettle folds every logged write of s into its file, for a test
+// that reads or rewrites the file directly.
+func mustSettle(t testing.TB, s *Store) {
+	t.Helper()
+	if err := s.settle(); err != nil {
+		t.Fatal(err)
+	}
 }

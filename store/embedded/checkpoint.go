@@ -1,0 +1,581 @@
+package embedded
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/supportbot/supportbot/bot"
+)
+
+// Logged writes (wal.go) are decided when they are made: a turn's version
+// and dedupe key are checked, a removal finds its outbox head. Until the
+// checkpointer has folded them into bbolt, what those decisions and the
+// reads of a conversation depend on is kept in memory: a shadow per
+// conversation written since the last checkpoint (its version, expiry,
+// record and outbox keys), and the dedupe keys recorded since. The other
+// reads of what logged writes change (transcripts, outboxes, events,
+// claims, exports) first settle: they wait for a checkpoint of every write
+// made before them. The other writes of that data (SaveConversation,
+// Append, Claim, Sweep, DeleteCustomer…) bypass the log: they hold gate,
+// which stops new logged writes, settle, and write bbolt directly.
+
+const (
+	// checkpointEvery and checkpointOps: a checkpoint runs after this
+	// long, or once this many writes wait for one.
+	checkpointEvery = 200 * time.Millisecond
+	checkpointOps   = 4096
+	// logFileMax: the log moves to a new file past this size, so that
+	// folded files can be deleted.
+	logFileMax = 16 << 20
+	// maxShadows bounds the shadows and dedupe keys kept once folded.
+	maxShadows = 16384
+)
+
+// kApplied in bMeta: the last LSN folded into the file (uint64).
+var kApplied = []byte("applied")
+
+// shadow is what logged writes not yet folded made of a conversation,
+// or what bbolt holds of it (loaded to decide a write; lsn 0).
+type shadow struct {
+	lsn    uint64 // the last logged write of it
+	ok     bool   // the conversation has a head
+	ver    uint64
+	exp    int64 // Unix ns
+	rec    []byte
+	outbox []string // the keys of its queued replies, oldest first
+}
+
+// seenKey is a dedupe key's expiry, as shadow.
+type seenKey struct {
+	lsn uint64
+	exp int64 // Unix ns; 0: not recorded
+}
+
+// group is the logged writes of one write and sync of the log.
+type group struct {
+	done   chan struct{} // closed once written and synced
+	err    error
+	ops    []*op
+	last   uint64
+	laters []func(error) // results of writes nobody waits for (OutboxDoneQueue)
+}
+
+var errLogFailed = errors.New("write log failed")
+
+// written is a group with nothing to wait for.
+var written = func() *group {
+	g := &group{done: make(chan struct{})}
+	close(g.done)
+	return g
+}()
+
+// openLog replays the log files of the data file into it and starts a
+// new log file (Open).
+func (s *Store) openLog() error {
+	s.convs, s.seen = map[string]*shadow{}, map[string]seenKey{}
+	s.synced.L = &s.wmu
+	s.cur = &group{done: make(chan struct{})}
+	s.kickSync, s.kickCk = make(chan struct{}, 1), make(chan struct{}, 1)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bMeta).Get(kApplied); len(v) == 8 {
+			s.applied = binary.BigEndian.Uint64(v)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	files, err := logFiles(s.path)
+	if err != nil {
+		return err
+	}
+	var ops []*op
+	last := s.applied
+	for i, f := range files {
+		fops, dropped, err := readLog(f.name, i == len(files)-1)
+		if err != nil {
+			return err
+		}
+		if dropped > 0 {
+			s.log.Warn("embedded: dropped the torn end of the write log (writes a crash interrupted, none acknowledged)", "file", f.name, "bytes", dropped)
+		}
+		for _, o := range fops {
+			if o.lsn > s.applied {
+				ops = append(ops, o)
+			}
+			last = max(last, o.lsn)
+		}
+	}
+	if len(ops) > 0 {
+		if err := s.fold(ops); err != nil {
+			return fmt.Errorf("replay the write log: %w", err)
+		}
+		s.log.Info("embedded: replayed the write log", "writes", len(ops))
+	}
+	for _, f := range files {
+		if err := os.Remove(f.name); err != nil {
+			return err
+		}
+	}
+	s.lsn, s.done, s.applied = last, last, last
+	n := uint64(1)
+	if len(files) > 0 {
+		n = files[len(files)-1].n + 1
+	}
+	s.logCur = logFile{name: logName(s.path, n), n: n}
+	s.logf, err = createLog(s.logCur.name)
+	return err
+}
+
+// startLog starts the log's syncer and checkpointer, owned by s (Close).
+func (s *Store) startLog(ctx context.Context) {
+	s.logWG.Go(func() { s.syncLoop(ctx) })
+	s.wg.Go(func() { s.checkpointLoop(ctx) })
+}
+
+// closeLog folds every write into the file and deletes the log (Close,
+// after the syncer stopped).
+func (s *Store) closeLog() error {
+	err := s.checkpoint()
+	if cerr := s.logf.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err // the log stays for the next Open
+	}
+	s.wmu.Lock()
+	files := append(s.logOld, s.logCur)
+	s.logOld = nil
+	s.wmu.Unlock()
+	for _, f := range files {
+		if err := os.Remove(f.name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ---- logging a write
+
+// logged runs decide under the log's lock with the shadows of conversation
+// id (if not "") and dedupe key (if not ""), loaded from bbolt when
+// missing, and the write's clock. decide returns the write to log (nil:
+// none) or an error. logged returns the group to wait on.
+func (s *Store) logged(id, key string, decide func(c *shadow, k *seenKey, now int64) (*op, error), later func(error)) (*group, error) {
+	for {
+		s.gate.RLock()
+		s.wmu.Lock()
+		c, k, gen := s.convs[id], s.seen[key], s.gen
+		_, kok := s.seen[key]
+		if (id != "" && c == nil) || (key != "" && !kok) {
+			s.wmu.Unlock()
+			lc, lk, err := s.load(id, key, c == nil, !kok)
+			if err != nil {
+				s.gate.RUnlock()
+				return nil, err
+			}
+			s.wmu.Lock()
+			if s.gen != gen { // a checkpoint dropped shadows meanwhile: load again
+				s.wmu.Unlock()
+				s.gate.RUnlock()
+				continue
+			}
+			if id != "" {
+				if c = s.convs[id]; c == nil {
+					c = lc
+					s.convs[id] = c
+				}
+			}
+			if key != "" {
+				if k, kok = s.seen[key]; !kok {
+					k = lk
+					s.seen[key] = k
+				}
+			}
+		}
+		g, err := s.logLocked(id, key, c, &k, decide, later)
+		s.wmu.Unlock()
+		s.gate.RUnlock()
+		return g, err
+	}
+}
+
+func (s *Store) logLocked(id, key string, c *shadow, k *seenKey, decide func(*shadow, *seenKey, int64) (*op, error), later func(error)) (*group, error) {
+	if s.logErr != nil {
+		return nil, fmt.Errorf("%w: %w", errLogFailed, s.logErr)
+	}
+	if s.closed {
+		return nil, bolt.ErrDatabaseNotOpen
+	}
+	now := s.now().UnixNano()
+	o, err := decide(c, k, now)
+	if err != nil {
+		return nil, err
+	}
+	if o == nil && later == nil {
+		return written, nil // nothing to write: nothing to wait for
+	}
+	g := s.cur
+	if later != nil {
+		g.laters = append(g.laters, later)
+	}
+	if o == nil {
+		s.kickLater()
+		return g, nil
+	}
+	s.lsn++
+	o.lsn, o.now = s.lsn, now
+	if c != nil {
+		c.lsn = o.lsn
+	}
+	if key != "" {
+		k.lsn = o.lsn
+		s.seen[key] = *k
+	}
+	s.wbuf = o.append(s.wbuf)
+	g.ops = append(g.ops, o)
+	g.last = o.lsn
+	if later != nil {
+		s.kickLater()
+	} else {
+		select {
+		case s.kickSync <- struct{}{}:
+		default:
+		}
+	}
+	return g, nil
+}
+
+// kickLater has the syncer write the group within laterWait if no
+// waited-for write does first (wmu held).
+func (s *Store) kickLater() {
+	if !s.laterArmed {
+		s.laterArmed = true
+		s.flush.Reset(s.laterWait)
+	}
+}
+
+// flushLater is kickLater's timer.
+func (s *Store) flushLater() {
+	s.wmu.Lock()
+	s.laterArmed = false
+	s.wmu.Unlock()
+	select {
+	case s.kickSync <- struct{}{}:
+	default:
+	}
+}
+
+// load reads from bbolt the shadow of conversation id and the expiry of
+// dedupe key.
+func (s *Store) load(id, key string, conv, seen bool) (*shadow, seenKey, error) {
+	var c *shadow
+	var k seenKey
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if conv && id != "" {
+			b := keysOf(tx, []byte(id))
+			if err := b.load(); err != nil {
+				return err
+			}
+			c = &shadow{ok: b.ok}
+			if b.ok {
+				c.ver, c.exp, c.rec = b.h.ver, decTime(b.h.exp), bytesClone(b.h.rec)
+			}
+			p := b.p
+			cur := tx.Bucket(bOutbox).Cursor()
+			for k, _ := cur.Seek(p); k != nil && len(k) >= len(p)+8 && string(k[:len(p)]) == string(p); k, _ = cur.Next() {
+				c.outbox = append(c.outbox, string(k[len(p)+8:]))
+			}
+		}
+		if seen && key != "" {
+			if v := tx.Bucket(bDedupe).Get([]byte(key)); v != nil {
+				k.exp = decTime(v)
+			}
+		}
+		return nil
+	})
+	return c, k, s.wrap("load", err)
+}
+
+func bytesClone(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return append([]byte(nil), b...)
+}
+
+// wait waits for g's sync.
+func (g *group) wait() error {
+	<-g.done
+	return g.err
+}
+
+// ---- the syncer
+
+func (s *Store) syncLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			s.syncGroup()
+			return
+		case <-s.kickSync:
+			s.syncGroup()
+		}
+	}
+}
+
+// syncGroup writes and syncs the group being filled, then tells its
+// writers.
+func (s *Store) syncGroup() {
+	s.wmu.Lock()
+	g, buf := s.cur, s.wbuf
+	if len(g.ops) == 0 && len(g.laters) == 0 {
+		s.wmu.Unlock()
+		return
+	}
+	s.cur = &group{done: make(chan struct{})}
+	s.wbuf = s.spare[:0]
+	err := s.logErr
+	s.wmu.Unlock()
+
+	if err == nil && len(buf) > 0 {
+		err = s.writeLog(buf)
+		s.commits.Add(1)
+	}
+
+	s.wmu.Lock()
+	if err != nil && s.logErr == nil {
+		s.logErr = err
+		s.log.Error("embedded: the write log failed; writes fail until restart", "file", s.logCur.name, "err", err)
+	}
+	if err == nil {
+		s.pending = append(s.pending, g.ops...)
+		if g.last > 0 {
+			s.logCur.max = g.last
+		}
+	}
+	s.done = max(s.done, g.last)
+	s.spare = buf
+	n := len(s.pending)
+	s.synced.Broadcast()
+	s.wmu.Unlock()
+
+	if err != nil {
+		err = fmt.Errorf("%w: %w", errLogFailed, err)
+	}
+	g.err = err
+	for _, f := range g.laters { // first: a later write of the group is ordered after them
+		f(err)
+	}
+	close(g.done)
+	if n >= checkpointOps {
+		select {
+		case s.kickCk <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// writeLog appends buf to the log and syncs it, moving to a new file
+// first when the current one is full (syncer only).
+func (s *Store) writeLog(buf []byte) error {
+	if s.logCur.size >= logFileMax {
+		next := logFile{name: logName(s.path, s.logCur.n+1), n: s.logCur.n + 1}
+		f, err := createLog(next.name)
+		if err != nil {
+			return err
+		}
+		if err := s.logf.Close(); err != nil {
+			f.Close()
+			return err
+		}
+		s.wmu.Lock()
+		s.logOld = append(s.logOld, s.logCur)
+		s.logCur = next
+		s.wmu.Unlock()
+		s.logf = f
+	}
+	if _, err := s.logf.Write(buf); err != nil {
+		return err
+	}
+	s.logCur.size += int64(len(buf))
+	return fdatasync(s.logf)
+}
+
+// ---- checkpoints
+
+func (s *Store) checkpointLoop(ctx context.Context) {
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-s.kickCk:
+		}
+		if err := s.checkpoint(); err != nil {
+			s.log.Error("embedded: checkpoint failed; will retry", "err", err)
+		}
+	}
+}
+
+// checkpoint folds every synced write into bbolt in one transaction,
+// drops the shadows it made current, and deletes the log files folded.
+func (s *Store) checkpoint() error {
+	s.ckMu.Lock()
+	defer s.ckMu.Unlock()
+	s.wmu.Lock()
+	ops := s.pending
+	s.pending = nil
+	s.wmu.Unlock()
+	if len(ops) == 0 {
+		return nil
+	}
+	if err := s.fold(ops); err != nil {
+		s.wmu.Lock()
+		s.pending = append(ops, s.pending...)
+		s.wmu.Unlock()
+		return err
+	}
+	last := ops[len(ops)-1].lsn
+	s.wmu.Lock()
+	s.applied = last
+	// A folded shadow is what bbolt holds: it stays, as a cache, until
+	// there are too many.
+	if len(s.convs) > maxShadows {
+		for id, c := range s.convs {
+			if c.lsn <= last {
+				delete(s.convs, id)
+			}
+			if len(s.convs) <= maxShadows*3/4 {
+				break
+			}
+		}
+		s.gen++
+	}
+	if len(s.seen) > maxShadows {
+		for k, v := range s.seen {
+			if v.lsn <= last {
+				delete(s.seen, k)
+			}
+			if len(s.seen) <= maxShadows*3/4 {
+				break
+			}
+		}
+		s.gen++
+	}
+	var drop []logFile
+	keep := s.logOld[:0]
+	for _, f := range s.logOld {
+		if f.max <= last {
+			drop = append(drop, f)
+		} else {
+			keep = append(keep, f)
+		}
+	}
+	s.logOld = keep
+	s.wmu.Unlock()
+	for _, f := range drop {
+		if err := os.Remove(f.name); err != nil {
+			s.log.Warn("embedded: remove a folded log file", "file", f.name, "err", err)
+		}
+	}
+	return nil
+}
+
+// fold applies ops to bbolt in one transaction, with the last one's LSN.
+func (s *Store) fold(ops []*op) error {
+	s.checkpoints.Add(1)
+	return s.db.Update(func(tx *bolt.Tx) error {
+		for _, o := range ops {
+			err := s.apply(tx, o)
+			var r refusal
+			if errors.As(err, &r) {
+				// The write was decided against the shadows, which
+				// mirror this: a bug, reported, and the write skipped.
+				s.log.Error("embedded: a logged write was refused at checkpoint", "lsn", o.lsn, "conversation", o.id, "err", r.err)
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("write %d (conversation %q): %w", o.lsn, o.id, err)
+			}
+		}
+		return tx.Bucket(bMeta).Put(kApplied, binary.BigEndian.AppendUint64(nil, ops[len(ops)-1].lsn))
+	})
+}
+
+func (s *Store) apply(tx *bolt.Tx, o *op) error {
+	switch o.kind {
+	case opTurn:
+		return s.applyTurn(tx, o)
+	case opDone:
+		_, err := s.outboxDone(tx, bot.ConversationID(o.id), o.key)
+		return err
+	case opSeen:
+		_, err := s.firstSeen(tx, o.key, time.Duration(o.ttl), time.Unix(0, o.now))
+		return err
+	}
+	return fmt.Errorf("%w: kind %d", errRecord, o.kind)
+}
+
+// settle returns once every logged write made before it is in bbolt.
+func (s *Store) settle() error {
+	s.wmu.Lock()
+	target := s.lsn
+	for s.done < target && s.logErr == nil {
+		select {
+		case s.kickSync <- struct{}{}:
+		default:
+		}
+		s.synced.Wait()
+	}
+	err := s.logErr
+	applied := s.applied
+	s.wmu.Unlock()
+	if err != nil {
+		return fmt.Errorf("%w: %w", errLogFailed, err)
+	}
+	if applied >= target {
+		return nil
+	}
+	return s.checkpoint()
+}
+
+// settled runs fn in a read transaction that sees every write made
+// before the call.
+func (s *Store) settled(op string, fn func(*bolt.Tx) error) error {
+	if err := s.settle(); err != nil {
+		return s.wrap(op, err)
+	}
+	return s.view(op, fn)
+}
+
+// exclusive runs fn in a write transaction (update) with the log
+// stopped and settled, and the shadows dropped: for the writes that
+// change what logged writes decide on, without the log.
+func (s *Store) exclusive(op string, fn func(*bolt.Tx) error) error {
+	s.gate.Lock()
+	defer s.gate.Unlock()
+	if err := s.settle(); err != nil {
+		return s.wrap(op, err)
+	}
+	s.dropShadows()
+	return s.update(op, fn)
+}
+
+// dropShadows drops every shadow, once every logged write is folded and
+// gate is held.
+func (s *Store) dropShadows() {
+	s.wmu.Lock()
+	clear(s.convs)
+	clear(s.seen)
+	s.gen++
+	s.wmu.Unlock()
+}
