@@ -5,7 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
+	"runtime"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -97,19 +97,20 @@ func (s *Store) openLog() error {
 	}
 	var ops []*op
 	last := s.applied
-	for i, f := range files {
-		fops, dropped, err := readLog(f.name, i == len(files)-1)
+	for _, f := range files {
+		fops, _, err := readLog(f.name)
 		if err != nil {
 			return err
 		}
-		if dropped > 0 {
-			s.log.Warn("embedded: dropped the torn end of the write log (writes a crash interrupted, none acknowledged)", "file", f.name, "bytes", dropped)
-		}
 		for _, o := range fops {
-			if o.lsn > s.applied {
-				ops = append(ops, o)
+			if o.lsn <= s.applied {
+				continue // folded before
 			}
-			last = max(last, o.lsn)
+			if o.lsn != last+1 {
+				return fmt.Errorf("%s: write %d follows write %d: %w: writes are missing", f.name, o.lsn, last, errRecord)
+			}
+			ops = append(ops, o)
+			last = o.lsn
 		}
 	}
 	if len(ops) > 0 {
@@ -119,7 +120,7 @@ func (s *Store) openLog() error {
 		s.log.Info("embedded: replayed the write log", "writes", len(ops))
 	}
 	for _, f := range files {
-		if err := os.Remove(f.name); err != nil {
+		if err := recycle(s.path, f.name); err != nil {
 			return err
 		}
 	}
@@ -129,7 +130,7 @@ func (s *Store) openLog() error {
 		n = files[len(files)-1].n + 1
 	}
 	s.logCur = logFile{name: logName(s.path, n), n: n}
-	s.logf, err = createLog(s.logCur.name)
+	s.logf, err = createLog(s.path, s.logCur.name)
 	return err
 }
 
@@ -154,7 +155,7 @@ func (s *Store) closeLog() error {
 	s.logOld = nil
 	s.wmu.Unlock()
 	for _, f := range files {
-		if err := os.Remove(f.name); err != nil {
+		if err := recycle(s.path, f.name); err != nil {
 			return err
 		}
 	}
@@ -325,6 +326,10 @@ func (s *Store) syncLoop(ctx context.Context) {
 			s.syncGroup()
 			return
 		case <-s.kickSync:
+			// Let the goroutines ready to run log their writes first: a
+			// larger group costs fewer syncs, and a lone writer waits
+			// for nothing.
+			runtime.Gosched()
 			s.syncGroup()
 		}
 	}
@@ -341,6 +346,10 @@ func (s *Store) syncGroup() {
 	}
 	s.cur = &group{done: make(chan struct{})}
 	s.wbuf = s.spare[:0]
+	if s.laterArmed { // this sync carries what the timer was for
+		s.flush.Stop()
+		s.laterArmed = false
+	}
 	err := s.logErr
 	s.wmu.Unlock()
 
@@ -385,9 +394,9 @@ func (s *Store) syncGroup() {
 // writeLog appends buf to the log and syncs it, moving to a new file
 // first when the current one is full (syncer only).
 func (s *Store) writeLog(buf []byte) error {
-	if s.logCur.size >= logFileMax {
+	if s.logCur.size > 0 && s.logCur.size+int64(len(buf)) > s.logMax {
 		next := logFile{name: logName(s.path, s.logCur.n+1), n: s.logCur.n + 1}
-		f, err := createLog(next.name)
+		f, err := createLog(s.path, next.name)
 		if err != nil {
 			return err
 		}
@@ -401,7 +410,7 @@ func (s *Store) writeLog(buf []byte) error {
 		s.wmu.Unlock()
 		s.logf = f
 	}
-	if _, err := s.logf.Write(buf); err != nil {
+	if _, err := s.logf.WriteAt(buf, s.logCur.size); err != nil {
 		return err
 	}
 	s.logCur.size += int64(len(buf))
@@ -411,8 +420,9 @@ func (s *Store) writeLog(buf []byte) error {
 // ---- checkpoints
 
 func (s *Store) checkpointLoop(ctx context.Context) {
-	t := time.NewTicker(checkpointEvery)
+	t := time.NewTicker(s.ckEvery)
 	defer t.Stop()
+	spare := false
 	for {
 		select {
 		case <-ctx.Done():
@@ -422,6 +432,12 @@ func (s *Store) checkpointLoop(ctx context.Context) {
 		}
 		if err := s.checkpoint(); err != nil {
 			s.log.Error("embedded: checkpoint failed; will retry", "err", err)
+		}
+		if !spare {
+			if err := makeSpare(s.path, s.logMax); err != nil {
+				s.log.Warn("embedded: make a spare log file", "err", err)
+			}
+			spare = true // once: later ones are folded files
 		}
 	}
 }
@@ -483,8 +499,8 @@ func (s *Store) checkpoint() error {
 	s.logOld = keep
 	s.wmu.Unlock()
 	for _, f := range drop {
-		if err := os.Remove(f.name); err != nil {
-			s.log.Warn("embedded: remove a folded log file", "file", f.name, "err", err)
+		if err := recycle(s.path, f.name); err != nil {
+			s.log.Warn("embedded: recycle a folded log file", "file", f.name, "err", err)
 		}
 	}
 	return nil

@@ -60,6 +60,9 @@ type Options struct {
 	Now             func() time.Time // the clock for every expiry; default time.Now
 	SweepEvery      time.Duration    // sweeper period; default 1m; < 0 disables the sweeper
 	Log             *slog.Logger
+
+	checkpointEvery time.Duration // tests; default checkpointEvery
+	logMax          int64         // tests; default logFileMax
 }
 
 // Store is the embedded store. Create it with Open.
@@ -104,6 +107,8 @@ type Store struct {
 	logCur      logFile
 	logOld      []logFile // full files, not folded yet
 	logErr      error     // sticky
+	ckEvery     time.Duration
+	logMax      int64
 
 	stop      context.CancelFunc
 	wg        sync.WaitGroup
@@ -158,6 +163,12 @@ func Open(path string, o Options) (*Store, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
+	if o.checkpointEvery <= 0 {
+		o.checkpointEvery = checkpointEvery
+	}
+	if o.logMax <= 0 {
+		o.logMax = logFileMax
+	}
 	// The freelist is rebuilt on open instead of written on every commit.
 	// The map reserves address space only: with it, a growing file is not
 	// remapped (which copies every page a transaction holds) until it
@@ -190,7 +201,7 @@ func Open(path string, o Options) (*Store, error) {
 			return nil, fmt.Errorf("embedded: %s: %w", path, err)
 		}
 	}
-	s.laterWait = laterWait
+	s.laterWait, s.ckEvery, s.logMax = laterWait, o.checkpointEvery, o.logMax
 	s.flush = time.AfterFunc(time.Hour, s.flushLater)
 	s.flush.Stop()
 	if err := s.openLog(); err != nil {

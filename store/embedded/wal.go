@@ -203,12 +203,18 @@ type logFile struct {
 	name string
 	n    uint64
 	max  uint64 // the last LSN it holds (0: none yet)
-	size int64
+	size int64  // bytes written: the offset of the next group
 }
 
 func logName(path string, n uint64) string {
 	return fmt.Sprintf("%s-log-%016x", path, n)
 }
+
+// spareName is the log file kept for reuse: a folded file, or one filled
+// with zeros. Overwriting blocks a file already has costs a sync a third
+// of the wall time and half the CPU of growing the file (measured on
+// ext4), so the log moves into it instead of a new file.
+func spareName(path string) string { return path + "-log-spare" }
 
 // logFiles lists the log files of the data file path, oldest first.
 func logFiles(path string) ([]logFile, error) {
@@ -220,7 +226,7 @@ func logFiles(path string) ([]logFile, error) {
 	for _, name := range names {
 		n, err := strconv.ParseUint(strings.TrimPrefix(name, path+"-log-"), 16, 64)
 		if err != nil {
-			continue // not ours
+			continue // the spare, or not ours
 		}
 		out = append(out, logFile{name: name, n: n})
 	}
@@ -228,50 +234,49 @@ func logFiles(path string) ([]logFile, error) {
 	return out, nil
 }
 
-// readLog returns the writes of log file name. last: it is the newest
-// file, whose torn tail (the group a crash interrupted) is dropped;
-// dropped is how many bytes were. In an older file a bad record is an
-// error, naming the file and offset.
-func readLog(name string, last bool) (ops []*op, dropped int, err error) {
+// readLog returns the records of log file name up to the first that is
+// not whole (a torn write, the zeros or the older records of a reused
+// file): tail is how many bytes follow it. A record whose checksum
+// matches but which does not decode is an error naming file and offset.
+func readLog(name string) (ops []*op, tail int, err error) {
 	b, err := os.ReadFile(name)
 	if err != nil {
 		return nil, 0, err
 	}
 	off := 0
-	for off < len(b) {
-		bad := ""
-		switch {
-		case len(b)-off < 8:
-			bad = "short header"
-		default:
-			n := int(binary.LittleEndian.Uint32(b[off:]))
-			switch {
-			case n > len(b)-off-8:
-				bad = "short record"
-			case crc32.Checksum(b[off+8:off+8+n], castagnoli) != binary.LittleEndian.Uint32(b[off+4:]):
-				bad = "checksum mismatch"
-			default:
-				o, err := decodeOp(b[off+8 : off+8+n])
-				if err != nil {
-					return nil, 0, fmt.Errorf("%s: offset %d: %w", name, off, err)
-				}
-				ops = append(ops, o)
-				off += 8 + n
-				continue
-			}
+	for len(b)-off >= 8 {
+		n := int(binary.LittleEndian.Uint32(b[off:]))
+		if n == 0 || n > len(b)-off-8 || crc32.Checksum(b[off+8:off+8+n], castagnoli) != binary.LittleEndian.Uint32(b[off+4:]) {
+			break
 		}
-		if !last {
-			return nil, 0, fmt.Errorf("%s: offset %d: %s: %w", name, off, bad, errRecord)
+		o, err := decodeOp(b[off+8 : off+8+n])
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s: offset %d: %w", name, off, err)
 		}
-		return ops, len(b) - off, nil
+		if len(ops) > 0 && o.lsn != ops[len(ops)-1].lsn+1 {
+			break // a reused file's older records
+		}
+		ops = append(ops, o)
+		off += 8 + n
 	}
-	return ops, 0, nil
+	return ops, len(b) - off, nil
 }
 
-// createLog creates log file name and syncs its directory, so that the
-// file survives a crash once a write to it is synced.
-func createLog(name string) (*os.File, error) {
-	f, err := os.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY|os.O_APPEND, 0o600)
+// createLog makes log file name, from the spare if there is one, and
+// syncs its directory, so that the file survives a crash once a write to
+// it is synced.
+func createLog(path, name string) (*os.File, error) {
+	err := os.Rename(spareName(path), name)
+	if errors.Is(err, os.ErrNotExist) {
+		var f *os.File
+		if f, err = os.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600); err == nil {
+			err = f.Close()
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(name, os.O_WRONLY, 0o600)
 	if err != nil {
 		return nil, err
 	}
@@ -280,6 +285,46 @@ func createLog(name string) (*os.File, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// makeSpare fills a spare log file of size bytes with zeros, unless
+// there is one.
+func makeSpare(path string, size int64) error {
+	name := spareName(path)
+	if _, err := os.Stat(name); err == nil {
+		return nil
+	}
+	tmp := name + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	zeros := make([]byte, 1<<20)
+	for i := int64(0); i < size && err == nil; i += int64(len(zeros)) {
+		_, err = f.Write(zeros)
+	}
+	if err == nil {
+		err = fdatasync(f)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, name)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
+
+// recycle makes folded log file name the spare, or deletes it if there
+// is one.
+func recycle(path, name string) error {
+	if _, err := os.Stat(spareName(path)); err == nil {
+		return os.Remove(name)
+	}
+	return os.Rename(name, spareName(path))
 }
 
 func syncDir(dir string) error {
