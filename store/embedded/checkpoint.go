@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"time"
 
@@ -576,14 +577,44 @@ func (s *Store) settled(op string, fn func(*bolt.Tx) error) error {
 // exclusive runs fn in a write transaction (update) with the log
 // stopped and settled, and the shadows dropped: for the writes that
 // change what logged writes decide on, without the log.
-func (s *Store) exclusive(op string, fn func(*bolt.Tx) error) error {
+// after, if given, runs once fn is committed, with the log still stopped.
+func (s *Store) exclusive(op string, fn func(*bolt.Tx) error, after ...func() error) error {
 	s.gate.Lock()
 	defer s.gate.Unlock()
 	if err := s.settle(); err != nil {
 		return s.wrap(op, err)
 	}
 	s.dropShadows()
-	return s.update(op, fn)
+	err := s.update(op, fn)
+	for _, f := range after {
+		if err == nil {
+			err = s.wrap(op, f())
+		}
+	}
+	return err
+}
+
+// scrubLog empties the log, all of it folded (gate held, settled): the
+// files folded and the spare are removed and the current one is truncated,
+// so that data just deleted does not stay in them (DeleteCustomer).
+func (s *Store) scrubLog() error {
+	s.wmu.Lock()
+	old := s.logOld
+	s.logOld = nil
+	s.logCur.size, s.logCur.max = 0, 0
+	s.wmu.Unlock()
+	for _, f := range old {
+		if err := os.Remove(f.name); err != nil {
+			return err
+		}
+	}
+	if err := os.Remove(spareName(s.path)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if err := s.logf.Truncate(0); err != nil {
+		return err
+	}
+	return fdatasync(s.logf)
 }
 
 // dropShadows drops every shadow, once every logged write is folded and

@@ -7,7 +7,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Group commit. bbolt syncs the file once per write transaction, and a sync
+// Group commit, for the writes that go to bbolt directly (all but the
+// logged ones: wal.go). bbolt syncs the file once per write transaction, and a sync
 // costs milliseconds, so one transaction per write would cap the store at a
 // few hundred writes a second however many conversations are active. Writes
 // that arrive while a transaction commits are queued; the first of them

@@ -95,7 +95,8 @@ func (s *Store) ExportCustomer(ctx context.Context, customer string) (privacy.Cu
 // DeleteCustomer removes everything kept about customer, in one
 // transaction: its conversations (records, transcripts, outboxes, claims
 // and the agents' held index), their queue entries, timers and analytics
-// events, and the customer index itself. Deleting an unknown customer is
+// events, and the customer index itself; and empties the write log, which
+// held their writes. Deleting an unknown customer is
 // not an error.
 func (s *Store) DeleteCustomer(ctx context.Context, customer string) error {
 	return s.exclusive("delete customer", func(tx *bolt.Tx) error {
@@ -166,7 +167,7 @@ func (s *Store) DeleteCustomer(ctx context.Context, customer string) error {
 			}
 		}
 		return nil
-	})
+	}, s.scrubLog)
 }
 
 // Dump calls fn with every key and value in the file, in every bucket at

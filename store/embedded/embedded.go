@@ -1,6 +1,7 @@
-// Package embedded is the default store: one local bbolt file, durable across
-// process restarts (every write is fsynced before it returns), no server. It
-// suits one bot process; use store/redisstore for replicas.
+// Package embedded is the default store: one local bbolt file and its write
+// log (wal.go), durable across process restarts (every write is fsynced
+// before it returns), no server. It suits one bot process; use
+// store/redisstore for replicas.
 //
 // Layout (top-level buckets):
 //

@@ -379,3 +379,47 @@ func TestLoggedAndExclusiveWrites(t *testing.T) {
 		}
 	}
 }
+
+// TestDeleteCustomerScrubsLog: after a customer's data is deleted, none of
+// their messages is left in the write log's files (folded, current or
+// spare), where a crash-consistent backup would keep them.
+func TestDeleteCustomerScrubsLog(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), FileName)
+	s := openLogged(t, path, 6000)
+	gone, kept := newConv("gone"), newConv("kept")
+	for i := range 8 {
+		turn(t, s, gone, fmt.Sprint("gone-", i))
+		turn(t, s, kept, fmt.Sprint("kept-", i))
+		if i%3 == 2 {
+			if err := s.checkpoint(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	logBytes := func() string {
+		names, _ := filepath.Glob(path + "-log-*")
+		var all []byte
+		for _, n := range names {
+			b, _ := os.ReadFile(n)
+			all = append(all, b...)
+		}
+		return string(all)
+	}
+	if !strings.Contains(logBytes(), "gone-7") {
+		t.Fatal("the test writes nothing to the log")
+	}
+	if err := s.DeleteCustomer(ctx, gone.Customer.ID); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(logBytes(), "gone-") {
+		t.Fatal("a deleted customer's message is still in the write log")
+	}
+	turn(t, s, kept, "kept-8")
+	crash(t, s)
+	s = openLogged(t, path, 0)
+	wantConv(t, s, kept, 9, 0)
+	if _, err := s.Conversation(ctx, gone.ID); !errors.Is(err, bot.ErrNotFound) {
+		t.Fatalf("the deleted conversation: %v", err)
+	}
+}
