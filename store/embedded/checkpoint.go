@@ -466,26 +466,8 @@ func (s *Store) checkpoint() error {
 	s.applied = last
 	// A folded shadow is what bbolt holds: it stays, as a cache, until
 	// there are too many.
-	if len(s.convs) > maxShadows {
-		for id, c := range s.convs {
-			if c.lsn <= last {
-				delete(s.convs, id)
-			}
-			if len(s.convs) <= maxShadows*3/4 {
-				break
-			}
-		}
-		s.gen++
-	}
-	if len(s.seen) > maxShadows {
-		for k, v := range s.seen {
-			if v.lsn <= last {
-				delete(s.seen, k)
-			}
-			if len(s.seen) <= maxShadows*3/4 {
-				break
-			}
-		}
+	if evict(s.convs, func(c *shadow) uint64 { return c.lsn }, last) ||
+		evict(s.seen, func(k seenKey) uint64 { return k.lsn }, last) {
 		s.gen++
 	}
 	var drop []logFile
@@ -505,6 +487,23 @@ func (s *Store) checkpoint() error {
 		}
 	}
 	return nil
+}
+
+// evict deletes folded entries (lsn ≤ last) of m once it holds more
+// than maxShadows, down to 3/4 of that; it reports whether it did.
+func evict[V any](m map[string]V, lsn func(V) uint64, last uint64) bool {
+	if len(m) <= maxShadows {
+		return false
+	}
+	for k, v := range m {
+		if lsn(v) <= last {
+			delete(m, k)
+		}
+		if len(m) <= maxShadows*3/4 {
+			break
+		}
+	}
+	return true
 }
 
 // fold applies ops to bbolt in one transaction, with the last one's LSN.
