@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -287,11 +288,11 @@ func (s *Store) load(id, key string, conv, seen bool) (*shadow, seenKey, error) 
 			}
 			c = &shadow{ok: b.ok}
 			if b.ok {
-				c.ver, c.exp, c.rec = b.h.ver, decTime(b.h.exp), bytesClone(b.h.rec)
+				c.ver, c.exp, c.rec = b.h.ver, decTime(b.h.exp), bytes.Clone(b.h.rec)
 			}
 			p := b.p
 			cur := tx.Bucket(bOutbox).Cursor()
-			for k, _ := cur.Seek(p); k != nil && len(k) >= len(p)+8 && string(k[:len(p)]) == string(p); k, _ = cur.Next() {
+			for k, _ := cur.Seek(p); bytes.HasPrefix(k, p) && len(k) >= len(p)+8; k, _ = cur.Next() {
 				c.outbox = append(c.outbox, string(k[len(p)+8:]))
 			}
 		}
@@ -303,13 +304,6 @@ func (s *Store) load(id, key string, conv, seen bool) (*shadow, seenKey, error) 
 		return nil
 	})
 	return c, k, s.wrap("load", err)
-}
-
-func bytesClone(b []byte) []byte {
-	if len(b) == 0 {
-		return nil
-	}
-	return append([]byte(nil), b...)
 }
 
 // wait waits for g's sync.
