@@ -572,13 +572,12 @@ func (s *Store) settled(op string, fn func(*bolt.Tx) error) error {
 // change what logged writes decide on, without the log.
 // after, if given, runs once fn is committed, with the log still stopped.
 func (s *Store) exclusive(op string, fn func(*bolt.Tx) error, after ...func() error) error {
-	s.gate.Lock()
-	defer s.gate.Unlock()
-	if err := s.settle(); err != nil {
+	resume, err := s.stopLog()
+	if err != nil {
 		return s.wrap(op, err)
 	}
-	s.dropShadows()
-	err := s.update(op, fn)
+	defer resume()
+	err = s.update(op, fn)
 	for _, f := range after {
 		if err == nil {
 			err = s.wrap(op, f())
@@ -608,6 +607,19 @@ func (s *Store) scrubLog() error {
 		return err
 	}
 	return fdatasync(s.logf)
+}
+
+// stopLog holds gate, so that no write is logged until resume, folds
+// every logged write into bbolt and drops the shadows: bbolt alone holds
+// the state then, for a write that bypasses the log.
+func (s *Store) stopLog() (resume func(), err error) {
+	s.gate.Lock()
+	if err := s.settle(); err != nil {
+		s.gate.Unlock()
+		return nil, err
+	}
+	s.dropShadows()
+	return s.gate.Unlock, nil
 }
 
 // dropShadows drops every shadow, once every logged write is folded and

@@ -79,7 +79,7 @@ type Store struct {
 	bmu        sync.Mutex // guards queue and committing: group commit (commit.go)
 	queue      []*call
 	committing bool
-	flush      *time.Timer // commits what updateLater queued if no writer does
+	flush      *time.Timer // syncs the log for a write nobody waits for (kickLater)
 	laterWait  time.Duration
 	commits    atomic.Int64 // durable writes waited for: log syncs and group commits
 	recs       reccache.Cache
@@ -281,12 +281,12 @@ const sweepBatch = 500
 // reads already hide expired data, so calling it is never needed for correctness.
 func (s *Store) Sweep(ctx context.Context) (int, error) {
 	total := 0
-	s.gate.Lock() // no logged write until the sweep is done: it purges what they decide on
-	defer s.gate.Unlock()
-	if err := s.settle(); err != nil {
+	// No logged write until the sweep is done: it purges what they decide on.
+	resume, err := s.stopLog()
+	if err != nil {
 		return 0, s.wrap("sweep", err)
 	}
-	s.dropShadows()
+	defer resume()
 	for {
 		if err := ctx.Err(); err != nil {
 			return total, err
@@ -595,14 +595,8 @@ func (s *Store) Conversation(ctx context.Context, id bot.ConversationID) (*bot.C
 		if len(rec) == 0 {
 			return nil, fmt.Errorf("conversation %q: %w", id, bot.ErrNotFound)
 		}
-		if c := s.recs.Get(id, rec); c != nil {
-			return c, nil
-		}
-		c := new(bot.Conversation)
-		if err := json.Unmarshal(rec, c); err != nil {
-			return nil, s.wrap("conversation", err)
-		}
-		return c, nil
+		c, err := s.record(id, rec)
+		return c, s.wrap("conversation", err)
 	}
 	var c *bot.Conversation
 	err := s.view("conversation", func(tx *bolt.Tx) error {
@@ -617,13 +611,23 @@ func (s *Store) Conversation(ctx context.Context, id bot.ConversationID) (*bot.C
 		if len(rec) == 0 {
 			return fmt.Errorf("conversation %q: %w", id, bot.ErrNotFound)
 		}
-		if c = s.recs.Get(id, rec); c != nil {
-			return nil
-		}
-		c = new(bot.Conversation)
-		return json.Unmarshal(rec, c)
+		c, err = s.record(id, rec)
+		return err
 	})
 	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// record returns conversation id's record rec decoded, from the record
+// cache if it holds rec.
+func (s *Store) record(id bot.ConversationID, rec []byte) (*bot.Conversation, error) {
+	if c := s.recs.Get(id, rec); c != nil {
+		return c, nil
+	}
+	c := new(bot.Conversation)
+	if err := json.Unmarshal(rec, c); err != nil {
 		return nil, err
 	}
 	return c, nil
