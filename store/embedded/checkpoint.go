@@ -37,6 +37,9 @@ const (
 	logFileMax = 16 << 20
 	// maxShadows bounds the shadows and dedupe keys kept once folded.
 	maxShadows = 16384
+	// heldSyncMax: syncs of the log that took less than this keep the
+	// syncer's P (syncLog).
+	heldSyncMax = 5 * time.Millisecond
 )
 
 // kApplied in bMeta: the last LSN folded into the file (uint64).
@@ -409,7 +412,28 @@ func (s *Store) writeLog(buf []byte) error {
 		return err
 	}
 	s.logCur.size += int64(len(buf))
-	return fdatasync(s.logf)
+	return s.syncLog()
+}
+
+// syncLog syncs the log file (syncer only). Every logged write waits for
+// this sync, and through the scheduler the syncer lost its P while the
+// disk worked and then waited behind the runnable goroutines to tell the
+// writers (in BenchmarkEngineEmbedded, 557 µs on average after each sync
+// returned). So it keeps its P (fdatasyncHeld) while syncs are short and
+// another P can run the rest: a sync slower than heldMax (a busy or stuck
+// disk) sends the next ones through the scheduler until one is short again.
+func (s *Store) syncLog() error {
+	held := s.lastSync < s.heldMax && runtime.GOMAXPROCS(0) > 1
+	t0 := time.Now()
+	var err error
+	if held {
+		s.heldSyncs++
+		err = fdatasyncHeld(s.logf)
+	} else {
+		err = fdatasync(s.logf)
+	}
+	s.lastSync = time.Since(t0)
+	return err
 }
 
 // ---- checkpoints

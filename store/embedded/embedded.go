@@ -64,6 +64,7 @@ type Options struct {
 
 	checkpointEvery time.Duration // tests; default checkpointEvery
 	logMax          int64         // tests; default logFileMax
+	heldSyncMax     time.Duration // tests; default heldSyncMax, < 0: never held
 }
 
 // Store is the embedded store. Create it with Open.
@@ -91,13 +92,16 @@ type Store struct {
 	logWG       sync.WaitGroup // the syncer
 	kickSync    chan struct{}
 	kickCk      chan struct{}
-	logf        *os.File   // syncer only (and Open, Close)
-	wmu         sync.Mutex // guards what follows
-	synced      sync.Cond  // on wmu: a group was synced (or failed)
-	lsn         uint64     // the last LSN given
-	done        uint64     // the last LSN synced
-	applied     uint64     // the last LSN folded into bbolt
-	gen         uint64     // bumped when shadows are dropped
+	logf        *os.File // syncer only (and Open, Close)
+	heldMax     time.Duration
+	lastSync    time.Duration // syncer only: how long the last sync took
+	heldSyncs   int           // syncer only: syncs that kept the P
+	wmu         sync.Mutex    // guards what follows
+	synced      sync.Cond     // on wmu: a group was synced (or failed)
+	lsn         uint64        // the last LSN given
+	done        uint64        // the last LSN synced
+	applied     uint64        // the last LSN folded into bbolt
+	gen         uint64        // bumped when shadows are dropped
 	closed      bool
 	laterArmed  bool
 	cur         *group // the group being filled
@@ -170,6 +174,9 @@ func Open(path string, o Options) (*Store, error) {
 	if o.logMax <= 0 {
 		o.logMax = logFileMax
 	}
+	if o.heldSyncMax == 0 {
+		o.heldSyncMax = heldSyncMax
+	}
 	// The freelist is rebuilt on open instead of written on every commit.
 	// The map reserves address space only: with it, a growing file is not
 	// remapped (which copies every page a transaction holds) until it
@@ -202,7 +209,7 @@ func Open(path string, o Options) (*Store, error) {
 			return nil, fmt.Errorf("embedded: %s: %w", path, err)
 		}
 	}
-	s.laterWait, s.ckEvery, s.logMax = laterWait, o.checkpointEvery, o.logMax
+	s.laterWait, s.ckEvery, s.logMax, s.heldMax = laterWait, o.checkpointEvery, o.logMax, o.heldSyncMax
 	s.flush = time.AfterFunc(time.Hour, s.flushLater)
 	s.flush.Stop()
 	if err := s.openLog(); err != nil {

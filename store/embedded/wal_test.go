@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -95,6 +96,41 @@ func wantConv(t *testing.T, s *Store, c *bot.Conversation, n, done int) {
 
 // TestCrashLosesNoWrite: every write that returned before a crash is
 // there after Open, which replays the log; none twice, and decisions made
+// TestSlowSyncsGoThroughTheScheduler: the log's syncs keep the syncer's P
+// only while they are fast and another P exists; after a slow one, or with
+// GOMAXPROCS 1, they go through the scheduler. Both kinds are durable.
+func TestSlowSyncsGoThroughTheScheduler(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		max   time.Duration
+		procs int
+		held  int
+	}{
+		{"every sync slow", time.Nanosecond, 2, 1}, // the first is held: no sync was slow yet
+		{"one P", time.Hour, 1, 0},
+		{"never held", -1, 2, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(tc.procs))
+			path := filepath.Join(t.TempDir(), FileName)
+			s, err := Open(path, Options{SweepEvery: -1, checkpointEvery: time.Hour, heldSyncMax: tc.max})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			c := newConv("a")
+			for i := range 5 {
+				turn(t, s, c, fmt.Sprint("a-", i))
+			}
+			crash(t, s)
+			if s.heldSyncs != tc.held {
+				t.Errorf("%d syncs kept the P, want %d", s.heldSyncs, tc.held)
+			}
+			wantConv(t, openLogged(t, path, 0), c, 5, 0)
+		})
+	}
+}
+
 // on them (versions, dedupe keys, outbox heads) hold.
 func TestCrashLosesNoWrite(t *testing.T) {
 	ctx := context.Background()
