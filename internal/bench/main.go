@@ -24,6 +24,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strconv"
 	"strings"
@@ -126,12 +127,13 @@ func main() {
 	cmdline := flag.String("cmdline", "", "the command that ran this, for the report")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to `file`")
 	memprofile := flag.String("memprofile", "", "write an allocation profile of the whole run to `file`")
+	traceFile := flag.String("trace", "", "write a runtime trace of the whole run to `file` (go tool trace)")
 	pacedRate := flag.Int("redis-paced", 2000, "messages per second of the paced Redis row")
 	pacedDur := flag.Duration("paced-duration", 15*time.Second, "length of the paced Redis rows: their p99 is the 1 % slowest, so a 5 s window (10,000 messages) moves with one stall of the machine")
 	convsFlag := flag.String("redis-convs", "1,100,10000", "comma-separated conversation `counts` of the closed-loop Redis rows")
 	procs := flag.Int("redis-procs", 1, "also run the 100-conversation and paced Redis rows with GOMAXPROCS set to `n`, the setting docs/operations.md advises for a 2-core host shared with redis-server (0: not)")
 	flag.IntVar(&redisPipelining, "redis-pipelining", 0, "redisstore.Options.Pipelining of the Redis rows (0: off, the store's default)")
-	oneProcess := flag.Bool("one-process", false, "run the Redis rows in this process too (as with -cpuprofile or -memprofile) instead of in a process of their own")
+	oneProcess := flag.Bool("one-process", false, "run the Redis rows in this process too (as with -cpuprofile, -memprofile or -trace) instead of in a process of their own")
 	emit := flag.String("emit", "", "write the rows as JSON to `file` instead of the report (how the Redis rows' own process reports)")
 	flag.Parse()
 	for _, f := range strings.Split(*convsFlag, ",") {
@@ -150,6 +152,16 @@ func main() {
 			log.Fatal(err)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *traceFile != "" {
+		f, err := os.Create(*traceFile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := trace.Start(f); err != nil {
+			log.Fatal(err)
+		}
+		defer trace.Stop()
 	}
 	if *memprofile != "" {
 		runtime.MemProfileRate = 64 << 10
@@ -189,7 +201,7 @@ func main() {
 	// The Redis rows run in a process of their own, as a bot runs one
 	// store: after the embedded rows in the same process the paced row's
 	// p99 was 2 to 3 ms worse in alternating runs (docs/performance.md).
-	separate := (want("engine") || want("redis")) && noKB == nil && *emit == "" && !*oneProcess && *cpuprofile == "" && *memprofile == ""
+	separate := (want("engine") || want("redis")) && noKB == nil && *emit == "" && !*oneProcess && *cpuprofile == "" && *memprofile == "" && *traceFile == ""
 	// This process's own server serves the handoff and memory rows, and
 	// the Redis rows unless they run separately.
 	needSrv := !separate || want("handoff") || want("memory")
