@@ -77,6 +77,10 @@ func BenchmarkEngineEmbedded(b *testing.B) { benchEngineEmbedded(b, 100) }
 // conversation: each turn waits for its own durable write.
 func BenchmarkEngineEmbeddedOne(b *testing.B) { benchEngineEmbedded(b, 1) }
 
+// BenchmarkEngineEmbedded10k is BenchmarkEngineEmbedded with 10,000
+// conversations (b.N of at least 10,000).
+func BenchmarkEngineEmbedded10k(b *testing.B) { benchEngineEmbedded(b, 10_000) }
+
 func benchEngineEmbedded(b *testing.B, convs int) {
 	c, snap, r := clincKB(b)
 	texts := answered(r, c.test)
