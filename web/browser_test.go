@@ -430,6 +430,10 @@ func TestBrowser(t *testing.T) {
 			admin.do(chromedp.Click(chromedp.ID("tab-" + tab)))
 			admin.wait(tab, fmt.Sprintf(`!document.getElementById("p-%s").hidden && document.getElementById("p-%s").querySelectorAll("table, .card, form, fieldset, p").length > 0`, tab, tab))
 		}
+		// Back on the analytics tab: its charts are lazy images, which a
+		// browser loads only while they are shown (the loop above may have
+		// left the tab before they were made).
+		admin.do(chromedp.Click(chromedp.ID("tab-analytics")))
 		admin.wait("the charts", `[...document.querySelectorAll("#an-charts img")].length === 9 && [...document.querySelectorAll("#an-charts img")].every(i => i.complete && i.naturalWidth > 0)`)
 		// "Create FAQ from this" opens the editor prefilled with the question.
 		admin.do(chromedp.Click(chromedp.ID("tab-unanswered")))
