@@ -94,8 +94,6 @@ func wantConv(t *testing.T, s *Store, c *bot.Conversation, n, done int) {
 	}
 }
 
-// TestCrashLosesNoWrite: every write that returned before a crash is
-// there after Open, which replays the log; none twice, and decisions made
 // TestSlowSyncsGoThroughTheScheduler: the log's syncs keep the syncer's P
 // only while they are fast and another P exists; after a slow one, or with
 // GOMAXPROCS 1, they go through the scheduler. Both kinds are durable.
@@ -131,6 +129,8 @@ func TestSlowSyncsGoThroughTheScheduler(t *testing.T) {
 	}
 }
 
+// TestCrashLosesNoWrite: every write that returned before a crash is
+// there after Open, which replays the log; none twice, and decisions made
 // on them (versions, dedupe keys, outbox heads) hold.
 func TestCrashLosesNoWrite(t *testing.T) {
 	ctx := context.Background()
