@@ -275,11 +275,15 @@ func solveCS(ctx context.Context, d *dataset, ys []int32, nc, nFeat int, c float
 			if yPos >= 0 {
 				dd[yPos] += A * c
 			}
-			slices.Sort(dd[:na]) // used largest first
-			beta := dd[na-1] - A*c
+			// dd largest first: from a heap, as the loop takes few.
+			h := dd[:na]
+			heapify(h)
+			top, h := popMax(h)
+			beta := top - A*c
 			r := 1
-			for ; r < na && beta < float32(r)*dd[na-1-r]; r++ {
-				beta += dd[na-1-r]
+			for ; r < na && beta < float32(r)*h[0]; r++ {
+				top, h = popMax(h)
+				beta += top
 			}
 			beta /= float32(r)
 			for q := 0; q < na; q++ {
@@ -324,4 +328,39 @@ func solveCS(ctx context.Context, d *dataset, ys []int32, nc, nFeat int, c float
 		}
 	}
 	return w, bias, nil
+}
+
+// heapify makes h a max-heap.
+func heapify(h []float32) {
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		siftDown(h, i)
+	}
+}
+
+// siftDown moves h[i] down to its place in the max-heap h.
+func siftDown(h []float32, i int) {
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		if r := l + 1; r < len(h) && h[r] > h[l] {
+			l = r
+		}
+		if h[i] >= h[l] {
+			return
+		}
+		h[i], h[l] = h[l], h[i]
+		i = l
+	}
+}
+
+// popMax removes the largest value of the max-heap h and returns it with
+// the heap left.
+func popMax(h []float32) (float32, []float32) {
+	top, n := h[0], len(h)-1
+	h[0] = h[n]
+	h = h[:n]
+	siftDown(h, 0)
+	return top, h
 }
