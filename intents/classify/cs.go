@@ -17,9 +17,11 @@ import (
 //
 // With fold (a fold number per example, 0..k-1) it also cross-validates:
 // the problem is solved again without each fold, whose examples are
-// then scored. The full fit and the fold fits run in parallel on
-// workers goroutines; results do not depend on their number.
-func trainCS(ctx context.Context, d *dataset, ys []int32, nc, nFeat int, c float64, workers int, fold []int) (linear, error) {
+// then scored, and onHeld (if not nil) is called with the held-out
+// scores as soon as the last fold is scored, on a worker, while the
+// full fit may still run. The full fit and the fold fits run in parallel
+// on workers goroutines; results do not depend on their number.
+func trainCS(ctx context.Context, d *dataset, ys []int32, nc, nFeat int, c float64, workers int, fold []int, onHeld func([]float32)) (linear, error) {
 	n := d.len()
 	all := make([]int32, n)
 	for i := range all {
@@ -51,6 +53,8 @@ func trainCS(ctx context.Context, d *dataset, ys []int32, nc, nFeat int, c float
 	}
 	next := make(chan int)
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	foldsLeft := len(jobs) - 1
 	errs := make([]error, len(jobs))
 	for range min(workers, len(jobs)) {
 		wg.Add(1)
@@ -75,6 +79,13 @@ func trainCS(ctx context.Context, d *dataset, ys []int32, nc, nFeat int, c float
 					for cls, v := range sc {
 						m.held[cls*n+int(i)] = v
 					}
+				}
+				mu.Lock()
+				foldsLeft--
+				last := foldsLeft == 0
+				mu.Unlock()
+				if last && onHeld != nil {
+					onHeld(m.held)
 				}
 			}
 		}()

@@ -142,14 +142,9 @@ func Train(ctx context.Context, examples []Example, opts Options) (*Model, error
 		return nil, ErrNoExamples
 	}
 	opts = opts.withDefaults(len(examples))
-	m, held, err := fit(ctx, examples, opts)
+	m, err := fit(ctx, examples, opts)
 	if err != nil {
 		return nil, err
-	}
-	m.scale = defaultScale
-	m.platt = [3]float64{defaultScale, 0, 0}
-	if held.scores != nil {
-		m.calibrate(held, opts)
 	}
 	if opts.OOSThreshold > 0 {
 		m.threshold = opts.OOSThreshold
@@ -159,10 +154,10 @@ func Train(ctx context.Context, examples []Example, opts Options) (*Model, error
 	return m, nil
 }
 
-// fit trains the featurizer and SVMs on examples, and with calibration
-// folds returns the held-out scores.
-func fit(ctx context.Context, examples []Example, opts Options) (*Model, heldOut, error) {
-	m := &Model{oos: -1, topK: opts.TopK}
+// fit trains the featurizer and SVMs on examples and, with calibration
+// folds, calibrates on their held-out scores while the full fit runs.
+func fit(ctx context.Context, examples []Example, opts Options) (*Model, error) {
+	m := &Model{oos: -1, topK: opts.TopK, scale: defaultScale, platt: [3]float64{defaultScale, 0, 0}}
 	index := map[string]int32{}
 	ys := make([]int32, len(examples))
 	for i, e := range examples {
@@ -175,7 +170,7 @@ func fit(ctx context.Context, examples []Example, opts Options) (*Model, heldOut
 		ys[i] = id
 	}
 	if len(m.labels) < 2 {
-		return nil, heldOut{}, fmt.Errorf("%w: got %q", ErrOneLabel, m.labels)
+		return nil, fmt.Errorf("%w: got %q", ErrOneLabel, m.labels)
 	}
 	if id, ok := index[OOS]; ok {
 		m.oos = int(id)
@@ -203,17 +198,20 @@ func fit(ctx context.Context, examples []Example, opts Options) (*Model, heldOut
 	if opts.OneVsRest {
 		train = trainOVR
 	}
-	o, err := train(ctx, newDataset(xs), ys, len(m.labels), len(m.feat.idf), opts.C, opts.Workers, fold)
+	var onHeld func([]float32)
+	if fold != nil {
+		onHeld = func(held []float32) {
+			h := transpose(held, ys)
+			h.unknown = unk
+			m.calibrate(h, opts) // sets only the calibration fields of m
+		}
+	}
+	o, err := train(ctx, newDataset(xs), ys, len(m.labels), len(m.feat.idf), opts.C, opts.Workers, fold, onHeld)
 	if err != nil {
-		return nil, heldOut{}, err
+		return nil, err
 	}
 	m.w, m.bias = o.w, o.bias
-	var h heldOut
-	if o.held != nil {
-		h = transpose(o.held, ys)
-		h.unknown = unk
-	}
-	return m, h, nil
+	return m, nil
 }
 
 // Labels returns the labels the model knows, OOS included if trained.

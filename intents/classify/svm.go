@@ -86,7 +86,8 @@ type linear struct {
 // cross-validates: for each fold, the class's problem is solved again
 // without that fold's examples, which are then scored. (Warm starts from
 // the full solution were tried: they saved no work.)
-func trainOVR(ctx context.Context, d *dataset, ys []int32, nClasses, nFeat int, c float64, workers int, fold []int) (linear, error) {
+// onHeld is as for trainCS, called here once every class is trained.
+func trainOVR(ctx context.Context, d *dataset, ys []int32, nClasses, nFeat int, c float64, workers int, fold []int, onHeld func([]float32)) (linear, error) {
 	n := d.len()
 	m := linear{w: make([]float32, nFeat*nClasses), bias: make([]float32, nClasses)}
 	var inFold, outFold [][]int32 // per fold: its examples, the others
@@ -162,6 +163,9 @@ func trainOVR(ctx context.Context, d *dataset, ys []int32, nClasses, nFeat int, 
 	}
 	close(next)
 	wg.Wait()
+	if err == nil && fold != nil && onHeld != nil {
+		onHeld(m.held)
+	}
 	return m, err
 }
 
