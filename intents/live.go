@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/supportbot/supportbot/bot"
+	"github.com/supportbot/supportbot/intents/classify"
 	"github.com/supportbot/supportbot/intents/kb"
 )
 
@@ -57,13 +60,18 @@ func Seed(ctx context.Context, st bot.DocStore, fsys fs.FS) (bool, error) {
 }
 
 // Sync loads the latest knowledge base and notices from st if they changed
-// since the snapshot in use, and compiles it.
+// since the snapshot in use, and compiles it. An edit of a knowledge base
+// in use first gets an interim model, trained from the one in use in a
+// fraction of the time (Snapshot.Interim); the next Sync replaces it with
+// a model trained from scratch, unless another edit comes first.
 func (r *Router) Sync(ctx context.Context, st DocReader) error {
+	r.syncMu.Lock()
+	defer r.syncMu.Unlock()
 	v, err := st.DocVersion(ctx, KBDoc)
 	if err != nil {
 		return err
 	}
-	if cur := r.snap.Load(); v > 0 && (cur == nil || cur.Version != v) {
+	if cur := r.snap.Load(); v > 0 && (cur == nil || cur.Version != v || cur.Interim) {
 		d, err := st.Doc(ctx, KBDoc)
 		if err != nil {
 			return err
@@ -72,13 +80,25 @@ func (r *Router) Sync(ctx context.Context, st DocReader) error {
 		if err != nil {
 			return fmt.Errorf("knowledge base v%d: %w", d.Version, err)
 		}
-		s, err := CompileCached(ctx, base, d.Version, r.cfg.ModelCache)
+		var warm *classify.Model
+		if cur != nil && cur.Version != d.Version && cur.Model != nil && cur.Model.Warmable() {
+			warm = cur.Model
+		}
+		var s *Snapshot
+		if cur != nil && cur.Version == d.Version { // cur.Interim
+			s, err = r.exact(ctx, st, base, d.Version)
+		} else {
+			s, err = compileKB(ctx, base, d.Version, r.cfg.ModelCache, warm)
+		}
+		if errors.Is(err, errNewer) {
+			return nil // the next Sync takes the newer version
+		}
 		if err != nil {
 			return err
 		}
 		r.Use(s)
 		r.log.Info("knowledge base loaded", "version", d.Version, "intents", len(base.Intents),
-			"faq", len(base.FAQs), "trained", s.Trained.Round(time.Millisecond))
+			"faq", len(base.FAQs), "trained", s.Trained.Round(time.Millisecond), "interim", s.Interim)
 	}
 	nv, err := st.DocVersion(ctx, NoticesDoc)
 	if err != nil || nv == r.noticesVersion.Load() {
@@ -95,6 +115,44 @@ func (r *Router) Sync(ctx context.Context, st DocReader) error {
 	r.SetNotices(ns)
 	r.noticesVersion.Store(nv)
 	return nil
+}
+
+// errNewer: a newer knowledge base was published during a compile.
+var errNewer = errors.New("intents: a newer knowledge base was published")
+
+// exactPoll is how often exact checks for a newer knowledge base.
+const exactPoll = 100 * time.Millisecond
+
+// exact compiles version of the knowledge base from scratch, to replace
+// its interim snapshot. It gives up with errNewer as soon as st has a newer
+// version, which then gets an interim model of its own without waiting.
+func (r *Router) exact(ctx context.Context, st DocReader, base *kb.Base, version int64) (*Snapshot, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	var newer atomic.Bool
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	wg.Go(func() {
+		t := time.NewTicker(exactPoll)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if v, err := st.DocVersion(ctx, KBDoc); err == nil && v != version {
+					newer.Store(true)
+					cancel()
+					return
+				}
+			}
+		}
+	})
+	s, err := compileKB(ctx, base, version, r.cfg.ModelCache, nil)
+	if newer.Load() {
+		return nil, errNewer
+	}
+	return s, err
 }
 
 // Watch calls Sync every interval until ctx is canceled, so every replica

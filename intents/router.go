@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -66,6 +67,7 @@ type Router struct {
 
 	noticesVersion atomic.Int64
 	assist         *assistHook // optional language model (SetAssistant, assist.go)
+	syncMu         sync.Mutex  // one Sync at a time
 }
 
 // New returns a Router with no knowledge base; call Load (or Run) first.
@@ -81,6 +83,10 @@ type Snapshot struct {
 	Model   *classify.Model
 	Detect  *nlp.Detector
 	Trained time.Duration
+	// Interim: the model was trained from the previous snapshot's
+	// (classify.Options.Warm) to put an edit live fast; Sync replaces it
+	// with one trained from scratch.
+	Interim bool
 	faq     *faqIndex
 }
 
@@ -93,6 +99,12 @@ func Compile(ctx context.Context, base *kb.Base, version int64) (*Snapshot, erro
 // none): a knowledge base whose examples were trained before is loaded
 // instead of retrained, so a restart is fast.
 func CompileCached(ctx context.Context, base *kb.Base, version int64, dir string) (*Snapshot, error) {
+	return compileKB(ctx, base, version, dir, nil)
+}
+
+// compileKB is CompileCached; with warm (Model.Warmable), a model not in the
+// cache is trained from warm's, and the snapshot is Interim.
+func compileKB(ctx context.Context, base *kb.Base, version int64, dir string, warm *classify.Model) (*Snapshot, error) {
 	start := time.Now()
 	n, perLang := len(builtinOOS), map[string]int{}
 	count := func(texts map[string][]string) {
@@ -134,7 +146,7 @@ func CompileCached(ctx context.Context, base *kb.Base, version int64, dir string
 	s := &Snapshot{Base: base, Version: version}
 	var g errgroup.Group
 	g.Go(func() (err error) {
-		if s.Model, err = trainCached(ctx, ex, dir); err != nil {
+		if s.Model, s.Interim, err = trainCached(ctx, ex, dir, warm); err != nil {
 			return fmt.Errorf("train on knowledge base v%d: %w", version, err)
 		}
 		return nil
@@ -150,18 +162,23 @@ func CompileCached(ctx context.Context, base *kb.Base, version int64, dir string
 
 // trainCached trains on ex, or loads the model trained on the same
 // examples from dir. A cache that cannot be read or written only costs a
-// retrain.
-func trainCached(ctx context.Context, ex []classify.Example, dir string) (*classify.Model, error) {
-	if dir == "" {
-		return classify.Train(ctx, ex, classify.Options{})
+// retrain. With warm, a model not in the cache is an interim one, trained
+// from warm's and not cached.
+func trainCached(ctx context.Context, ex []classify.Example, dir string, warm *classify.Model) (m *classify.Model, interim bool, err error) {
+	path := ""
+	if dir != "" {
+		path = filepath.Join(dir, fmt.Sprintf("model-%x.bin", examplesKey(ex)))
+		if m, err := readModel(path); err == nil {
+			return m, false, nil
+		}
 	}
-	path := filepath.Join(dir, fmt.Sprintf("model-%x.bin", examplesKey(ex)))
-	if m, err := readModel(path); err == nil {
-		return m, nil
+	if warm != nil {
+		m, err := classify.Train(ctx, ex, classify.Options{Warm: warm})
+		return m, err == nil, err
 	}
-	m, err := classify.Train(ctx, ex, classify.Options{})
-	if err != nil {
-		return nil, err
+	m, err = classify.Train(ctx, ex, classify.Options{})
+	if err != nil || dir == "" {
+		return m, false, err
 	}
 	if data, err := m.MarshalBinary(); err == nil && os.MkdirAll(dir, 0o700) == nil {
 		tmp := path + ".tmp"
@@ -174,7 +191,7 @@ func trainCached(ctx context.Context, ex []classify.Example, dir string) (*class
 			}
 		}
 	}
-	return m, nil
+	return m, false, nil
 }
 
 // examplesKey identifies the labelled texts of ex, in order.

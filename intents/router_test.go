@@ -234,12 +234,14 @@ func TestMissingTranslationFallsBackPolitely(t *testing.T) {
 	}
 }
 
-func TestKnowledgeBaseEditIsLiveWithoutRestart(t *testing.T) {
+// syncedRouter is a router synced with a store seeded with the starter
+// knowledge base.
+func syncedRouter(t *testing.T) (*intents.Router, *embedded.Store) {
 	st, err := embedded.Open(filepath.Join(t.TempDir(), "kb.db"), embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
 	ctx := context.Background()
 	if ok, err := intents.Seed(ctx, st, os.DirFS("../kb")); !ok || err != nil {
 		t.Fatalf("seed: %v %v", ok, err)
@@ -249,6 +251,12 @@ func TestKnowledgeBaseEditIsLiveWithoutRestart(t *testing.T) {
 	if err := r.Sync(ctx, st); err != nil {
 		t.Fatal(err)
 	}
+	return r, st
+}
+
+func TestKnowledgeBaseEditIsLiveWithoutRestart(t *testing.T) {
+	ctx := context.Background()
+	r, st := syncedRouter(t)
 	d, _ := st.Doc(ctx, intents.KBDoc)
 	base, _ := kb.ParseJSON(d.Data)
 	in, _ := base.Intent("shipping.cost")
@@ -272,6 +280,49 @@ func TestKnowledgeBaseEditIsLiveWithoutRestart(t *testing.T) {
 	if v, _ := st.DocVersion(ctx, intents.KBDoc); v != d.Version+1 {
 		t.Errorf("version %d after a rejected edit, want %d", v, d.Version+1)
 	}
+}
+
+// TestEditGoesLiveWithAnInterimModel: an edit of the knowledge base in use
+// is answered at once by an interim model trained from the one in use, and
+// the next sync replaces it with a model trained from scratch.
+func TestEditGoesLiveWithAnInterimModel(t *testing.T) {
+	ctx := context.Background()
+	r, st := syncedRouter(t)
+	if s := r.Snapshot(); s.Interim {
+		t.Fatal("the first knowledge base got an interim model")
+	}
+	d, _ := st.Doc(ctx, intents.KBDoc)
+	base, _ := kb.ParseJSON(d.Data)
+	base.Intents = append(base.Intents, kb.Intent{
+		Name: "gift.wrap", Action: kb.ActionAnswer,
+		Examples: map[string][]string{"en": {"can you gift wrap my order", "do you offer gift wrapping",
+			"I want the parcel wrapped as a present", "is gift wrap available", "wrap it as a gift please"}},
+		Answers: map[string]kb.Answer{"en": {Text: "Yes: tick \"gift wrap\" at checkout."}},
+	})
+	if _, err := intents.Publish(ctx, st, base, d.Version, "admin", "gift wrap"); err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string) {
+		t.Helper()
+		reps := say(t, r, newConv(), "do you gift wrap orders?")
+		if len(reps) != 1 || !strings.Contains(reps[0].Text, "gift wrap") {
+			t.Errorf("%s: the answer is %+v", when, reps)
+		}
+	}
+	if err := r.Sync(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	if s := r.Snapshot(); !s.Interim || s.Version != d.Version+1 {
+		t.Fatalf("after the edit: version %d, interim %v; want %d, interim", s.Version, s.Interim, d.Version+1)
+	}
+	check("interim model")
+	if err := r.Sync(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	if s := r.Snapshot(); s.Interim || s.Version != d.Version+1 {
+		t.Fatalf("after the next sync: version %d, interim %v; want %d, not interim", s.Version, s.Interim, d.Version+1)
+	}
+	check("model trained from scratch")
 }
 
 func TestToCyrillic(t *testing.T) {

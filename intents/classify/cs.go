@@ -21,7 +21,9 @@ import (
 // scores as soon as the last fold is scored, on a worker, while the
 // full fit may still run. The full fit and the fold fits run in parallel
 // on workers goroutines; results do not depend on their number.
-func trainCS(ctx context.Context, d *dataset, ys []int32, nc, nFeat int, c float64, workers int, fold []int, onHeld func([]float32)) (linear, error) {
+//
+// warm, if not nil, is where the full fit starts.
+func trainCS(ctx context.Context, d *dataset, ys []int32, nc, nFeat int, c float64, workers int, fold []int, onHeld func([]float32), warm *start) (linear, error) {
 	n := d.len()
 	all := make([]int32, n)
 	for i := range all {
@@ -62,15 +64,19 @@ func trainCS(ctx context.Context, d *dataset, ys []int32, nc, nFeat int, c float
 			defer wg.Done()
 			for j := range next {
 				eps := float32(csEps)
-				if j > 0 {
+				if j > 0 || warm != nil { // a fold, or an interim model
 					eps = csFoldEps
 				}
-				w, b, err := solveCS(ctx, d, ys, nc, nFeat, float32(c), jobs[j], uint64(j), eps)
+				var from *start
+				if j == 0 {
+					from = warm
+				}
+				w, b, alpha, err := solveCS(ctx, d, ys, nc, nFeat, float32(c), jobs[j], uint64(j), eps, from)
 				if errs[j] = err; err != nil {
 					continue
 				}
 				if j == 0 {
-					m.w, m.bias = w, b
+					m.w, m.bias, m.alpha = w, b, alpha
 					continue
 				}
 				sc := make([]float32, nc)
@@ -131,6 +137,14 @@ func (d *dataset) scores(i int, w, bias, sc []float32) {
 	}
 }
 
+// start is where a fit starts: the dual variables of each member
+// ([k*nc+class]) as a fit of similar examples left them, and whether the
+// member was in that fit. Any such variables are feasible.
+type start struct {
+	alpha []float32
+	known []bool
+}
+
 const (
 	csMaxIter = 1000
 	csEps     = 0.1 // stopping tolerance (LIBLINEAR's default for this solver)
@@ -148,12 +162,33 @@ const (
 // regularised like the others). Each step solves the sub-problem of one
 // example's variables exactly, until the largest violation of the
 // optimality conditions is below eps. It returns the weights, laid out
-// [feature*nc+class], and the biases.
-func solveCS(ctx context.Context, d *dataset, ys []int32, nc, nFeat int, c float32, members []int32, seed uint64, eps float32) ([]float32, []float32, error) {
+// [feature*nc+class], the biases and the dual variables ([k*nc+class] for
+// members[k]). It starts from warm if not nil.
+func solveCS(ctx context.Context, d *dataset, ys []int32, nc, nFeat int, c float32, members []int32, seed uint64, eps float32, warm *start) ([]float32, []float32, []float32, error) {
 	w := make([]float32, nFeat*nc)
 	bias := make([]float32, nc)
 	n := len(members)
 	alpha := make([]float32, n*nc)
+	if warm != nil {
+		copy(alpha, warm.alpha)
+		var cls []int32
+		for k, i := range members {
+			ai := alpha[k*nc : k*nc+nc]
+			cls = cls[:0]
+			for m, a := range ai {
+				if a != 0 {
+					bias[m] += a
+					cls = append(cls, int32(m))
+				}
+			}
+			for p, f := range d.idx[d.ptr[i]:d.ptr[i+1]] {
+				v, row := d.val[d.ptr[i]+int32(p)], w[int(f)*nc:][:nc]
+				for _, m := range cls {
+					row[m] += ai[m] * v
+				}
+			}
+		}
+	}
 	// Per example: its active classes (a permutation of 0..nc-1 whose
 	// first activeN[k] entries are active).
 	act := make([]int32, n*nc)
@@ -177,10 +212,37 @@ func solveCS(ctx context.Context, d *dataset, ys []int32, nc, nFeat int, c float
 	activeSize := n
 	epsShrink := max(10*eps, 1)
 	startFromAll := true
+	if warm != nil {
+		// Near the optimum: an example known before starts with only the
+		// classes it uses, and every class is checked once the rest has
+		// converged.
+		epsShrink, startFromAll = eps, false
+		for k, i := range members {
+			ai, ac := alpha[k*nc:][:nc], act[k*nc:][:nc]
+			use := func(m int) bool { return ai[m] != 0 || int32(m) == ys[i] }
+			if !warm.known[k] {
+				continue // a new example: all classes
+			}
+			na := 0
+			for m := range nc {
+				if use(m) {
+					ac[na] = int32(m)
+					na++
+				}
+			}
+			for m, j := 0, na; m < nc; m++ {
+				if !use(m) {
+					ac[j] = int32(m)
+					j++
+				}
+			}
+			activeN[k] = int32(na)
+		}
+	}
 	const inf = float32(1e30)
 	for iter := 0; iter < csMaxIter; iter++ {
 		if err := ctx.Err(); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		stopping := -inf
 		for k := 0; k < activeSize; k++ {
@@ -338,7 +400,7 @@ func solveCS(ctx context.Context, d *dataset, ys []int32, nc, nFeat int, c float
 			startFromAll = false
 		}
 	}
-	return w, bias, nil
+	return w, bias, alpha, nil
 }
 
 // heapify makes h a max-heap.

@@ -74,6 +74,14 @@ type Options struct {
 	TopK int
 	// Workers trains classes in parallel; default GOMAXPROCS.
 	Workers int
+	// Warm, a model trained by this process on similar examples (the
+	// knowledge base before an edit), makes an interim model quickly:
+	// training starts where Warm's ended (see Model.Warmable), an example
+	// with the same text and label with its dual variables, solves to the
+	// calibration folds' looser tolerance, skips the folds and keeps
+	// Warm's calibration (docs/router.md, "Live edits"). Ignored with
+	// OneVsRest.
+	Warm *Model
 }
 
 func (o Options) withDefaults(n int) Options {
@@ -119,7 +127,11 @@ type Model struct {
 	threshold float64    // OOS threshold on the in-scope score; 0 = none
 	platt     [3]float64 // in-scope score σ(a·gap + b + c·unknown words), see inScope
 	topK      int
-	pool      sync.Pool // *scratch
+	// For Options.Warm, kept in memory only (not encoded): the examples'
+	// keys (text, label) and the full fit's dual variables [i*nc+class].
+	keys  []string
+	alpha []float32
+	pool  sync.Pool // *scratch
 }
 
 type scratch struct {
@@ -183,9 +195,18 @@ func fit(ctx context.Context, examples []Example, opts Options) (*Model, error) 
 	// The square root of the idf: rare n-grams (names, typos) weigh less
 	// than with the full idf. It was better on every data set (CLINC150
 	// val, BANKING77, xSID), by 0.1 to 0.7 points.
+	var warm *start
+	if opts.Warm != nil && !opts.OneVsRest {
+		warm = opts.Warm.warmStart(examples, m.labels, ys, float32(opts.C))
+	}
+	if warm != nil {
+		if (opts.Warm.oos >= 0) == (m.oos >= 0) {
+			m.scale, m.platt, m.threshold = opts.Warm.scale, opts.Warm.platt, opts.Warm.threshold
+		}
+	}
 	var fold []int
 	var unk []float64
-	if opts.CalibrationFolds > 1 {
+	if opts.CalibrationFolds > 1 && warm == nil {
 		fold = folds(ys, opts.CalibrationFolds)
 		unk = heldOutUnknown(raws, fold, opts.MinDF) // before newFeaturizer sorts raws
 	}
@@ -206,12 +227,82 @@ func fit(ctx context.Context, examples []Example, opts Options) (*Model, error) 
 			m.calibrate(h, opts) // sets only the calibration fields of m
 		}
 	}
-	o, err := train(ctx, newDataset(xs), ys, len(m.labels), len(m.feat.idf), opts.C, opts.Workers, fold, onHeld)
+	o, err := train(ctx, newDataset(xs), ys, len(m.labels), len(m.feat.idf), opts.C, opts.Workers, fold, onHeld, warm)
 	if err != nil {
 		return nil, err
 	}
-	m.w, m.bias = o.w, o.bias
+	m.w, m.bias, m.alpha = o.w, o.bias, o.alpha
+	if m.alpha != nil {
+		m.keys = make([]string, len(examples))
+		for i, e := range examples {
+			m.keys[i] = exampleKey(e)
+		}
+	}
 	return m, nil
+}
+
+func exampleKey(e Example) string { return e.Label + "\x00" + e.Text }
+
+// Warmable reports whether m can be Options.Warm: it was trained (not
+// decoded) by the Crammer–Singer solver.
+func (m *Model) Warmable() bool { return m.alpha != nil }
+
+// warmStart returns where a fit of examples (labelled ys, among labels)
+// starts when they are an edit of m's: an example with the same text and
+// label as one of m's starts with its dual variables (those of labels m
+// did not have at zero, of labels gone dropped, its own label's set so
+// that they still sum to zero and at most c), the others at zero. Nil if
+// m has none or no example is the same.
+func (m *Model) warmStart(examples []Example, labels []string, ys []int32, c float32) *start {
+	if m.alpha == nil {
+		return nil
+	}
+	nc, pnc := len(labels), len(m.labels)
+	prev := make(map[string]int, pnc)
+	for k, l := range m.labels {
+		prev[l] = k
+	}
+	from := make([]int, nc) // label → m's label, or -1
+	for k, l := range labels {
+		from[k] = -1
+		if p, ok := prev[l]; ok {
+			from[k] = p
+		}
+	}
+	at := make(map[string][]int32, len(m.keys))
+	for i, k := range m.keys {
+		at[k] = append(at[k], int32(i))
+	}
+	out := make([]float32, len(examples)*nc)
+	known := make([]bool, len(examples))
+	same := false
+	for i, e := range examples {
+		k := exampleKey(e)
+		q := at[k]
+		if len(q) == 0 {
+			continue
+		}
+		at[k], same, known[i] = q[1:], true, true
+		row, was := out[i*nc:][:nc], m.alpha[int(q[0])*pnc:][:pnc]
+		var sum float32
+		for k, p := range from {
+			if p >= 0 && int32(k) != ys[i] {
+				row[k] = was[p]
+				sum += was[p]
+			}
+		}
+		if -sum > c { // C was lower: scale into the box
+			for k := range row {
+				row[k] *= c / -sum
+			}
+			sum = -c
+		}
+		row[ys[i]] = -sum
+	}
+	if !same {
+		return nil
+	}
+	return &start{out, known}
 }
 
 // Labels returns the labels the model knows, OOS included if trained.

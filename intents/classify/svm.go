@@ -74,6 +74,9 @@ type linear struct {
 	// held holds held-out decision values, [c*n+i]: the score of example
 	// i for class c by the model trained without i's fold.
 	held []float32
+	// alpha is the full fit's dual variables, [i*nClasses+c]
+	// (Crammer–Singer only).
+	alpha []float32
 }
 
 // trainOVR trains one linear SVM per class (one-vs-rest, squared hinge
@@ -87,7 +90,7 @@ type linear struct {
 // without that fold's examples, which are then scored. (Warm starts from
 // the full solution were tried: they saved no work.)
 // onHeld is as for trainCS, called here once every class is trained.
-func trainOVR(ctx context.Context, d *dataset, ys []int32, nClasses, nFeat int, c float64, workers int, fold []int, onHeld func([]float32)) (linear, error) {
+func trainOVR(ctx context.Context, d *dataset, ys []int32, nClasses, nFeat int, c float64, workers int, fold []int, onHeld func([]float32), _ *start) (linear, error) {
 	n := d.len()
 	m := linear{w: make([]float32, nFeat*nClasses), bias: make([]float32, nClasses)}
 	var inFold, outFold [][]int32 // per fold: its examples, the others
