@@ -8,16 +8,19 @@ import (
 	"testing"
 )
 
-func smallModel(t testing.TB) *Model {
-	t.Helper()
+func smallExamples() []Example {
 	var ex []Example
 	for i, l := range []string{"shipping", "refund", "password"} {
 		for j := range 12 {
 			ex = append(ex, Example{Text: fmt.Sprintf("%s question %d about my %s", l, j, []string{"parcel", "money", "login"}[i]), Label: l})
 		}
 	}
-	ex = append(ex, Example{Text: "tell me a joke", Label: OOS}, Example{Text: "what is the weather", Label: OOS})
-	m, err := Train(context.Background(), ex, Options{})
+	return append(ex, Example{Text: "tell me a joke", Label: OOS}, Example{Text: "what is the weather", Label: OOS})
+}
+
+func smallModel(t testing.TB) *Model {
+	t.Helper()
+	m, err := Train(context.Background(), smallExamples(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,6 +41,25 @@ func TestEncodedModelDecidesTheSame(t *testing.T) {
 	for _, q := range []string{"where is my parcel", "I want my money back", "forgot login", "sing a song", ""} {
 		if a, b := m.Decide(q), m2.Decide(q); a != b {
 			t.Errorf("%q: trained %+v, decoded %+v", q, a, b)
+		}
+	}
+	// It keeps the dual variables: an edit after a restart trains from it
+	// as from the model in memory.
+	if !m2.Warmable() {
+		t.Fatal("the decoded model cannot warm-start training")
+	}
+	edit := append(smallExamples(), Example{Text: "where is the parcel I ordered", Label: "shipping"})
+	a, err := Train(context.Background(), edit, Options{Warm: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Train(context.Background(), edit, Options{Warm: m2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"where is my parcel", "I want my money back", "forgot login", "sing a song"} {
+		if x, y := a.Decide(q), b.Decide(q); x != y {
+			t.Errorf("%q: from the trained model %+v, from the decoded one %+v", q, x, y)
 		}
 	}
 	for _, bad := range [][]byte{nil, []byte("garbage"), data[:len(data)/2]} {

@@ -74,8 +74,8 @@ type Options struct {
 	TopK int
 	// Workers trains classes in parallel; default GOMAXPROCS.
 	Workers int
-	// Warm, a model trained by this process on similar examples (the
-	// knowledge base before an edit), makes an interim model quickly:
+	// Warm, a model trained on similar examples (the knowledge base
+	// before an edit), makes an interim model quickly:
 	// training starts where Warm's ended (see Model.Warmable), an example
 	// with the same text and label with its dual variables, solves to the
 	// calibration folds' looser tolerance, skips the folds and keeps
@@ -127,10 +127,10 @@ type Model struct {
 	threshold float64    // OOS threshold on the in-scope score; 0 = none
 	platt     [3]float64 // in-scope score σ(a·gap + b + c·unknown words), see inScope
 	topK      int
-	// For Options.Warm, kept in memory only (not encoded): the examples'
-	// keys (text, label) and the full fit's dual variables [i*nc+class].
+	// For Options.Warm: the examples' keys (label, text) and the full
+	// fit's dual variables.
 	keys  []string
-	alpha []float32
+	duals duals
 	pool  sync.Pool // *scratch
 }
 
@@ -231,8 +231,9 @@ func fit(ctx context.Context, examples []Example, opts Options) (*Model, error) 
 	if err != nil {
 		return nil, err
 	}
-	m.w, m.bias, m.alpha = o.w, o.bias, o.alpha
-	if m.alpha != nil {
+	m.w, m.bias = o.w, o.bias
+	if o.alpha != nil {
+		m.duals = sparseDuals(o.alpha, len(m.labels))
 		m.keys = make([]string, len(examples))
 		for i, e := range examples {
 			m.keys[i] = exampleKey(e)
@@ -241,11 +242,33 @@ func fit(ctx context.Context, examples []Example, opts Options) (*Model, error) 
 	return m, nil
 }
 
+// duals are dual variables, sparse by example: example i's non-zero ones
+// are those of the classes cls[ptr[i]:ptr[i+1]], with values val[...].
+type duals struct {
+	ptr, cls []int32
+	val      []float32
+}
+
+// sparseDuals is alpha ([i*nc+class]) as duals.
+func sparseDuals(alpha []float32, nc int) duals {
+	d := duals{ptr: make([]int32, 1, len(alpha)/nc+1)}
+	for i := 0; i < len(alpha); i += nc {
+		for c, a := range alpha[i : i+nc] {
+			if a != 0 {
+				d.cls = append(d.cls, int32(c))
+				d.val = append(d.val, a)
+			}
+		}
+		d.ptr = append(d.ptr, int32(len(d.cls)))
+	}
+	return d
+}
+
 func exampleKey(e Example) string { return e.Label + "\x00" + e.Text }
 
-// Warmable reports whether m can be Options.Warm: it was trained (not
-// decoded) by the Crammer–Singer solver.
-func (m *Model) Warmable() bool { return m.alpha != nil }
+// Warmable reports whether m can be Options.Warm: it was trained by the
+// Crammer–Singer solver (or decoded from such a model).
+func (m *Model) Warmable() bool { return m.keys != nil }
 
 // warmStart returns where a fit of examples (labelled ys, among labels)
 // starts when they are an edit of m's: an example with the same text and
@@ -254,19 +277,19 @@ func (m *Model) Warmable() bool { return m.alpha != nil }
 // that they still sum to zero and at most c), the others at zero. Nil if
 // m has none or no example is the same.
 func (m *Model) warmStart(examples []Example, labels []string, ys []int32, c float32) *start {
-	if m.alpha == nil {
+	if m.keys == nil {
 		return nil
 	}
-	nc, pnc := len(labels), len(m.labels)
-	prev := make(map[string]int, pnc)
-	for k, l := range m.labels {
-		prev[l] = k
-	}
-	from := make([]int, nc) // label → m's label, or -1
+	nc := len(labels)
+	now := make(map[string]int32, nc)
 	for k, l := range labels {
-		from[k] = -1
-		if p, ok := prev[l]; ok {
-			from[k] = p
+		now[l] = int32(k)
+	}
+	to := make([]int32, len(m.labels)) // m's label → label, or -1
+	for p, l := range m.labels {
+		to[p] = -1
+		if k, ok := now[l]; ok {
+			to[p] = k
 		}
 	}
 	at := make(map[string][]int32, len(m.keys))
@@ -283,12 +306,12 @@ func (m *Model) warmStart(examples []Example, labels []string, ys []int32, c flo
 			continue
 		}
 		at[k], same, known[i] = q[1:], true, true
-		row, was := out[i*nc:][:nc], m.alpha[int(q[0])*pnc:][:pnc]
+		row, d, j := out[i*nc:][:nc], m.duals, q[0]
 		var sum float32
-		for k, p := range from {
-			if p >= 0 && int32(k) != ys[i] {
-				row[k] = was[p]
-				sum += was[p]
+		for p := d.ptr[j]; p < d.ptr[j+1]; p++ {
+			if k := to[d.cls[p]]; k >= 0 && k != ys[i] {
+				row[k] = d.val[p]
+				sum += d.val[p]
 			}
 		}
 		if -sum > c { // C was lower: scale into the box
