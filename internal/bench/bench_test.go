@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -115,6 +117,53 @@ func BenchmarkRouterCold(b *testing.B) {
 		evict(buf)
 		b.StartTimer()
 		r.Explain(c.test[i%len(c.test)], "en", 0)
+		i++
+	}
+}
+
+// BenchmarkKBEditLive is the time from a published edit of the CLINC150
+// knowledge base (one example added to an intent) to its snapshot in use:
+// Router.Sync, which compiles an interim model from the one in use.
+// BenchmarkKBEditLiveFromScratch is the same with the model trained from
+// scratch, as Sync does next.
+func BenchmarkKBEditLive(b *testing.B)            { benchKBEdit(b, true) }
+func BenchmarkKBEditLiveFromScratch(b *testing.B) { benchKBEdit(b, false) }
+
+func benchKBEdit(b *testing.B, interim bool) {
+	c, _, _ := clincKB(b)
+	st, err := embedded.Open(filepath.Join(b.TempDir(), "kb.db"), embedded.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	base := c.base.Clone()
+	d, err := intents.Publish(ctx, st, base, 0, "bench", "CLINC150")
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := intents.New(intents.Config{}, nil, quiet())
+	if err := r.Sync(ctx, st); err != nil {
+		b.Fatal(err)
+	}
+	i := 0
+	for b.Loop() {
+		b.StopTimer()
+		in := &base.Intents[i%len(base.Intents)]
+		in.Examples["en"] = append(in.Examples["en"], fmt.Sprintf("a new way to ask number %d", i))
+		if d, err = intents.Publish(ctx, st, base, d.Version, "bench", "edit"); err != nil {
+			b.Fatal(err)
+		}
+		if !interim {
+			r.Use(nil)
+		}
+		b.StartTimer()
+		if err := r.Sync(ctx, st); err != nil {
+			b.Fatal(err)
+		}
+		if s := r.Snapshot(); s.Version != d.Version || s.Interim != interim {
+			b.Fatalf("snapshot v%d interim %v after publishing v%d", s.Version, s.Interim, d.Version)
+		}
 		i++
 	}
 }
