@@ -117,23 +117,8 @@ func (d *dataset) scores(i int, w, bias, sc []float32) {
 	idx := d.idx[d.ptr[i]:d.ptr[i+1]]
 	val := d.val[d.ptr[i]:d.ptr[i+1]]
 	val = val[:len(idx)]
-	p := 0
-	for ; p+4 <= len(idx); p += 4 {
-		v0, v1, v2, v3 := val[p], val[p+1], val[p+2], val[p+3]
-		r0 := w[int(idx[p])*nc:][:nc]
-		r1 := w[int(idx[p+1])*nc:][:nc]
-		r2 := w[int(idx[p+2])*nc:][:nc]
-		r3 := w[int(idx[p+3])*nc:][:nc]
-		for m := range sc {
-			sc[m] += v0*r0[m] + v1*r1[m] + v2*r2[m] + v3*r3[m]
-		}
-	}
-	for ; p < len(idx); p++ {
-		v := val[p]
-		row := w[int(idx[p])*nc:][:nc]
-		for m := range sc {
-			sc[m] += v * row[m]
-		}
+	for p, f := range idx {
+		blasImpl.Saxpy(nc, val[p], w[int(f)*nc:][:nc], 1, sc, 1)
 	}
 }
 
