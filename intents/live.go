@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/supportbot/supportbot/bot"
-	"github.com/supportbot/supportbot/intents/classify"
 	"github.com/supportbot/supportbot/intents/kb"
 )
 
@@ -80,15 +79,14 @@ func (r *Router) Sync(ctx context.Context, st DocReader) error {
 		if err != nil {
 			return fmt.Errorf("knowledge base v%d: %w", d.Version, err)
 		}
-		var warm *classify.Model
-		if cur != nil && cur.Version != d.Version && cur.Model != nil && cur.Model.Warmable() {
-			warm = cur.Model
-		}
 		var s *Snapshot
-		if cur != nil && cur.Version == d.Version { // cur.Interim
+		switch {
+		case cur != nil && cur.Version == d.Version: // cur is interim
 			s, err = r.exact(ctx, st, base, d.Version)
-		} else {
-			s, err = compileKB(ctx, base, d.Version, r.cfg.ModelCache, warm)
+		case cur != nil && cur.Model != nil && cur.Model.Warmable():
+			s, err = compileKB(ctx, base, d.Version, r.cfg.ModelCache, cur.Model)
+		default:
+			s, err = compileKB(ctx, base, d.Version, r.cfg.ModelCache, nil)
 		}
 		if errors.Is(err, errNewer) {
 			return nil // the next Sync takes the newer version
