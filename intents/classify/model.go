@@ -12,10 +12,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"gonum.org/v1/gonum/blas/gonum"
 	"math"
 	"slices"
 	"sync"
+
+	"gonum.org/v1/gonum/blas/gonum"
 )
 
 // OOS is the label of out-of-scope examples and predictions: messages the
