@@ -162,8 +162,8 @@ func compileKB(ctx context.Context, base *kb.Base, version int64, dir string, wa
 
 // trainCached trains on ex, or loads the model trained on the same
 // examples from dir. A cache that cannot be read or written only costs a
-// retrain. With warm, a model not in the cache is an interim one, trained
-// from warm's and not cached.
+// retrain. With warm, a model not in the cache is trained from warm's
+// (classify.Options.Warm): an interim one is not cached.
 func trainCached(ctx context.Context, ex []classify.Example, dir string, warm *classify.Model) (m *classify.Model, interim bool, err error) {
 	path := ""
 	if dir != "" {
@@ -172,13 +172,9 @@ func trainCached(ctx context.Context, ex []classify.Example, dir string, warm *c
 			return m, false, nil
 		}
 	}
-	if warm != nil {
-		m, err := classify.Train(ctx, ex, classify.Options{Warm: warm})
-		return m, err == nil, err
-	}
-	m, err = classify.Train(ctx, ex, classify.Options{})
-	if err != nil || dir == "" {
-		return m, false, err
+	m, err = classify.Train(ctx, ex, classify.Options{Warm: warm})
+	if err != nil || m.Interim() || dir == "" {
+		return m, err == nil && m.Interim(), err
 	}
 	if data, err := m.MarshalBinary(); err == nil && os.MkdirAll(dir, 0o700) == nil {
 		tmp := path + ".tmp"

@@ -131,9 +131,10 @@ type Model struct {
 	topK      int
 	// For Options.Warm: the examples' keys (label, text) and the full
 	// fit's dual variables.
-	keys  []string
-	duals duals
-	pool  sync.Pool // *scratch
+	keys    []string
+	duals   duals
+	interim bool      // trained from Options.Warm
+	pool    sync.Pool // *scratch
 }
 
 type scratch struct {
@@ -208,6 +209,7 @@ func fit(ctx context.Context, examples []Example, opts Options) (*Model, error) 
 		warm = opts.Warm.warmStart(examples, m.labels, ys, float32(opts.C))
 	}
 	if warm != nil {
+		m.interim = true
 		if (opts.Warm.oos >= 0) == (m.oos >= 0) {
 			m.scale, m.platt, m.threshold = opts.Warm.scale, opts.Warm.platt, opts.Warm.threshold
 		}
@@ -274,6 +276,10 @@ func sparseDuals(alpha []float32, nc int) duals {
 
 func exampleKey(e Example) string { return e.Label + "\x00" + e.Text }
 
+// Interim reports whether m was trained from Options.Warm (which is
+// ignored when fewer than half of the examples are Warm's).
+func (m *Model) Interim() bool { return m.interim }
+
 // Warmable reports whether m can be Options.Warm: it was trained by the
 // Crammer–Singer solver (or decoded from such a model).
 func (m *Model) Warmable() bool { return m.keys != nil }
@@ -283,7 +289,7 @@ func (m *Model) Warmable() bool { return m.keys != nil }
 // label as one of m's starts with its dual variables (those of labels m
 // did not have at zero, of labels gone dropped, its own label's set so
 // that they still sum to zero and at most c), the others at zero. Nil if
-// m has none or no example is the same.
+// m has none, or if fewer than half of the examples are the same.
 func (m *Model) warmStart(examples []Example, labels []string, ys []int32, c float32) *start {
 	if m.keys == nil {
 		return nil
@@ -306,14 +312,15 @@ func (m *Model) warmStart(examples []Example, labels []string, ys []int32, c flo
 	}
 	out := make([]float32, len(examples)*nc)
 	known := make([]bool, len(examples))
-	same := false
+	same := 0
 	for i, e := range examples {
 		k := exampleKey(e)
 		q := at[k]
 		if len(q) == 0 {
 			continue
 		}
-		at[k], same, known[i] = q[1:], true, true
+		at[k], known[i] = q[1:], true
+		same++
 		row, d, j := out[i*nc:][:nc], m.duals, q[0]
 		var sum float32
 		for p := d.ptr[j]; p < d.ptr[j+1]; p++ {
@@ -330,7 +337,7 @@ func (m *Model) warmStart(examples []Example, labels []string, ys []int32, c flo
 		}
 		row[ys[i]] = -sum
 	}
-	if !same {
+	if 2*same < len(examples) { // not an edit: Warm's calibration would not fit
 		return nil
 	}
 	return &start{out, known}

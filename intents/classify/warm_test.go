@@ -75,6 +75,9 @@ func TestWarmStartAfterEdit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !warm.Interim() || fresh.Interim() {
+		t.Errorf("Interim: %v from the model before, %v from scratch", warm.Interim(), fresh.Interim())
+	}
 	if l := warm.Labels(); slices.Contains(l, gone) || !slices.Contains(l, added) {
 		t.Fatalf("labels after the edit: %v (deleted %s, added %s)", l, gone, added)
 	}
@@ -105,7 +108,7 @@ func TestWarmStartAfterEdit(t *testing.T) {
 	}
 	t.Logf("%d test messages: the interim model agrees with a fresh one on %d, right on %d (fresh %d); the new intent's %d: %d (fresh %d)",
 		len(test), agree, right, rightFresh, newN, newRight, newFresh)
-	if float64(agree) < 0.98*float64(len(test)) {
+	if float64(agree) < 0.97*float64(len(test)) {
 		t.Errorf("the interim model agrees with a fresh one on %d of %d messages", agree, len(test))
 	}
 	if right < rightFresh-len(test)/100 {
@@ -113,6 +116,30 @@ func TestWarmStartAfterEdit(t *testing.T) {
 	}
 	if newRight == 0 || newRight < newFresh-2 {
 		t.Errorf("the new intent's messages: %d of %d recognised, by a fresh model %d", newRight, newN, newFresh)
+	}
+}
+
+// TestWarmIgnoredWithoutEnoughOverlap: a knowledge base replaced rather
+// than edited (under half of its examples the same as the warm model's) is
+// trained from scratch, with calibration folds of its own.
+func TestWarmIgnoredWithoutEnoughOverlap(t *testing.T) {
+	_, after, _, _, _ := clincEdit(t, 30)
+	other, _, _, _, _ := clincEdit(t, 12) // 12 of the 30 intents, and the oos rows
+	ctx := context.Background()
+	prev, err := Train(ctx, other, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Train(ctx, after, Options{Warm: prev})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := Train(ctx, after, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Interim() || m.Threshold() != fresh.Threshold() {
+		t.Errorf("interim %v, threshold %v; want a model trained from scratch (threshold %v)", m.Interim(), m.Threshold(), fresh.Threshold())
 	}
 }
 
