@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/supportbot/supportbot/bot"
+	"github.com/supportbot/supportbot/intents/classify"
 	"github.com/supportbot/supportbot/intents/kb"
 )
 
@@ -84,9 +85,9 @@ func (r *Router) Sync(ctx context.Context, st DocReader) error {
 		case cur != nil && cur.Version == d.Version: // cur is interim
 			s, err = r.exact(ctx, st, base, d.Version)
 		case cur != nil && cur.Model != nil && cur.Model.Warmable():
-			s, err = compileKB(ctx, base, d.Version, r.cfg.ModelCache, cur.Model)
+			s, err = compileKB(ctx, base, d.Version, r.cfg.ModelCache, classify.Options{Warm: cur.Model})
 		default:
-			s, err = compileKB(ctx, base, d.Version, r.cfg.ModelCache, nil)
+			s, err = compileKB(ctx, base, d.Version, r.cfg.ModelCache, classify.Options{})
 		}
 		if errors.Is(err, errNewer) {
 			return nil // the next Sync takes the newer version
@@ -121,8 +122,8 @@ var errNewer = errors.New("intents: a newer knowledge base was published")
 // exactPoll is how often exact checks for a newer knowledge base.
 const exactPoll = 100 * time.Millisecond
 
-// exact compiles version of the knowledge base from scratch, to replace
-// its interim snapshot. It gives up with errNewer as soon as st has a newer
+// exact compiles version of the knowledge base from scratch, on one core,
+// to replace its interim snapshot. It gives up with errNewer as soon as st has a newer
 // version, which then gets an interim model of its own without waiting.
 func (r *Router) exact(ctx context.Context, st DocReader, base *kb.Base, version int64) (*Snapshot, error) {
 	ctx, cancel := context.WithCancel(ctx)
@@ -146,7 +147,9 @@ func (r *Router) exact(ctx context.Context, st DocReader, base *kb.Base, version
 			}
 		}
 	})
-	s, err := compileKB(ctx, base, version, r.cfg.ModelCache, nil)
+	// On one core: the interim model answers meanwhile, and the bot keeps
+	// the other cores for its traffic.
+	s, err := compileKB(ctx, base, version, r.cfg.ModelCache, classify.Options{Workers: 1})
 	if newer.Load() {
 		return nil, errNewer
 	}

@@ -99,12 +99,12 @@ func Compile(ctx context.Context, base *kb.Base, version int64) (*Snapshot, erro
 // none): a knowledge base whose examples were trained before is loaded
 // instead of retrained, so a restart is fast.
 func CompileCached(ctx context.Context, base *kb.Base, version int64, dir string) (*Snapshot, error) {
-	return compileKB(ctx, base, version, dir, nil)
+	return compileKB(ctx, base, version, dir, classify.Options{})
 }
 
-// compileKB is CompileCached; with warm (Model.Warmable), a model not in the
-// cache is trained from warm's, and the snapshot is Interim.
-func compileKB(ctx context.Context, base *kb.Base, version int64, dir string, warm *classify.Model) (*Snapshot, error) {
+// compileKB is CompileCached, training a model not in the cache with opts;
+// with opts.Warm, the snapshot may be Interim (classify.Model.Interim).
+func compileKB(ctx context.Context, base *kb.Base, version int64, dir string, opts classify.Options) (*Snapshot, error) {
 	start := time.Now()
 	n, perLang := len(builtinOOS), map[string]int{}
 	count := func(texts map[string][]string) {
@@ -146,7 +146,7 @@ func compileKB(ctx context.Context, base *kb.Base, version int64, dir string, wa
 	s := &Snapshot{Base: base, Version: version}
 	var g errgroup.Group
 	g.Go(func() (err error) {
-		if s.Model, s.Interim, err = trainCached(ctx, ex, dir, warm); err != nil {
+		if s.Model, s.Interim, err = trainCached(ctx, ex, dir, opts); err != nil {
 			return fmt.Errorf("train on knowledge base v%d: %w", version, err)
 		}
 		return nil
@@ -162,9 +162,9 @@ func compileKB(ctx context.Context, base *kb.Base, version int64, dir string, wa
 
 // trainCached trains on ex, or loads the model trained on the same
 // examples from dir. A cache that cannot be read or written only costs a
-// retrain. With warm, a model not in the cache is trained from warm's
-// (classify.Options.Warm): an interim one is not cached.
-func trainCached(ctx context.Context, ex []classify.Example, dir string, warm *classify.Model) (m *classify.Model, interim bool, err error) {
+// retrain. A model not in the cache is trained with opts; an interim one
+// (opts.Warm) is not cached.
+func trainCached(ctx context.Context, ex []classify.Example, dir string, opts classify.Options) (m *classify.Model, interim bool, err error) {
 	path := ""
 	if dir != "" {
 		path = filepath.Join(dir, fmt.Sprintf("model-%x.bin", examplesKey(ex)))
@@ -172,7 +172,7 @@ func trainCached(ctx context.Context, ex []classify.Example, dir string, warm *c
 			return m, false, nil
 		}
 	}
-	m, err = classify.Train(ctx, ex, classify.Options{Warm: warm})
+	m, err = classify.Train(ctx, ex, opts)
 	if err != nil || m.Interim() || dir == "" {
 		return m, err == nil && m.Interim(), err
 	}
