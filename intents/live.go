@@ -147,6 +147,9 @@ func (r *Router) exact(ctx context.Context, st DocReader, base *kb.Base, version
 			}
 		}
 	})
+	if r.beforeExact != nil {
+		r.beforeExact(ctx)
+	}
 	// On one core: the interim model answers meanwhile, and the bot keeps
 	// the other cores for its traffic.
 	s, err := compileKB(ctx, base, version, r.cfg.ModelCache, classify.Options{Workers: 1})

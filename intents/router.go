@@ -68,6 +68,8 @@ type Router struct {
 	noticesVersion atomic.Int64
 	assist         *assistHook // optional language model (SetAssistant, assist.go)
 	syncMu         sync.Mutex  // one Sync at a time
+	// beforeExact, if set (tests), runs as exact starts to compile.
+	beforeExact func(context.Context)
 }
 
 // New returns a Router with no knowledge base; call Load (or Run) first.

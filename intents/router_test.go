@@ -325,6 +325,48 @@ func TestEditGoesLiveWithAnInterimModel(t *testing.T) {
 	check("model trained from scratch")
 }
 
+// TestNewerEditStopsTheRetrain: an edit published while the interim model
+// of the one before is being replaced stops that retrain (its model would
+// be stale), and gets an interim model of its own.
+func TestNewerEditStopsTheRetrain(t *testing.T) {
+	ctx := context.Background()
+	r, st := syncedRouter(t)
+	publish := func(note string) int64 {
+		t.Helper()
+		d, _ := st.Doc(ctx, intents.KBDoc)
+		base, _ := kb.ParseJSON(d.Data)
+		in, _ := base.Intent("shipping.cost")
+		in.Examples["en"] = append(in.Examples["en"], "what does delivery cost, "+note)
+		nd, err := intents.Publish(ctx, st, base, d.Version, "admin", note)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return nd.Version
+	}
+	v2 := publish("second")
+	if err := r.Sync(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	var v3 int64
+	intents.SetBeforeExact(r, func(ctx context.Context) {
+		v3 = publish("third")
+		<-ctx.Done() // the retrain goes on only once it is stopped
+	})
+	if err := r.Sync(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	if s := r.Snapshot(); s.Version != v2 || !s.Interim {
+		t.Fatalf("after the stopped retrain: v%d interim %v, want v%d still interim", s.Version, s.Interim, v2)
+	}
+	intents.SetBeforeExact(r, nil)
+	if err := r.Sync(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	if s := r.Snapshot(); s.Version != v3 || !s.Interim {
+		t.Fatalf("next sync: v%d interim %v, want v%d interim", s.Version, s.Interim, v3)
+	}
+}
+
 func TestToCyrillic(t *testing.T) {
 	tests := map[string]string{
 		"Ljubljana i Njegoš džep":                         "Љубљана и Његош џеп",
