@@ -154,26 +154,6 @@ func solveCS(ctx context.Context, d *dataset, ys []int32, nc, nFeat int, c float
 	bias := make([]float32, nc)
 	n := len(members)
 	alpha := make([]float32, n*nc)
-	if warm != nil {
-		copy(alpha, warm.alpha)
-		var cls []int32
-		for k, i := range members {
-			ai := alpha[k*nc : k*nc+nc]
-			cls = cls[:0]
-			for m, a := range ai {
-				if a != 0 {
-					bias[m] += a
-					cls = append(cls, int32(m))
-				}
-			}
-			for p, f := range d.idx[d.ptr[i]:d.ptr[i+1]] {
-				v, row := d.val[d.ptr[i]+int32(p)], w[int(f)*nc:][:nc]
-				for _, m := range cls {
-					row[m] += ai[m] * v
-				}
-			}
-		}
-	}
 	// Per example: its active classes (a permutation of 0..nc-1 whose
 	// first activeN[k] entries are active).
 	act := make([]int32, n*nc)
@@ -198,16 +178,31 @@ func solveCS(ctx context.Context, d *dataset, ys []int32, nc, nFeat int, c float
 	epsShrink := max(10*eps, 1)
 	startFromAll := true
 	if warm != nil {
-		// Near the optimum: an example known before starts with only the
-		// classes it uses, and every class is checked once the rest has
-		// converged.
+		// Near the optimum: w and the biases follow from the variables, an
+		// example known before starts with only the classes it uses, and
+		// every class is checked once the rest has converged.
 		epsShrink, startFromAll = eps, false
+		copy(alpha, warm.alpha)
+		var cls []int32
 		for k, i := range members {
 			ai, ac := alpha[k*nc:][:nc], act[k*nc:][:nc]
-			use := func(m int) bool { return ai[m] != 0 || int32(m) == ys[i] }
+			cls = cls[:0]
+			for m, a := range ai {
+				if a != 0 {
+					bias[m] += a
+					cls = append(cls, int32(m))
+				}
+			}
+			for p, f := range d.idx[d.ptr[i]:d.ptr[i+1]] {
+				v, row := d.val[d.ptr[i]+int32(p)], w[int(f)*nc:][:nc]
+				for _, m := range cls {
+					row[m] += ai[m] * v
+				}
+			}
 			if !warm.known[k] {
 				continue // a new example: all classes
 			}
+			use := func(m int) bool { return ai[m] != 0 || int32(m) == ys[i] }
 			na := 0
 			for m := range nc {
 				if use(m) {

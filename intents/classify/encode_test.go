@@ -2,7 +2,6 @@ package classify
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -20,11 +19,7 @@ func smallExamples() []Example {
 
 func smallModel(t testing.TB) *Model {
 	t.Helper()
-	m, err := Train(context.Background(), smallExamples(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return mustTrain(t, smallExamples(), Options{})
 }
 
 // A model read back from its encoding decides exactly as the trained one.
@@ -49,14 +44,7 @@ func TestEncodedModelDecidesTheSame(t *testing.T) {
 		t.Fatal("the decoded model cannot warm-start training")
 	}
 	edit := append(smallExamples(), Example{Text: "where is the parcel I ordered", Label: "shipping"})
-	a, err := Train(context.Background(), edit, Options{Warm: m})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := Train(context.Background(), edit, Options{Warm: m2})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, b := mustTrain(t, edit, Options{Warm: m}), mustTrain(t, edit, Options{Warm: m2})
 	for _, q := range []string{"where is my parcel", "I want my money back", "forgot login", "sing a song"} {
 		if x, y := a.Decide(q), b.Decide(q); x != y {
 			t.Errorf("%q: from the trained model %+v, from the decoded one %+v", q, x, y)

@@ -53,28 +53,28 @@ func clincEdit(tb testing.TB, n int) (before, after, test []Example, gone, added
 	return before, after, test, gone, added
 }
 
+// mustTrain is Train that fails the test on an error.
+func mustTrain(tb testing.TB, ex []Example, opts Options) *Model {
+	tb.Helper()
+	m, err := Train(context.Background(), ex, opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m
+}
+
 // TestWarmStartAfterEdit: after a knowledge-base edit, the interim model
 // trained from the one before (Options.Warm) knows the new intent, no
 // longer knows the deleted one, and decides as the model trained from
 // scratch on nearly every message.
 func TestWarmStartAfterEdit(t *testing.T) {
 	before, after, test, gone, added := clincEdit(t, 30)
-	ctx := context.Background()
-	prev, err := Train(ctx, before, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	prev := mustTrain(t, before, Options{})
 	if !prev.Warmable() {
 		t.Fatal("a trained model is not Warmable")
 	}
-	fresh, err := Train(ctx, after, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	warm, err := Train(ctx, after, Options{Warm: prev})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fresh := mustTrain(t, after, Options{})
+	warm := mustTrain(t, after, Options{Warm: prev})
 	if !warm.Interim() || fresh.Interim() {
 		t.Errorf("Interim: %v from the model before, %v from scratch", warm.Interim(), fresh.Interim())
 	}
@@ -125,19 +125,8 @@ func TestWarmStartAfterEdit(t *testing.T) {
 func TestWarmIgnoredWithoutEnoughOverlap(t *testing.T) {
 	_, after, _, _, _ := clincEdit(t, 30)
 	other, _, _, _, _ := clincEdit(t, 12) // 12 of the 30 intents, and the oos rows
-	ctx := context.Background()
-	prev, err := Train(ctx, other, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := Train(ctx, after, Options{Warm: prev})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fresh, err := Train(ctx, after, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := mustTrain(t, after, Options{Warm: mustTrain(t, other, Options{})})
+	fresh := mustTrain(t, after, Options{})
 	if m.Interim() || m.Threshold() != fresh.Threshold() {
 		t.Errorf("interim %v, threshold %v; want a model trained from scratch (threshold %v)", m.Interim(), m.Threshold(), fresh.Threshold())
 	}
@@ -147,10 +136,7 @@ func TestWarmIgnoredWithoutEnoughOverlap(t *testing.T) {
 // CLINC150 (as TestWarmStartAfterEdit, all 150 intents but one).
 func BenchmarkTrainWarmCLINC150(b *testing.B) {
 	before, after, _, _, _ := clincEdit(b, 149)
-	prev, err := Train(context.Background(), before, Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	prev := mustTrain(b, before, Options{})
 	cpu := processCPU()
 	for b.Loop() {
 		if _, err := Train(context.Background(), after, Options{Warm: prev}); err != nil {
