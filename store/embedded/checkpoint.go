@@ -528,6 +528,7 @@ func evict[V any](m map[string]V, lsn func(V) uint64, last uint64) bool {
 func (s *Store) fold(ops []*op) error {
 	s.checkpoints.Add(1)
 	return s.db.Update(func(tx *bolt.Tx) error {
+		elide(tx, ops)
 		for _, o := range ops {
 			err := s.apply(tx, o)
 			var r refusal
@@ -550,6 +551,9 @@ func (s *Store) apply(tx *bolt.Tx, o *op) error {
 	case opTurn:
 		return s.applyTurn(tx, o)
 	case opDone:
+		if o.elided {
+			return nil
+		}
 		_, err := s.outboxDone(tx, bot.ConversationID(o.id), o.key)
 		return err
 	case opSeen:
@@ -557,6 +561,81 @@ func (s *Store) apply(tx *bolt.Tx, o *op) error {
 		return err
 	}
 	return fmt.Errorf("%w: kind %d", errRecord, o.kind)
+}
+
+// elide marks the replies that ops both queue and remove, which then
+// never reach bbolt: most replies are sent, and removed, within a
+// checkpoint of their turn. An outbox is a queue and a removal takes its
+// head, so replaying ops against the conversation's queue (what bbolt
+// holds, then the replies queued) tells which reply each removal takes;
+// the replies removed are a prefix of those queued, and so of each turn's.
+// A conversation where a removal would not take the reply it names (an
+// expired conversation restarted, which purges its outbox) is left as it
+// is: its ops are applied one by one.
+func elide(tx *bolt.Tx, ops []*op) {
+	type queued struct {
+		o *op
+		i int
+	}
+	type queue struct {
+		held  []string // keys bbolt holds, oldest first
+		puts  []queued
+		next  int // puts[:next] are removed
+		dones []*op
+		bad   bool
+	}
+	var qs map[string]*queue
+	for _, o := range ops {
+		o.elided, o.gone = false, 0
+		if o.kind == opDone && qs[o.id] == nil {
+			if qs == nil {
+				qs = map[string]*queue{}
+			}
+			qs[o.id] = &queue{}
+		}
+	}
+	if qs == nil {
+		return
+	}
+	c := tx.Bucket(bOutbox).Cursor()
+	for id, q := range qs {
+		p := idPrefix([]byte(id))
+		for k, _ := c.Seek(p); bytes.HasPrefix(k, p) && len(k) >= len(p)+8; k, _ = c.Next() {
+			q.held = append(q.held, string(k[len(p)+8:]))
+		}
+	}
+	for _, o := range ops {
+		q := qs[o.id]
+		if q == nil || q.bad {
+			continue
+		}
+		switch {
+		case o.kind == opTurn:
+			for i := range o.outKeys {
+				q.puts = append(q.puts, queued{o, i})
+			}
+		case o.kind != opDone:
+		case len(q.held) > 0:
+			q.bad = q.held[0] != o.key
+			q.held = q.held[1:]
+		case q.next < len(q.puts) && q.puts[q.next].o.outKeys[q.puts[q.next].i] == o.key:
+			q.dones = append(q.dones, o)
+			q.next++
+		default:
+			q.bad = true
+		}
+	}
+	for _, q := range qs {
+		if q.bad {
+			continue
+		}
+		for _, o := range q.dones {
+			o.elided = true
+		}
+		for _, r := range q.puts[:q.next] {
+			r.o.gone = r.i + 1
+		}
+	}
 }
 
 // settle returns once every logged write made before it is in bbolt.

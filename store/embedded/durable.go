@@ -227,9 +227,10 @@ func (s *Store) applyTurn(tx *bolt.Tx, o *op) error {
 	if err := appendTo(tx, []byte(o.id), b, o.msgs); err != nil {
 		return err
 	}
-	if len(o.outs) > 0 {
+	if len(o.outs) > o.gone {
 		ob := tx.Bucket(bOutbox)
-		for i, v := range o.outs {
+		for i, v := range o.outs[o.gone:] {
+			i += o.gone
 			seq, err := ob.NextSequence()
 			if err != nil {
 				return err

@@ -58,6 +58,11 @@ type op struct {
 	outKeys  []string
 	evAt     []int64
 	evs      [][]byte
+	// Set by elide for one fold, not logged: the removal is of a reply
+	// queued in the same fold (opDone), or the first gone replies of
+	// outs are removed in it (opTurn), so neither reaches bbolt.
+	elided bool
+	gone   int
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/supportbot/supportbot/bot"
 )
 
@@ -458,4 +460,95 @@ func TestDeleteCustomerScrubsLog(t *testing.T) {
 	if _, err := s.Conversation(ctx, gone.ID); !errors.Is(err, bot.ErrNotFound) {
 		t.Fatalf("the deleted conversation: %v", err)
 	}
+}
+
+// TestRepliesSentWithinACheckpoint: a reply queued and removed between two
+// checkpoints never reaches the file (the fold skips both), and the
+// outboxes after the fold are what the writes made: replies the file held
+// before, removed in order; replies left queued, with their mark; and a
+// conversation that expired and started again, whose old replies go.
+func TestRepliesSentWithinACheckpoint(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	path := filepath.Join(t.TempDir(), FileName)
+	open := func() *Store {
+		s, err := Open(path, Options{SweepEvery: -1, checkpointEvery: time.Hour, Retention: time.Hour, Now: func() time.Time { return now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	s := open()
+	done := func(id bot.ConversationID, key string) {
+		t.Helper()
+		if _, err := s.OutboxDoneLeft(ctx, id, key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b, c := newConv("a"), newConv("b"), newConv("c")
+	turn(t, s, c, "c-0")
+	now = now.Add(2 * time.Hour) // c expires; its next turn starts it again
+	turn(t, s, a, "a-0")
+	turn(t, s, a, "a-1")
+	if err := s.checkpoint(); err != nil { // a-0-r0, a-1-r0 and c-0-r0 in the file
+		t.Fatal(err)
+	}
+	done(a.ID, "a-0-r0")
+	turn(t, s, a, "a-2")
+	done(a.ID, "a-1-r0")
+	done(a.ID, "a-2-r0") // queued in this fold: skipped
+	turn(t, s, a, "a-3")
+	turn(t, s, a, "a-4")
+	done(a.ID, "a-3-r0") // skipped
+
+	turn(t, s, b, "b-0")
+	turn(t, s, b, "b-1")
+	done(b.ID, "b-0-r0") // skipped
+	done(b.ID, "b-1-r0") // skipped
+
+	c2 := newConv("c")
+	turn(t, s, c2, "c-1")
+	done(c.ID, "c-1-r0")
+	turn(t, s, a, "a-5")
+	if err := s.checkpoint(); err != nil {
+		t.Fatal(err)
+	}
+
+	want := map[bot.ConversationID][]string{a.ID: {"a-4-r0", "a-5-r0"}, b.ID: nil, c.ID: nil}
+	check := func(s *Store) {
+		t.Helper()
+		for id, keys := range want {
+			out, err := s.Outbox(ctx, id, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, o := range out {
+				got = append(got, o.Key)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(keys) {
+				t.Errorf("%s: outbox %v, want %v", id, got, keys)
+			}
+		}
+		marks, err := s.OutboxPending(ctx, now.Add(time.Second), 0)
+		if err != nil || len(marks) != 1 || marks[0].Conv != a.ID {
+			t.Errorf("pending outboxes %+v, %v; want only %s's", marks, err, a.ID)
+		}
+	}
+	check(s)
+	// Written to the file: a-0, a-1 and c-0 by the first fold; a-4, a-5,
+	// and c-1 (c's removal did not take the reply it named in the replay,
+	// so c's writes were applied one by one) by the second.
+	var put uint64
+	if err := s.db.View(func(tx *bolt.Tx) error { put = tx.Bucket(bOutbox).Sequence(); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if put != 6 {
+		t.Errorf("%d replies written to the file, want 6", put)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	check(open())
 }
