@@ -84,21 +84,31 @@ func (s *Store) Commit(ctx context.Context, c *bot.Conversation, msgs []bot.Mess
 }
 
 // Seen reports whether key was recorded (FirstSeen, CommitTurn) and has
-// not expired.
+// not expired. What bbolt holds of key is kept as its shadow, for the
+// commit that records it next.
 func (s *Store) Seen(ctx context.Context, key string) (bool, error) {
+	s.gate.RLock()
+	defer s.gate.RUnlock()
 	s.wmu.Lock()
 	k, ok := s.seen[key]
+	gen := s.gen
 	s.wmu.Unlock()
-	if ok {
-		return k.exp > s.now().UnixNano(), nil
+	if !ok {
+		_, lk, err := s.load("", key, false, true)
+		if err != nil {
+			return false, err
+		}
+		k = lk
+		s.wmu.Lock()
+		if s.gen == gen {
+			if k, ok = s.seen[key]; !ok {
+				k = lk
+				s.seen[key] = k
+			}
+		}
+		s.wmu.Unlock()
 	}
-	seen := false
-	err := s.view("seen", func(tx *bolt.Tx) error {
-		old := tx.Bucket(bDedupe).Get([]byte(key))
-		seen = old != nil && decTime(old) > s.now().UnixNano()
-		return nil
-	})
-	return seen, err
+	return k.exp > s.now().UnixNano(), nil
 }
 
 // CommitTurn saves t.Conv, appends t.Msgs, queues t.Out, records t.Dedupe
