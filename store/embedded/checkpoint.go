@@ -529,8 +529,9 @@ func (s *Store) fold(ops []*op) error {
 	s.checkpoints.Add(1)
 	return s.db.Update(func(tx *bolt.Tx) error {
 		elide(tx, ops)
+		hs := heads{}
 		for _, o := range ops {
-			err := s.apply(tx, o)
+			err := s.apply(tx, hs, o)
 			var r refusal
 			if errors.As(err, &r) {
 				// The write was decided against the shadows, which
@@ -542,14 +543,48 @@ func (s *Store) fold(ops []*op) error {
 				return fmt.Errorf("write %d (conversation %q): %w", o.lsn, o.id, err)
 			}
 		}
+		for _, b := range hs {
+			if !b.ok { // its only turns were refused
+				continue
+			}
+			if err := b.save(); err != nil {
+				return err
+			}
+		}
 		return tx.Bucket(bMeta).Put(kApplied, binary.BigEndian.AppendUint64(nil, ops[len(ops)-1].lsn))
 	})
 }
 
-func (s *Store) apply(tx *bolt.Tx, o *op) error {
+// heads are the keys, with their heads, of the conversations a fold
+// wrote: a conversation with many turns in one checkpoint has its head
+// read and written once, at the end of the fold.
+type heads map[string]*cv
+
+// conv is convAt through hs: the keys of conversation id, to be saved at
+// the end of the fold.
+func (hs heads) conv(s *Store, tx *bolt.Tx, id string, now time.Time) (*cv, error) {
+	if b := hs[id]; b != nil {
+		if !b.ok || decTime(b.h.exp) > now.UnixNano() {
+			return b, nil
+		}
+		// Expired: written back, for convAt to purge it.
+		if err := b.save(); err != nil {
+			return nil, err
+		}
+		delete(hs, id)
+	}
+	b, err := s.convAt(tx, bot.ConversationID(id), true, now)
+	if err != nil {
+		return nil, err
+	}
+	hs[id] = b
+	return b, nil
+}
+
+func (s *Store) apply(tx *bolt.Tx, hs heads, o *op) error {
 	switch o.kind {
 	case opTurn:
-		return s.applyTurn(tx, o)
+		return s.applyTurn(tx, hs, o)
 	case opDone:
 		if o.elided {
 			return nil

@@ -188,8 +188,9 @@ func (s *Store) CommitTurn(ctx context.Context, t *bot.TurnCommit) error {
 	return nil
 }
 
-// applyTurn is a logged CommitTurn, replayed into bbolt (checkpoint).
-func (s *Store) applyTurn(tx *bolt.Tx, o *op) error {
+// applyTurn is a logged CommitTurn, replayed into bbolt (checkpoint); the
+// conversation's head is written at the end of the fold (hs).
+func (s *Store) applyTurn(tx *bolt.Tx, hs heads, o *op) error {
 	now := time.Unix(0, o.now)
 	var old []byte
 	if o.key != "" {
@@ -203,8 +204,11 @@ func (s *Store) applyTurn(tx *bolt.Tx, o *op) error {
 	if o.created != 0 {
 		created = time.Unix(0, o.created)
 	}
-	b, err := s.saveRec(tx, bot.ConversationID(o.id), int64(o.ver), o.customer, created, int64(o.ver)+1, o.rec, now)
+	b, err := hs.conv(s, tx, o.id, now)
 	if err != nil {
+		return err
+	}
+	if err := setRec(tx, b, bot.ConversationID(o.id), int64(o.ver), o.customer, created, int64(o.ver)+1, o.rec); err != nil {
 		return err
 	}
 	if o.key != "" {
@@ -252,7 +256,7 @@ func (s *Store) applyTurn(tx *bolt.Tx, o *op) error {
 		}
 		b.h.marked = encTime(now)
 	}
-	return s.touchAt(tx, b, bot.ConversationID(o.id), now)
+	return s.expireAt(tx, b, bot.ConversationID(o.id), now)
 }
 
 // Outbox returns up to n entries from the head of id's outbox.

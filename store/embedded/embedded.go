@@ -530,16 +530,21 @@ func (s *Store) touch(tx *bolt.Tx, b *cv, id bot.ConversationID) error {
 
 // touchAt is touch with the clock at now.
 func (s *Store) touchAt(tx *bolt.Tx, b *cv, id bot.ConversationID, now time.Time) error {
-	exp := encTime(now.Add(s.retention))
-	if b.ok && bytes.Compare(b.h.idx, exp) <= 0 {
-		b.h.exp = exp
-		return b.save()
-	}
-	// New, or the expiry moved earlier (a shorter retention): file it anew.
-	if err := file(tx, b, []byte(id), exp); err != nil {
+	if err := s.expireAt(tx, b, id, now); err != nil {
 		return err
 	}
 	return b.save()
+}
+
+// expireAt is touchAt without writing the head.
+func (s *Store) expireAt(tx *bolt.Tx, b *cv, id bot.ConversationID, now time.Time) error {
+	exp := encTime(now.Add(s.retention))
+	if b.ok && bytes.Compare(b.h.idx, exp) <= 0 {
+		b.h.exp = exp
+		return nil
+	}
+	// New, or the expiry moved earlier (a shorter retention): file it anew.
+	return file(tx, b, []byte(id), exp)
 }
 
 // file sets the expiry of conversation b (of id) to exp and moves its
@@ -681,21 +686,26 @@ func (s *Store) saveRec(tx *bolt.Tx, id bot.ConversationID, ver int64, customer 
 	if err != nil {
 		return nil, err
 	}
+	return b, setRec(tx, b, id, ver, customer, created, next, rec)
+}
+
+// setRec is saveRec on the keys b of conversation id.
+func setRec(tx *bolt.Tx, b *cv, id bot.ConversationID, ver int64, customer string, created time.Time, next int64, rec []byte) error {
 	cur := int64(b.h.ver)
 	if cur != ver {
-		return nil, refuse(fmt.Errorf("conversation %q: version %d, stored %d: %w", id, ver, cur, bot.ErrConflict))
+		return refuse(fmt.Errorf("conversation %q: version %d, stored %d: %w", id, ver, cur, bot.ErrConflict))
 	}
 	if cur == 0 && customer != "" {
 		ck := cat([]byte(customer), []byte{0}, encTime(created), []byte(id))
 		if err := tx.Bucket(bCust).Put(ck, nil); err != nil {
-			return nil, err
+			return err
 		}
 		if err := b.Put(kCKey, ck); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	b.h.rec, b.h.ver = rec, uint64(next)
-	return b, nil
+	return nil
 }
 
 // CustomerConversations lists a customer's live conversations, oldest first.

@@ -552,3 +552,55 @@ func TestRepliesSentWithinACheckpoint(t *testing.T) {
 	}
 	check(open())
 }
+
+// TestTurnsFoldedTogether: many turns of a conversation in one checkpoint
+// (its head written once) keep every message, the last record and
+// expiry; one that expired between two of its turns starts again, with
+// nothing of before.
+func TestTurnsFoldedTogether(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	path := filepath.Join(t.TempDir(), FileName)
+	open := func() *Store {
+		s, err := Open(path, Options{SweepEvery: -1, checkpointEvery: time.Hour, Retention: time.Hour, Now: func() time.Time { return now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	s := open()
+	x, y := newConv("x"), newConv("y")
+	for i := range 3 {
+		turn(t, s, x, fmt.Sprint("x-", i))
+	}
+	now = now.Add(2 * time.Hour) // x expires
+	for i := range 5 {
+		turn(t, s, y, fmt.Sprint("y-", i))
+		now = now.Add(40 * time.Minute) // each turn moves y's expiry on
+	}
+	x = newConv("x")
+	turn(t, s, x, "x-0")
+	turn(t, s, x, "x-1")
+	if err := s.checkpoint(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = open() // all from the file
+	wantConv(t, s, x, 2, 0)
+	wantConv(t, s, y, 5, 0)
+	if ids, err := s.CustomerConversations(ctx, "web:x"); err != nil || len(ids) != 1 {
+		t.Fatalf("x's customer has %v, %v; want one conversation", ids, err)
+	}
+	// y's last turn was 40 minutes ago: it expires in 20.
+	now = now.Add(19 * time.Minute)
+	if _, err := s.Conversation(ctx, y.ID); err != nil {
+		t.Fatalf("y before its expiry: %v", err)
+	}
+	now = now.Add(2 * time.Minute)
+	if _, err := s.Conversation(ctx, y.ID); !errors.Is(err, bot.ErrNotFound) {
+		t.Fatalf("y after its expiry: %v", err)
+	}
+}
