@@ -462,6 +462,22 @@ func TestDeleteCustomerScrubsLog(t *testing.T) {
 	}
 }
 
+// openClocked returns a function that opens the same store, whose
+// checkpointer waits an hour, with the clock *now and a retention of an
+// hour.
+func openClocked(t *testing.T, now *time.Time) func() *Store {
+	path := filepath.Join(t.TempDir(), FileName)
+	return func() *Store {
+		t.Helper()
+		s, err := Open(path, Options{SweepEvery: -1, checkpointEvery: time.Hour, Retention: time.Hour, Now: func() time.Time { return *now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+}
+
 // TestRepliesSentWithinACheckpoint: a reply queued and removed between two
 // checkpoints never reaches the file (the fold skips both), and the
 // outboxes after the fold are what the writes made: replies the file held
@@ -470,15 +486,7 @@ func TestDeleteCustomerScrubsLog(t *testing.T) {
 func TestRepliesSentWithinACheckpoint(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	path := filepath.Join(t.TempDir(), FileName)
-	open := func() *Store {
-		s, err := Open(path, Options{SweepEvery: -1, checkpointEvery: time.Hour, Retention: time.Hour, Now: func() time.Time { return now }})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}
+	open := openClocked(t, &now)
 	s := open()
 	done := func(id bot.ConversationID, key string) {
 		t.Helper()
@@ -560,15 +568,7 @@ func TestRepliesSentWithinACheckpoint(t *testing.T) {
 func TestTurnsFoldedTogether(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	path := filepath.Join(t.TempDir(), FileName)
-	open := func() *Store {
-		s, err := Open(path, Options{SweepEvery: -1, checkpointEvery: time.Hour, Retention: time.Hour, Now: func() time.Time { return now }})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}
+	open := openClocked(t, &now)
 	s := open()
 	x, y := newConv("x"), newConv("y")
 	for i := range 3 {
