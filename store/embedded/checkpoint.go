@@ -174,41 +174,50 @@ func (s *Store) closeLog() error {
 // missing, and the write's clock. decide returns the write to log (nil:
 // none) or an error. logged returns the group to wait on.
 func (s *Store) logged(id, key string, decide func(c *shadow, k *seenKey, now int64) (*op, error), later func(error)) (*group, error) {
+	s.gate.RLock()
+	defer s.gate.RUnlock()
+	c, k, err := s.shadowsLocked(id, key)
+	if err != nil {
+		return nil, err
+	}
+	defer s.wmu.Unlock()
+	return s.logLocked(id, key, c, &k, decide, later)
+}
+
+// shadowsLocked returns the shadows of conversation id (if not "") and
+// dedupe key (if not ""), loaded from bbolt and kept when missing, with
+// wmu held; on an error wmu is not held. gate must be read-held.
+func (s *Store) shadowsLocked(id, key string) (*shadow, seenKey, error) {
 	for {
-		s.gate.RLock()
 		s.wmu.Lock()
 		c, k, gen := s.convs[id], s.seen[key], s.gen
 		_, kok := s.seen[key]
-		if (id != "" && c == nil) || (key != "" && !kok) {
+		if (id == "" || c != nil) && (key == "" || kok) {
+			return c, k, nil
+		}
+		s.wmu.Unlock()
+		lc, lk, err := s.load(id, key, c == nil, !kok)
+		if err != nil {
+			return nil, seenKey{}, err
+		}
+		s.wmu.Lock()
+		if s.gen != gen { // a checkpoint dropped shadows meanwhile: load again
 			s.wmu.Unlock()
-			lc, lk, err := s.load(id, key, c == nil, !kok)
-			if err != nil {
-				s.gate.RUnlock()
-				return nil, err
-			}
-			s.wmu.Lock()
-			if s.gen != gen { // a checkpoint dropped shadows meanwhile: load again
-				s.wmu.Unlock()
-				s.gate.RUnlock()
-				continue
-			}
-			if id != "" {
-				if c = s.convs[id]; c == nil {
-					c = lc
-					s.convs[id] = c
-				}
-			}
-			if key != "" {
-				if k, kok = s.seen[key]; !kok {
-					k = lk
-					s.seen[key] = k
-				}
+			continue
+		}
+		if id != "" {
+			if c = s.convs[id]; c == nil {
+				c = lc
+				s.convs[id] = c
 			}
 		}
-		g, err := s.logLocked(id, key, c, &k, decide, later)
-		s.wmu.Unlock()
-		s.gate.RUnlock()
-		return g, err
+		if key != "" {
+			if k, kok = s.seen[key]; !kok {
+				k = lk
+				s.seen[key] = k
+			}
+		}
+		return c, k, nil
 	}
 }
 

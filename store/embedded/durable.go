@@ -89,25 +89,11 @@ func (s *Store) Commit(ctx context.Context, c *bot.Conversation, msgs []bot.Mess
 func (s *Store) Seen(ctx context.Context, key string) (bool, error) {
 	s.gate.RLock()
 	defer s.gate.RUnlock()
-	s.wmu.Lock()
-	k, ok := s.seen[key]
-	gen := s.gen
-	s.wmu.Unlock()
-	if !ok {
-		_, lk, err := s.load("", key, false, true)
-		if err != nil {
-			return false, err
-		}
-		k = lk
-		s.wmu.Lock()
-		if s.gen == gen {
-			if k, ok = s.seen[key]; !ok {
-				k = lk
-				s.seen[key] = k
-			}
-		}
-		s.wmu.Unlock()
+	_, k, err := s.shadowsLocked("", key)
+	if err != nil {
+		return false, err
 	}
+	s.wmu.Unlock()
 	return k.exp > s.now().UnixNano(), nil
 }
 
